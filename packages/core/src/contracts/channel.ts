@@ -1,0 +1,161 @@
+import type { Context } from 'hono'
+import type { InboundMessageInput, OutboundMessage } from '../model/index.ts'
+import type { BlobStore } from './blob-store.ts'
+import type { Logger } from '../log/index.ts'
+
+/**
+ * A channel adapter: how citizens reach Intake on one provider, and how replies go back.
+ *
+ * @example
+ * const echo: ChannelAdapter = {
+ *   kind: 'echo',
+ *   capabilities: { maxText: 1000 },
+ *   routes: [{ method: 'POST', path: '/in', parse: async (req) => ({ messages: [...] }) }],
+ *   send: async (msg) => ({ ok: true, providerId: msg.id }),
+ * }
+ */
+export interface ChannelAdapter {
+  /** Provider kind: `web-form`, `api`, `twilio-sms`, `smtp-email`... */
+  readonly kind: string
+  readonly capabilities: ChannelCapabilities
+  /** Webhooks the adapter needs, mounted under `/channels/:channelId`. */
+  readonly routes?: readonly InboundRoute[]
+  /** Public pages the adapter serves (a form, a verification echo), mounted beside its routes. */
+  readonly pages?: readonly PageRoute[]
+  /** Values that must never reach a log line (tokens, shared secrets). */
+  readonly secrets?: readonly string[]
+  /** Listeners and pollers (an SMTP server, a long-poll loop). */
+  start?(ctx: ChannelContext): Promise<void>
+  stop?(): Promise<void>
+  /** Deliver one outbound message. Errors are values, classified for the outbox. */
+  send(msg: OutboundMessage, ctx: SendContext): Promise<SendResult>
+}
+
+export interface ChannelCapabilities {
+  media?: boolean
+  groups?: boolean
+  threading?: boolean
+  /** Longest text one message may carry; longer replies are shortened with a status link. */
+  maxText?: number
+}
+
+/** A request as the adapter sees it: the raw bytes, so signatures are checked over exactly what arrived. */
+export interface RawRequest {
+  readonly method: string
+  readonly url: URL
+  readonly headers: Headers
+  readonly body: Uint8Array
+  /** The body decoded as UTF-8. */
+  text(): string
+}
+
+export interface ChannelError {
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422
+  /** snake_case, e.g. `bad_signature`, `malformed_json`, `missing_field`. */
+  code: string
+  message: string
+}
+
+/** Every inbound request ends in exactly one of these. */
+export type InboundOutcome =
+  | { messages: InboundMessageInput[] }
+  | { ignored: string }
+  | { rejected: ChannelError }
+
+export type Verification = { ok: true } | { ok: false; error: ChannelError }
+
+/** What the pipeline did with the outcome, handed to `respond` to render the provider's answer. */
+export type HandledOutcome =
+  | { kind: 'messages'; results: IntakeResult[] }
+  | { kind: 'ignored'; reason: string }
+
+export interface IntakeResult {
+  caseId: string
+  trackingCode: string
+  messageId: string
+  /** True when this provider message id was seen before: nothing new was written. */
+  duplicate: boolean
+  /** True when the message was added to an existing case. */
+  followUp: boolean
+  officeId: string
+}
+
+export interface InboundRoute {
+  readonly method: 'GET' | 'POST' | 'PUT'
+  /** Relative to the channel's mount point, e.g. `/messages`. */
+  readonly path: string
+  /** Largest body accepted, in bytes (default 1 MiB). Larger requests get 413 before anything else. */
+  readonly maxBodyBytes?: number
+  /** Check the provider's signature over the raw request. Runs before parsing; a failure stores nothing. */
+  verify?(req: RawRequest, ctx: RouteContext): Promise<Verification> | Verification
+  parse(req: RawRequest, ctx: RouteContext): Promise<InboundOutcome>
+  /** The provider's expected answer (TwiML, XML, JSON, a page). Default: JSON with the results. */
+  respond?(handled: HandledOutcome, req: RawRequest, ctx: RouteContext): Response | Promise<Response>
+  /** Render a rejection the provider's way (default: JSON `{ error: { code, message } }`). */
+  reject?(error: ChannelError, req: RawRequest, ctx: RouteContext): Response
+}
+
+export interface PageRoute {
+  readonly method: 'GET' | 'POST'
+  readonly path: string
+  handle(c: Context, ctx: RouteContext): Response | Promise<Response>
+}
+
+export interface RouteContext {
+  readonly channelId: string
+  readonly publicUrl: string
+  readonly blobs: BlobStore
+  readonly log: Logger
+  readonly now: () => number
+  /** Where this channel is mounted, e.g. `/channels/web`. */
+  readonly basePath: string
+}
+
+export interface ChannelContext extends RouteContext {
+  /** Hand a message to the pipeline (for listeners and pollers that are not HTTP routes). */
+  ingest(msg: InboundMessageInput): Promise<IntakeResult>
+}
+
+export interface SendContext {
+  readonly channelId: string
+  /** Stable across retries of one delivery: a provider or receiver that honours it never double-sends. */
+  readonly idempotencyKey: string
+  readonly attempt: number
+  readonly log: Logger
+  readonly publicUrl: string
+  readonly blobs: BlobStore
+}
+
+export type SendErrorCode =
+  | 'throttled' // slow down, retry later
+  | 'connection' // network or provider 5xx, retry
+  | 'stopped' // the citizen unsubscribed or blocked us: never retry
+  | 'invalid_recipient' // the address cannot receive: never retry
+  | 'config' // our credentials or settings are wrong: never retry until fixed
+  | 'rejected' // the provider refused this message (content, size)
+  | 'unknown'
+
+export interface SendError {
+  code: SendErrorCode
+  retryable: boolean
+  message: string
+  /** Provider's hint (Retry-After, retry_after). */
+  retryAfterMs?: number
+}
+
+export type SendResult = { ok: true; providerId: string } | { ok: false; error: SendError }
+
+export const sendError = (code: SendErrorCode, message: string, extra: Partial<SendError> = {}): SendResult => ({
+  ok: false,
+  error: { code, message, retryable: code === 'throttled' || code === 'connection' || code === 'unknown', ...extra },
+})
+
+/** Classify an HTTP status from a provider into the send-error taxonomy. */
+export function classifyHttpStatus(status: number, body = ''): SendError {
+  const message = `provider answered ${status}${body ? `: ${body.slice(0, 200)}` : ''}`
+  if (status === 429) return { code: 'throttled', retryable: true, message }
+  if (status >= 500) return { code: 'connection', retryable: true, message }
+  if (status === 401 || status === 403) return { code: 'config', retryable: false, message }
+  if (status === 404 || status === 410) return { code: 'invalid_recipient', retryable: false, message }
+  return { code: 'rejected', retryable: false, message }
+}

@@ -1,0 +1,120 @@
+import type {
+  Case,
+  CaseEventInput,
+  CaseEvent,
+  CaseFilterInput,
+  CaseMessage,
+  DeliveryStatus,
+  Office,
+  OutboxItem,
+  OutboxStatus,
+} from '../model/index.ts'
+
+/** The raw provider payload as it arrived, kept for audit and replay. */
+export interface InboxRow {
+  id: string
+  channelId: string
+  externalId: string
+  receivedAt: number
+  payload: unknown
+}
+
+/** A reply headed for the outbox: the message on the record and its delivery row. */
+export interface OutboundWrite {
+  message: CaseMessage
+  outbox: OutboxItem
+}
+
+/**
+ * Everything one inbound message changes, written in one transaction:
+ * the inbox row, the case (new, or touched when this is a follow-up), the message,
+ * the events and the acknowledgement's outbox rows. All or nothing.
+ */
+export interface InboundWrite {
+  inbox: InboxRow
+  message: CaseMessage
+  /** Present when the message opens a new case. */
+  newCase?: Case
+  /** Present when the message follows up an existing case. */
+  touchCase?: { id: string; updatedAt: number; reopen?: boolean }
+  events: CaseEventInput[]
+  outbound: OutboundWrite[]
+}
+
+export type InboundWriteResult =
+  | { duplicate: false }
+  /** (channelId, externalId) was already in the inbox: nothing was written. */
+  | { duplicate: true; caseId: string; messageId: string }
+
+/** A change a person or a rule makes to a case: fields, events and replies together. */
+export interface CaseChange {
+  caseId: string
+  at: number
+  patch?: Partial<Pick<Case, 'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating'>>
+  events: CaseEventInput[]
+  outbound?: OutboundWrite[]
+}
+
+export interface CasePage {
+  cases: Case[]
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  nextCursor?: string
+}
+
+export type OutboxFailure =
+  | { retryAt: number; error: string }
+  | { dead: true; error: string }
+
+/** Thrown by a driver when a unique value (a tracking code) is already taken. */
+export class StoreConflictError extends Error {
+  readonly code = 'store_conflict'
+  constructor(readonly field: string) {
+    super(`[store] conflict on ${field}`)
+  }
+}
+
+/**
+ * The store the pipeline writes through. Each method is atomic. Drivers live in
+ * packages/storage and prove themselves with its conformance kit (`testStore`).
+ *
+ * @example
+ * const store = sqliteStore({ file: './data/intake.db' })
+ * await store.migrate()
+ * const { cases } = await store.listCases({ status: 'received' })
+ */
+export interface Store {
+  readonly driver: string
+  migrate(): Promise<void>
+  close(): Promise<void>
+  /** Cheap liveness query for /readyz. */
+  ping(): Promise<void>
+
+  saveOffices(offices: Office[]): Promise<void>
+  listOffices(): Promise<Office[]>
+
+  recordInbound(write: InboundWrite): Promise<InboundWriteResult>
+  applyCaseChange(change: CaseChange): Promise<Case>
+
+  getCase(id: string): Promise<Case | undefined>
+  getCaseByTrackingCode(code: string): Promise<Case | undefined>
+  listCases(filter?: CaseFilterInput): Promise<CasePage>
+  /** The newest open case from this sender on this channel updated at or after `since`. */
+  findOpenCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
+  /** The case one of these provider message ids (inbound or sent) belongs to. */
+  findCaseByMessageRef(channelId: string, refs: string[]): Promise<Case | undefined>
+  listMessages(caseId: string): Promise<CaseMessage[]>
+  listEvents(caseId: string): Promise<CaseEvent[]>
+
+  /**
+   * Lease up to `limit` due outbox rows (pending and due, or sending with an expired lease),
+   * marking them `sending` until `now + leaseMs`. Two workers never lease the same row.
+   */
+  claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]>
+  completeOutbox(id: string, providerId: string, now: number): Promise<void>
+  failOutbox(id: string, failure: OutboxFailure, now: number): Promise<void>
+  listOutbox(filter: { status?: OutboxStatus; caseId?: string; limit?: number }): Promise<OutboxItem[]>
+  /** Put a dead row back in the queue, due now, with its attempts reset. */
+  retryOutbox(id: string, now: number): Promise<OutboxItem | undefined>
+  /** A provider's delivery report (delivered, failed) for a message it accepted earlier. */
+  updateDeliveryStatus(channelId: string, providerId: string, status: DeliveryStatus): Promise<boolean>
+}

@@ -1,0 +1,249 @@
+/**
+ * The one vocabulary of Intake. Every adapter, strategy and store speaks these types;
+ * provider payloads are parsed into them before any logic runs.
+ */
+import { z } from 'zod'
+
+/** Milliseconds since the Unix epoch. Stored as integers everywhere. */
+export const Timestamp = z.number().int().nonnegative()
+
+/** Who a message is from or to, on one channel instance. */
+export const Address = z.object({
+  /** The channel instance id from the config (`web`, `sms`, `tg-village`...). */
+  channelId: z.string().min(1),
+  /** The provider's id for the person: a phone number, an email address, a chat id. */
+  id: z.string().min(1),
+  displayName: z.string().optional(),
+})
+export type Address = z.infer<typeof Address>
+
+export const Attachment = z.object({
+  id: z.string().optional(),
+  filename: z.string().max(255).optional(),
+  contentType: z.string(),
+  size: z.number().int().nonnegative(),
+  /** Key in the blob store, set once the bytes are stored. */
+  blobKey: z.string().optional(),
+  sha256: z.string().optional(),
+})
+export type Attachment = z.infer<typeof Attachment>
+
+/** A contact a citizen gave for replies (web form), separate from the address they wrote from. */
+export const Contact = z.object({
+  email: z.string().email().optional(),
+  phone: z.string().max(40).optional(),
+  name: z.string().max(200).optional(),
+})
+export type Contact = z.infer<typeof Contact>
+
+/** Where a message says it is about: free text, a place code, or a point. */
+export const PlaceHint = z.object({
+  text: z.string().max(500).optional(),
+  code: z.string().max(40).optional(),
+  lat: z.number().min(-90).max(90).optional(),
+  lon: z.number().min(-180).max(180).optional(),
+})
+export type PlaceHint = z.infer<typeof PlaceHint>
+
+/** What an adapter hands to the pipeline: one citizen message, already verified and parsed. */
+export const InboundMessage = z.object({
+  channelId: z.string().min(1),
+  /** The provider's message id; (channelId, externalId) is unique, which makes intake idempotent. */
+  externalId: z.string().min(1).max(200),
+  from: Address,
+  /** The office account or number it was sent to, when the channel has several. */
+  to: z.string().optional(),
+  subject: z.string().max(1000).optional(),
+  text: z.string().max(20_000),
+  attachments: z.array(Attachment).max(20).default([]),
+  place: PlaceHint.optional(),
+  contact: Contact.optional(),
+  anonymous: z.boolean().default(false),
+  /** Language the citizen chose or wrote in (BCP 47), when known. */
+  language: z.string().max(20).optional(),
+  /** Provider thread references (email Message-ID chain, a replied-to message id). */
+  threadRefs: z.array(z.string()).default([]),
+  receivedAt: Timestamp,
+  /** The raw provider payload, kept in the inbox for audit and replay. */
+  raw: z.unknown().optional(),
+})
+export type InboundMessage = z.infer<typeof InboundMessage>
+export type InboundMessageInput = z.input<typeof InboundMessage>
+
+export const CaseStatus = z.enum([
+  'received', // 受理: in, routed, acknowledged
+  'dispatched', // 派单: sent down to an office
+  'accepted', // 接单: the office took it
+  'in_progress', // 办理
+  'replied', // 答复: the office answered the citizen
+  'resolved', // 办结
+  'closed', // 评价 done or follow-up finished
+])
+export type CaseStatus = z.infer<typeof CaseStatus>
+export const OPEN_STATUSES: readonly CaseStatus[] = ['received', 'dispatched', 'accepted', 'in_progress', 'replied']
+
+export const Urgency = z.enum(['urgent', 'normal', 'complex'])
+export type Urgency = z.infer<typeof Urgency>
+
+export const RoutingDecision = z.object({
+  officeId: z.string(),
+  /** The strategy that decided (`jurisdiction`, `keywords`, `tracking-code`, `intake-desk`...). */
+  strategy: z.string(),
+  /** Human-readable: "matched place 伽师县 → office jiashi-procuratorate". */
+  reason: z.string(),
+  confidence: z.number().min(0).max(1),
+  category: z.string().optional(),
+  urgency: Urgency.optional(),
+})
+export type RoutingDecision = z.infer<typeof RoutingDecision>
+
+export const Case = z.object({
+  id: z.string(),
+  trackingCode: z.string(),
+  status: CaseStatus,
+  officeId: z.string(),
+  category: z.string().nullable(),
+  urgency: Urgency,
+  /** The channel the case came in on; replies go back there. */
+  channelId: z.string(),
+  citizen: Address,
+  contact: Contact.nullable(),
+  anonymous: z.boolean(),
+  summary: z.string(),
+  place: z.string().nullable(),
+  language: z.string(),
+  deadlineAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  resolvedAt: Timestamp.nullable(),
+  rating: z.number().int().min(1).max(5).nullable(),
+})
+export type Case = z.infer<typeof Case>
+
+export const CaseEventType = z.enum([
+  'received',
+  'routed',
+  'follow_up',
+  'acknowledged',
+  'dispatched',
+  'transferred',
+  'status_changed',
+  'replied',
+  'note',
+  'delivery_failed',
+  'rated',
+])
+export type CaseEventType = z.infer<typeof CaseEventType>
+
+/** One step in a case's life. Append-only: the audit trail. */
+export const CaseEvent = z.object({
+  id: z.number().int().optional(),
+  caseId: z.string(),
+  at: Timestamp,
+  type: CaseEventType,
+  /** `system`, `citizen`, a staff id, or a strategy name. */
+  actor: z.string(),
+  /** Whether the citizen's status page shows it. Staff notes never are. */
+  public: z.boolean(),
+  data: z.record(z.string(), z.unknown()).default({}),
+})
+export type CaseEvent = z.infer<typeof CaseEvent>
+export type CaseEventInput = z.input<typeof CaseEvent>
+
+export const DeliveryStatus = z.enum(['received', 'pending', 'sent', 'delivered', 'failed', 'dead'])
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>
+
+/** A message on the record of a case: the citizen's, or one sent to them. */
+export const CaseMessage = z.object({
+  id: z.string(),
+  caseId: z.string(),
+  direction: z.enum(['in', 'out']),
+  channelId: z.string(),
+  externalId: z.string().nullable(),
+  /** Staff id for replies, `system` for acknowledgements, the citizen's address id for inbound. */
+  author: z.string(),
+  subject: z.string().nullable(),
+  text: z.string(),
+  attachments: z.array(Attachment),
+  deliveryStatus: DeliveryStatus,
+  createdAt: Timestamp,
+})
+export type CaseMessage = z.infer<typeof CaseMessage>
+
+/** What the outbox asks an adapter to deliver. */
+export const OutboundMessage = z.object({
+  id: z.string(),
+  caseId: z.string(),
+  channelId: z.string(),
+  to: Address,
+  kind: z.enum(['acknowledgement', 'reply', 'notice']),
+  subject: z.string().optional(),
+  text: z.string(),
+  trackingCode: z.string(),
+  /** Link to the citizen's status page for this case. */
+  statusUrl: z.string(),
+  /** Thread references for channels that thread (email In-Reply-To, a replied-to message id). */
+  inReplyTo: z.string().optional(),
+  language: z.string(),
+})
+export type OutboundMessage = z.infer<typeof OutboundMessage>
+
+export const OutboxStatus = z.enum(['pending', 'sending', 'sent', 'dead'])
+export type OutboxStatus = z.infer<typeof OutboxStatus>
+
+export const OutboxItem = z.object({
+  id: z.string(),
+  messageId: z.string(),
+  caseId: z.string(),
+  channelId: z.string(),
+  status: OutboxStatus,
+  attempts: z.number().int(),
+  nextAttemptAt: Timestamp,
+  lastError: z.string().nullable(),
+  providerId: z.string().nullable(),
+  /** Sent with every attempt so the provider (or the integrator) can drop a repeat. */
+  idempotencyKey: z.string(),
+  payload: OutboundMessage,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type OutboxItem = z.infer<typeof OutboxItem>
+
+export const Office = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'office ids are kebab-case'),
+  name: z.string().min(1),
+  /** Localised names, e.g. { en: 'Jiashi County Procuratorate' }. */
+  names: z.record(z.string(), z.string()).default({}),
+  parentId: z.string().nullable().default(null),
+  /** Places this office is responsible for: names (with aliases) and/or official codes. */
+  jurisdiction: z
+    .object({
+      codes: z.array(z.string()).default([]),
+      places: z.array(z.object({ name: z.string(), aliases: z.array(z.string()).default([]) })).default([]),
+    })
+    .default({ codes: [], places: [] }),
+  /** Categories of matters this office handles. */
+  remit: z.array(z.string()).default([]),
+  contact: z
+    .object({ email: z.string().optional(), phone: z.string().optional(), address: z.string().optional() })
+    .default({}),
+  /** The office where a person dispatches what no rule could route. */
+  intakeDesk: z.boolean().default(false),
+})
+export type Office = z.infer<typeof Office>
+export type OfficeInput = z.input<typeof Office>
+
+export const CaseFilter = z.object({
+  status: CaseStatus.optional(),
+  officeId: z.string().optional(),
+  channelId: z.string().optional(),
+  category: z.string().optional(),
+  urgency: Urgency.optional(),
+  /** Cases whose deadline is before this instant and that are still open. */
+  overdueAt: Timestamp.optional(),
+  limit: z.number().int().min(1).max(500).default(50),
+  /** Opaque cursor from the previous page. */
+  cursor: z.string().optional(),
+})
+export type CaseFilter = z.infer<typeof CaseFilter>
+export type CaseFilterInput = z.input<typeof CaseFilter>
