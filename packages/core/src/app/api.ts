@@ -1,0 +1,200 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+import type { Store } from '../contracts/store.ts'
+import { CaseFilter, CaseStatus, OPEN_STATUSES, OutboxStatus, type Case, type CaseStatus as Status } from '../model/index.ts'
+import type { OfficeDirectory } from '../offices/index.ts'
+import type { Pipeline } from '../pipeline/index.ts'
+import { parseTrackingCode } from '../tracking-code/index.ts'
+
+/** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
+export const StaffReply = z.object({
+  text: z.string().trim().min(1).max(4000),
+  /** Staff id or name; recorded on the event. */
+  author: z.string().min(1).max(100),
+  /** Internal notes stay on the record and never reach the citizen or the status page. */
+  internal: z.boolean().default(false),
+})
+
+export const StatusChange = z.object({
+  status: CaseStatus,
+  actor: z.string().min(1).max(100),
+  note: z.string().max(2000).optional(),
+})
+
+/** Which status may follow which: the closed loop, with reopening from resolved or closed. */
+const NEXT: Record<Status, readonly Status[]> = {
+  received: ['dispatched', 'accepted', 'in_progress', 'replied', 'resolved'],
+  dispatched: ['accepted', 'in_progress', 'replied', 'resolved'],
+  accepted: ['in_progress', 'replied', 'resolved'],
+  in_progress: ['replied', 'resolved'],
+  replied: ['in_progress', 'resolved'],
+  resolved: ['closed', 'in_progress'],
+  closed: ['in_progress'],
+}
+
+const ListQuery = z.object({
+  status: CaseStatus.optional(),
+  officeId: z.string().optional(),
+  channelId: z.string().optional(),
+  category: z.string().optional(),
+  urgency: z.enum(['urgent', 'normal', 'complex']).optional(),
+  overdue: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+  cursor: z.string().optional(),
+})
+
+export interface ApiDeps {
+  store: Store
+  offices: OfficeDirectory
+  pipeline: Pipeline
+  apiKeys: readonly string[]
+  now: () => number
+  wakeOutbox: () => void
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+function invalid(c: Context, error: z.ZodError) {
+  return c.json(
+    {
+      error: {
+        code: 'invalid_request',
+        message: error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '),
+        issues: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      },
+    },
+    400,
+  )
+}
+
+async function jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const type = c.req.header('content-type') ?? ''
+  if (!/^application\/json\b/i.test(type)) {
+    return { ok: false, response: c.json({ error: { code: 'unsupported_media_type', message: 'send application/json' } }, 415) }
+  }
+  try {
+    return { ok: true, value: await c.req.json() }
+  } catch {
+    return { ok: false, response: c.json({ error: { code: 'malformed_json', message: 'the body is not valid JSON' } }, 400) }
+  }
+}
+
+const notFound = (c: Context, what: string) => c.json({ error: { code: 'not_found', message: `${what} not found` } }, 404)
+
+/** The staff REST API under /api/v1, behind an API key (X-API-Key or Authorization: Bearer). */
+export function createApi(deps: ApiDeps): Hono {
+  const { store, offices, pipeline, now } = deps
+  const keys = deps.apiKeys.map(digest)
+  const api = new Hono()
+
+  api.use('*', async (c, next) => {
+    if (c.req.path.endsWith('/openapi.json') || c.req.path.endsWith('/docs')) return next()
+    const presented = c.req.header('x-api-key') ?? c.req.header('authorization')?.replace(/^Bearer\s+/i, '')
+    // Compare digests so every comparison takes the same time whatever the key's length.
+    const ok = presented !== undefined && keys.some((k) => timingSafeEqual(k, digest(presented)))
+    if (!ok) return c.json({ error: { code: 'unauthorized', message: 'a valid API key is required (X-API-Key header)' } }, 401)
+    return next()
+  })
+
+  api.get('/cases', async (c) => {
+    const q = ListQuery.safeParse(c.req.query())
+    if (!q.success) return invalid(c, q.error)
+    const { overdue, ...rest } = q.data
+    const filter = CaseFilter.safeParse({ ...rest, overdueAt: overdue === 'true' ? now() : undefined })
+    if (!filter.success) return invalid(c, filter.error)
+    try {
+      return c.json(await store.listCases(filter.data))
+    } catch (err) {
+      if ((err as { code?: string }).code === 'invalid_cursor') return c.json({ error: { code: 'invalid_cursor', message: 'the cursor is not valid' } }, 400)
+      throw err
+    }
+  })
+
+  api.get('/cases/by-tracking-code/:code', async (c) => {
+    const parsed = parseTrackingCode(c.req.param('code'))
+    if (!parsed.ok) {
+      return c.json({ error: { code: `tracking_code_${parsed.reason}`, message: parsed.reason === 'check_mismatch' ? 'the tracking code looks mistyped (its check character does not match)' : 'not a tracking code' } }, 400)
+    }
+    const kase = await store.getCaseByTrackingCode(parsed.code)
+    return kase ? c.json(kase) : notFound(c, 'case')
+  })
+
+  api.get('/cases/:id', async (c) => {
+    const kase = await store.getCase(c.req.param('id'))
+    if (!kase) return notFound(c, 'case')
+    const [messages, events, outbox] = await Promise.all([
+      store.listMessages(kase.id),
+      store.listEvents(kase.id),
+      store.listOutbox({ caseId: kase.id }),
+    ])
+    return c.json({ case: kase, messages, events, outbox })
+  })
+
+  api.post('/cases/:id/replies', async (c) => {
+    const body = await jsonBody(c)
+    if (!body.ok) return body.response
+    const reply = StaffReply.safeParse(body.value)
+    if (!reply.success) return invalid(c, reply.error)
+    const kase = await store.getCase(c.req.param('id'))
+    if (!kase) return notFound(c, 'case')
+    const at = now()
+    const { text, author, internal } = reply.data
+    if (internal) {
+      await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'note', actor: author, public: false, data: { text } }] })
+      return c.json({ internal: true }, 201)
+    }
+    const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), author, at)
+    const updated = await store.applyCaseChange({
+      caseId: kase.id,
+      at,
+      patch: OPEN_STATUSES.includes(kase.status) ? { status: 'replied' } : undefined,
+      events: [{ caseId: kase.id, at, type: 'replied', actor: author, public: true, data: { messageId: out.message.id, text } }],
+      outbound: [out],
+    })
+    deps.wakeOutbox()
+    return c.json({ case: updated, message: out.message }, 201)
+  })
+
+  api.post('/cases/:id/status', async (c) => {
+    const body = await jsonBody(c)
+    if (!body.ok) return body.response
+    const change = StatusChange.safeParse(body.value)
+    if (!change.success) return invalid(c, change.error)
+    const kase = await store.getCase(c.req.param('id'))
+    if (!kase) return notFound(c, 'case')
+    const { status, actor, note } = change.data
+    if (!NEXT[kase.status].includes(status)) {
+      return c.json({ error: { code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}`, allowed: NEXT[kase.status] } }, 409)
+    }
+    const at = now()
+    const resolved = status === 'resolved'
+    const outbound = resolved ? [pipeline.outbound(kase, 'notice', pipeline.render('resolved', kase), actor, at)] : []
+    const updated = await store.applyCaseChange({
+      caseId: kase.id,
+      at,
+      patch: { status, resolvedAt: resolved ? at : status === 'closed' ? kase.resolvedAt : null },
+      events: [{ caseId: kase.id, at, type: 'status_changed', actor, public: true, data: { from: kase.status, to: status, ...(note ? { note } : {}) } }],
+      outbound,
+    })
+    if (outbound.length) deps.wakeOutbox()
+    return c.json(updated satisfies Case)
+  })
+
+  api.get('/offices', (c) => c.json({ offices: offices.all }))
+
+  api.get('/outbox', async (c) => {
+    const q = z.object({ status: OutboxStatus.optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).safeParse(c.req.query())
+    if (!q.success) return invalid(c, q.error)
+    return c.json({ items: await store.listOutbox(q.data) })
+  })
+
+  api.post('/outbox/:id/retry', async (c) => {
+    const item = await store.retryOutbox(c.req.param('id'), now())
+    if (!item) return c.json({ error: { code: 'not_dead', message: 'no dead-lettered delivery with that id' } }, 404)
+    deps.wakeOutbox()
+    return c.json(item)
+  })
+
+  return api
+}

@@ -1,0 +1,144 @@
+import type { Context, Hono } from 'hono'
+import type {
+  ChannelAdapter,
+  ChannelError,
+  HandledOutcome,
+  InboundRoute,
+  IntakeResult,
+  RawRequest,
+  RouteContext,
+} from '../contracts/channel.ts'
+import type { BlobStore } from '../contracts/blob-store.ts'
+import type { Logger } from '../log/index.ts'
+import { InboundValidationError, type Pipeline } from '../pipeline/index.ts'
+import { readBodyLimited, BodyTooLargeError } from './body.ts'
+import type { Metrics } from './metrics.ts'
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+export interface ChannelMountDeps {
+  channels: Record<string, ChannelAdapter>
+  pipeline: Pipeline
+  blobs: BlobStore
+  publicUrl: string
+  log: Logger
+  now: () => number
+  metrics: Metrics
+}
+
+export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'blobs' | 'publicUrl' | 'log' | 'now'>): RouteContext {
+  return {
+    channelId,
+    publicUrl: deps.publicUrl,
+    blobs: deps.blobs,
+    log: deps.log.child({ channelId }),
+    now: deps.now,
+    basePath: `/channels/${channelId}`,
+  }
+}
+
+const jsonError = (c: Context, error: ChannelError) => c.json({ error: { code: error.code, message: error.message } }, error.status)
+
+/**
+ * Mount every adapter's pages and inbound routes under /channels/:channelId. Each inbound request
+ * goes: size limit → verify (before any parsing) → parse → pipeline (persisted before we answer) →
+ * the provider's expected response. Anything else under /channels is a 404 naming the channel.
+ */
+export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
+  for (const [channelId, adapter] of Object.entries(deps.channels)) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(channelId)) {
+      throw new Error(`[config] channels.${channelId}: channel ids are kebab-case (a-z, 0-9, -)`)
+    }
+    const ctx = routeContext(channelId, deps)
+    const base = ctx.basePath
+    for (const page of adapter.pages ?? []) {
+      app.on(page.method, base + page.path, (c) => page.handle(c, ctx))
+    }
+    for (const route of adapter.routes ?? []) {
+      app.on(route.method, base + route.path, (c) => handleInbound(c, route, channelId, adapter, ctx, deps))
+    }
+  }
+  app.all('/channels/:channelId/*', (c) => {
+    const channelId = c.req.param('channelId')
+    if (!deps.channels[channelId]) {
+      return c.json({ error: { code: 'unknown_channel', message: `no channel "${channelId}" is configured` } }, 404)
+    }
+    return c.json({ error: { code: 'unknown_route', message: `channel "${channelId}" has no route ${c.req.method} ${c.req.path}` } }, 404)
+  })
+}
+
+async function handleInbound(
+  c: Context,
+  route: InboundRoute,
+  channelId: string,
+  adapter: ChannelAdapter,
+  ctx: RouteContext,
+  deps: ChannelMountDeps,
+): Promise<Response> {
+  const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  let body: Uint8Array
+  try {
+    body = await readBodyLimited(c.req.raw, limit)
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      deps.metrics.count('inbound_rejected', { channelId, code: 'body_too_large' })
+      return reject(c, route, { status: 413, code: 'body_too_large', message: `the body is larger than ${limit} bytes` })
+    }
+    throw err
+  }
+  const url = new URL(c.req.url)
+  const raw: RawRequest = {
+    method: c.req.method,
+    url,
+    headers: c.req.raw.headers,
+    body,
+    text: () => new TextDecoder().decode(body),
+  }
+  function reject(c: Context, route: InboundRoute, error: ChannelError) {
+    return route.reject ? route.reject(error, raw, ctx) : jsonError(c, error)
+  }
+
+  if (route.verify) {
+    const verdict = await route.verify(raw, ctx)
+    if (!verdict.ok) {
+      // Forged requests leave no trace but a counter and a log line without the payload.
+      deps.metrics.count('inbound_rejected', { channelId, code: verdict.error.code })
+      ctx.log.warn('inbound request rejected', { code: verdict.error.code, status: verdict.error.status })
+      return reject(c, route, verdict.error)
+    }
+  }
+  const outcome = await route.parse(raw, ctx)
+  let handled: HandledOutcome
+  if ('rejected' in outcome) {
+    deps.metrics.count('inbound_rejected', { channelId, code: outcome.rejected.code })
+    ctx.log.info('inbound request rejected', { code: outcome.rejected.code, status: outcome.rejected.status })
+    return reject(c, route, outcome.rejected)
+  } else if ('ignored' in outcome) {
+    deps.metrics.count('inbound_ignored', { channelId })
+    ctx.log.info('inbound request ignored', { reason: outcome.ignored })
+    handled = { kind: 'ignored', reason: outcome.ignored }
+  } else {
+    const results: IntakeResult[] = []
+    for (const message of outcome.messages) {
+      try {
+        results.push(await deps.pipeline.ingest({ ...message, channelId }))
+      } catch (err) {
+        if (err instanceof InboundValidationError) {
+          deps.metrics.count('inbound_rejected', { channelId, code: err.code })
+          return reject(c, route, { status: 400, code: err.code, message: err.message.replace('[pipeline] ', '') })
+        }
+        throw err
+      }
+    }
+    deps.metrics.count('inbound_messages', { channelId }, results.filter((r) => !r.duplicate).length)
+    handled = { kind: 'messages', results }
+  }
+  if (route.respond) return route.respond(handled, raw, ctx)
+  return handled.kind === 'ignored'
+    ? c.json({ ignored: handled.reason }, 200)
+    : c.json({ results: handled.results.map(publicResult) }, handled.results.some((r) => !r.duplicate) ? 201 : 200)
+}
+
+function publicResult(r: IntakeResult) {
+  return { trackingCode: r.trackingCode, caseId: r.caseId, duplicate: r.duplicate, followUp: r.followUp }
+}

@@ -1,0 +1,142 @@
+import { html, raw } from 'hono/html'
+import { z } from 'zod'
+import { Case, CaseEvent, CaseMessage, Office, OutboxItem } from '../model/index.ts'
+import { StaffReply, StatusChange } from './api.ts'
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
+  z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' })
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const json = (s: object) => ({ content: { 'application/json': { schema: s } } })
+const ErrorBody = {
+  type: 'object',
+  properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } },
+}
+const errors = {
+  '400': { description: 'Invalid request', ...json(ref('Error')) },
+  '401': { description: 'Missing or wrong API key', ...json(ref('Error')) },
+  '404': { description: 'Not found', ...json(ref('Error')) },
+}
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
+
+/** The OpenAPI 3.0 document of /api/v1, generated from the same zod schemas that validate requests. */
+export function openApiDocument(publicUrl: string) {
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'Intake API',
+      version: '1',
+      description:
+        'Staff API of the Intake gateway: list and read cases with their messages and events, answer citizens on the channel they used, change status, watch the outbox.',
+    },
+    servers: [{ url: `${publicUrl.replace(/\/$/, '')}/api/v1` }],
+    security: [{ apiKey: [] }],
+    components: {
+      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      schemas: {
+        Case: schema(Case),
+        CaseEvent: schema(CaseEvent),
+        CaseMessage: schema(CaseMessage),
+        OutboxItem: schema(OutboxItem),
+        Office: schema(Office),
+        StaffReply: schema(StaffReply, 'input'),
+        StatusChange: schema(StatusChange, 'input'),
+        Error: ErrorBody,
+      },
+    },
+    paths: {
+      '/cases': {
+        get: {
+          summary: 'List cases, newest first',
+          parameters: [
+            ...['status', 'officeId', 'channelId', 'category', 'urgency', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+            { name: 'overdue', in: 'query', schema: { type: 'string', enum: ['true', 'false'] }, description: 'Only open cases past their deadline' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          ],
+          responses: {
+            '200': {
+              description: 'A page of cases; pass nextCursor back as cursor for the next one',
+              ...json({ type: 'object', properties: { cases: { type: 'array', items: ref('Case') }, nextCursor: { type: 'string' } } }),
+            },
+            ...errors,
+          },
+        },
+      },
+      '/cases/{id}': {
+        get: {
+          summary: 'A case with its messages, events and deliveries',
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: 'The case',
+              ...json({
+                type: 'object',
+                properties: {
+                  case: ref('Case'),
+                  messages: { type: 'array', items: ref('CaseMessage') },
+                  events: { type: 'array', items: ref('CaseEvent') },
+                  outbox: { type: 'array', items: ref('OutboxItem') },
+                },
+              }),
+            },
+            ...errors,
+          },
+        },
+      },
+      '/cases/by-tracking-code/{code}': {
+        get: {
+          summary: 'Find a case by its tracking code (a mistyped code is a 400, not a miss)',
+          parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'The case', ...json(ref('Case')) }, ...errors },
+        },
+      },
+      '/cases/{id}/replies': {
+        post: {
+          summary: 'Answer the citizen on the channel they used (or leave an internal note)',
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('StaffReply')) },
+          responses: { '201': { description: 'Queued in the outbox' }, '415': { description: 'Not JSON' }, ...errors },
+        },
+      },
+      '/cases/{id}/status': {
+        post: {
+          summary: 'Move the case along its life (resolving it notifies the citizen)',
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('StatusChange')) },
+          responses: { '200': { description: 'The updated case', ...json(ref('Case')) }, '409': { description: 'Not allowed from the current status' }, ...errors },
+        },
+      },
+      '/offices': { get: { summary: 'The office tree', responses: { '200': { description: 'Offices', ...json({ type: 'object', properties: { offices: { type: 'array', items: ref('Office') } } }) } } } },
+      '/outbox': {
+        get: {
+          summary: 'Deliveries, e.g. ?status=dead for the dead letters',
+          parameters: [{ name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'sending', 'sent', 'dead'] } }],
+          responses: { '200': { description: 'Deliveries', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('OutboxItem') } } }) }, ...errors },
+        },
+      },
+      '/outbox/{id}/retry': {
+        post: { summary: 'Queue a dead-lettered delivery again', parameters: [idParam], responses: { '200': { description: 'Queued', ...json(ref('OutboxItem')) }, ...errors } },
+      },
+    },
+  }
+}
+
+/** A browsable reference page, rendered on the server from the document (no script, no CDN). */
+export function openApiReference(doc: ReturnType<typeof openApiDocument>) {
+  const paths = Object.entries(doc.paths) as [string, Record<string, { summary: string; requestBody?: unknown }>][]
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Intake API reference</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem}code,pre{font:13px ui-monospace,monospace}pre{background:#f6f8fa;padding:.75rem;overflow:auto}h2{border-top:1px solid #ddd;padding-top:1rem}.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}</style></head>
+<body><h1>${doc.info.title}</h1><p>${doc.info.description}</p>
+<p>Base URL <code>${doc.servers[0]!.url}</code>. Send the API key in the <code>X-API-Key</code> header. Machine-readable: <a href="openapi.json">openapi.json</a>.</p>
+${paths.map(([path, ops]) =>
+  Object.entries(ops).map(([method, op]) => html`<h2><span class="m">${method}</span><code>${path}</code></h2><p>${op.summary}</p>`),
+)}
+<h2>Schemas</h2>
+${Object.entries(doc.components.schemas).map(([name, s]) => html`<h3 id="${name}">${name}</h3><pre>${raw(escapeJson(s))}</pre>`)}
+</body></html>`
+}
+
+function escapeJson(value: unknown) {
+  return JSON.stringify(value, null, 2).replace(/[<>&]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[ch]!)
+}

@@ -1,0 +1,161 @@
+import { Hono } from 'hono'
+import { html } from 'hono/html'
+import type { Store } from '../contracts/store.ts'
+import type { CaseEvent, CaseStatus } from '../model/index.ts'
+import type { OfficeDirectory } from '../offices/index.ts'
+import { parseTrackingCode } from '../tracking-code/index.ts'
+import { formatTime, pageLanguage, renderPage, type Html, type PageLanguage } from './page.ts'
+
+const T = {
+  'zh-CN': {
+    title: '诉求进度查询',
+    lookup: '输入编号查询',
+    codeLabel: '编号',
+    codeHint: '例如 K7F3-9Q2M，在回执中可以找到',
+    search: '查询',
+    mistyped: '这个编号好像输错了一个字符，请再核对一下。',
+    malformed: '编号是 8 位字母和数字，例如 K7F3-9Q2M。',
+    notFound: '没有找到这个编号的诉求。',
+    status: '当前状态',
+    office: '办理单位',
+    deadline: '办理时限',
+    received: '提交时间',
+    timeline: '办理过程',
+    events: {
+      received: '诉求已受理',
+      routed: (o: string) => `已转交${o}办理`,
+      acknowledged: '回执已发送',
+      follow_up: '您补充了信息',
+      dispatched: (o: string) => `已派单至${o}`,
+      transferred: (o: string) => `已转办至${o}`,
+      replied: '办理单位答复',
+      rated: '您已评价',
+    },
+    statuses: { received: '已受理', dispatched: '已派单', accepted: '已接单', in_progress: '办理中', replied: '已答复', resolved: '已办结', closed: '已结束' },
+  },
+  en: {
+    title: 'Case status',
+    lookup: 'Look up a case',
+    codeLabel: 'Tracking code',
+    codeHint: 'For example K7F3-9Q2M; it is in the acknowledgement you received',
+    search: 'Look up',
+    mistyped: 'That code looks mistyped (one character does not check out). Please check it again.',
+    malformed: 'A tracking code is 8 letters and digits, like K7F3-9Q2M.',
+    notFound: 'No case has that tracking code.',
+    status: 'Status',
+    office: 'Handled by',
+    deadline: 'Due by',
+    received: 'Received',
+    timeline: 'What has happened',
+    events: {
+      received: 'Your message was received',
+      routed: (o: string) => `Passed to ${o}`,
+      acknowledged: 'Acknowledgement sent',
+      follow_up: 'You added information',
+      dispatched: (o: string) => `Dispatched to ${o}`,
+      transferred: (o: string) => `Transferred to ${o}`,
+      replied: 'Reply from the office',
+      rated: 'You rated the answer',
+    },
+    statuses: { received: 'Received', dispatched: 'Dispatched', accepted: 'Accepted', in_progress: 'In progress', replied: 'Replied', resolved: 'Resolved', closed: 'Closed' },
+  },
+} satisfies Record<PageLanguage, unknown>
+
+export interface StatusPageDeps {
+  store: Store
+  offices: OfficeDirectory
+  locale: string
+  timeZone: string
+}
+
+/**
+ * The citizen's status page, /status/:code: the case's public timeline and the office's replies.
+ * Only events marked public are shown, with office names rather than staff ids; no contact data.
+ */
+export function createStatusPages(deps: StatusPageDeps): Hono {
+  const app = new Hono()
+
+  const officeName = (id: unknown, lang: PageLanguage) => {
+    const o = typeof id === 'string' ? deps.offices.get(id) : undefined
+    if (!o) return ''
+    return lang === 'en' ? (o.names.en ?? o.name) : o.name
+  }
+
+  const lookupForm = (lang: PageLanguage, value = '', error?: string): Html => {
+    const t = T[lang]
+    return html`<h1>${t.lookup}</h1>
+<form method="get" action="/status">
+<label for="code">${t.codeLabel}</label>
+<p class="hint" id="code-hint">${t.codeHint}</p>
+<input type="text" id="code" name="code" value="${value}" autocomplete="off" autocapitalize="characters" aria-describedby="code-hint" required>
+<input type="hidden" name="lang" value="${lang === 'en' ? 'en' : 'zh'}">
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<button type="submit">${t.search}</button>
+</form>`
+  }
+
+  app.get('/status', (c) => {
+    const lang = pageLanguage(c, deps.locale)
+    const code = c.req.query('code')
+    if (code) return c.redirect(`/status/${encodeURIComponent(code.trim())}?lang=${lang === 'en' ? 'en' : 'zh'}`, 303)
+    return c.html(renderPage({ lang, title: T[lang].title, body: lookupForm(lang), langSwitchPath: '/status' }))
+  })
+
+  app.get('/status/:code', async (c) => {
+    const lang = pageLanguage(c, deps.locale)
+    const t = T[lang]
+    const typed = c.req.param('code')
+    const parsed = parseTrackingCode(typed)
+    const page = (status: 200 | 400 | 404, body: Html) =>
+      c.html(renderPage({ lang, title: t.title, body, langSwitchPath: `/status/${encodeURIComponent(typed)}` }), status)
+    if (!parsed.ok) return page(400, lookupForm(lang, typed, parsed.reason === 'check_mismatch' ? t.mistyped : t.malformed))
+    const kase = await deps.store.getCaseByTrackingCode(parsed.code)
+    if (!kase) return page(404, lookupForm(lang, parsed.code, t.notFound))
+    const [events, messages] = await Promise.all([deps.store.listEvents(kase.id), deps.store.listMessages(kase.id)])
+    const replyText = new Map(messages.filter((m) => m.direction === 'out').map((m) => [m.id, m.text]))
+    const when = (at: number) => formatTime(at, lang, deps.timeZone)
+    const line = (e: CaseEvent): Html | undefined => {
+      const ev = t.events
+      switch (e.type) {
+        case 'received':
+          return html`${ev.received}`
+        case 'routed':
+          return html`${ev.routed(officeName(e.data.officeId, lang))}`
+        case 'acknowledged':
+          return html`${ev.acknowledged}`
+        case 'follow_up':
+          return html`${ev.follow_up}`
+        case 'dispatched':
+          return html`${ev.dispatched(officeName(e.data.officeId, lang))}`
+        case 'transferred':
+          return html`${ev.transferred(officeName(e.data.officeId, lang))}`
+        case 'replied': {
+          const text = typeof e.data.text === 'string' ? e.data.text : replyText.get(String(e.data.messageId)) ?? ''
+          return html`${ev.replied}<div class="reply">${text}</div>`
+        }
+        case 'status_changed':
+          return html`${t.statuses[e.data.to as CaseStatus] ?? ''}`
+        case 'rated':
+          return html`${ev.rated}`
+        default:
+          return undefined
+      }
+    }
+    const items = events.filter((e) => e.public).map((e) => ({ at: e.at, body: line(e) })).filter((x) => x.body)
+    return page(
+      200,
+      html`<h1>${t.title}</h1>
+<p><span class="code" aria-label="${t.codeLabel}">${kase.trackingCode}</span></p>
+<div class="card">
+<p><strong>${t.status}:</strong> <span data-testid="case-status">${t.statuses[kase.status]}</span></p>
+<p><strong>${t.office}:</strong> ${officeName(kase.officeId, lang)}</p>
+<p><strong>${t.received}:</strong> ${when(kase.createdAt)}</p>
+${kase.deadlineAt ? html`<p><strong>${t.deadline}:</strong> ${when(kase.deadlineAt)}</p>` : ''}
+</div>
+<h2>${t.timeline}</h2>
+<ol class="timeline">${items.map((i) => html`<li><time>${when(i.at)}</time>${i.body}</li>`)}</ol>`,
+    )
+  })
+
+  return app
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env -S npx tsx
+import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { serve } from '@hono/node-server'
+import { ConfigError, configDirOf, type IntakeConfig } from '../config/index.ts'
+import { createIntake } from '../intake.ts'
+
+const USAGE = `intake — omnichannel intake gateway for public offices
+
+usage:
+  intake start   [--config intake.config.ts]   migrate, then serve the gateway
+  intake migrate [--config intake.config.ts]   apply the store's migrations and save the offices
+  intake send    [--config intake.config.ts] --channel ID --text TEXT [--from ID] [--place PLACE] [--id MESSAGE_ID]
+                                               simulate an inbound message on a channel and deliver its replies
+
+environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
+
+async function loadConfig(file: string): Promise<IntakeConfig> {
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: IntakeConfig }
+  if (!mod.default) throw new ConfigError([`${file} has no default export (export default defineConfig({...}))`])
+  return mod.default
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      config: { type: 'string', default: 'intake.config.ts' },
+      channel: { type: 'string' },
+      text: { type: 'string' },
+      from: { type: 'string', default: 'cli-user' },
+      place: { type: 'string' },
+      id: { type: 'string' },
+    },
+    strict: true,
+  })
+  if (!command || command === 'help' || command === '--help') {
+    console.log(USAGE)
+    return command ? 0 : 2
+  }
+  const config = await loadConfig(values.config!)
+  const intake = createIntake(config, { configDir: configDirOf(values.config!) })
+
+  switch (command) {
+    case 'migrate': {
+      await intake.store.migrate()
+      await intake.store.saveOffices(intake.config.offices)
+      console.log(`migrated ${intake.store.driver} store; ${intake.config.offices.length} offices saved`)
+      await intake.store.close()
+      return 0
+    }
+    case 'send': {
+      if (!values.channel || !values.text) {
+        console.error('intake send needs --channel and --text\n\n' + USAGE)
+        return 2
+      }
+      await intake.store.migrate()
+      await intake.store.saveOffices(intake.config.offices)
+      const result = await intake.ingest(values.channel, {
+        externalId: values.id ?? `cli-${Date.now()}`,
+        from: { channelId: values.channel, id: values.from! },
+        text: values.text,
+        place: values.place ? { text: values.place } : undefined,
+        receivedAt: Date.now(),
+      })
+      await intake.outbox.drain()
+      const { case: _c, ...rest } = { case: await intake.store.getCase(result.caseId), ...result }
+      console.log(JSON.stringify({ ...rest, statusUrl: intake.pipeline.statusUrl(result.trackingCode) }, null, 2))
+      await intake.store.close()
+      return 0
+    }
+    case 'start': {
+      await intake.start()
+      const { port, host } = intake.config.server
+      const server = serve({ fetch: intake.app.fetch, port, hostname: host }, (info) => {
+        intake.log.info('listening', { url: intake.config.server.publicUrl, port: info.port })
+        if (process.stdout.isTTY || process.env.INTAKE_BANNER !== '0') {
+          console.error(`\n  Intake is running: open ${intake.config.server.publicUrl}/ for the web form, ${intake.config.server.publicUrl}/api/v1/docs for the API\n`)
+        }
+      })
+      const shutdown = async (signal: string) => {
+        intake.log.info('shutting down', { signal })
+        server.close()
+        await intake.stop()
+        await intake.store.close()
+        process.exit(0)
+      }
+      process.once('SIGINT', () => void shutdown('SIGINT'))
+      process.once('SIGTERM', () => void shutdown('SIGTERM'))
+      return -1
+    }
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code)
+  },
+  (err) => {
+    console.error(err instanceof ConfigError ? err.message : err)
+    process.exit(1)
+  },
+)

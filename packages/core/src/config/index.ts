@@ -1,0 +1,226 @@
+import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import type { BlobStore } from '../contracts/blob-store.ts'
+import type { ChannelAdapter } from '../contracts/channel.ts'
+import type { RoutingStrategy } from '../contracts/routing.ts'
+import type { Store } from '../contracts/store.ts'
+import { parseDuration, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
+import type { LogLevel } from '../log/index.ts'
+import { Office, type OfficeInput } from '../model/index.ts'
+import type { OutboxOptions } from '../outbox/index.ts'
+import { DEFAULT_TEMPLATES, type MessageTemplates } from '../templates/index.ts'
+
+/** A deployment, as written in intake.config.ts. */
+export interface IntakeConfig {
+  store: Store
+  /** A YAML or JSON file (relative to the config file), or the offices inline. */
+  offices: string | OfficeInput[]
+  /** Channel instances by id; the id appears in URLs (/channels/:id/...) and on every case. */
+  channels: Record<string, ChannelAdapter>
+  /** Tried in order; the first decision wins; the intake desk takes what none decides. */
+  routing: RoutingStrategy[]
+  deadlines?: Partial<DeadlinePolicy>
+  calendar?: Partial<WorkCalendar>
+  /** Language of pages and messages when the citizen's is unknown: `zh-CN` or `en`. */
+  locale?: string
+  templates?: Record<string, Partial<MessageTemplates>>
+  server?: { port?: number; host?: string; publicUrl?: string }
+  /** Keys accepted by the staff API (X-API-Key). At least one, 16 characters or more. */
+  apiKeys?: string[]
+  /** Where attachments are stored (default ./data). */
+  dataDir?: string
+  blobs?: BlobStore
+  /** A message from the same sender on the same channel within this window joins their open case (default 24h). */
+  followUpWindow?: string
+  acknowledgeFollowUps?: boolean
+  outbox?: OutboxOptions
+  log?: { level?: LogLevel }
+}
+
+/** Type-checks a config file; the gateway validates it again at start. */
+export function defineConfig(config: IntakeConfig): IntakeConfig {
+  return config
+}
+
+const fn = (what: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `expected ${what}`)
+const duration = z.string().refine(
+  (s) => {
+    try {
+      parseDuration(s)
+      return true
+    } catch {
+      return false
+    }
+  },
+  { message: 'cannot read this duration (try "2h", "3 days" or "5 working days")' },
+)
+
+const ConfigSchema = z.object({
+  store: z.object({ recordInbound: fn('a Store (sqliteStore(...))'), migrate: fn('a Store') }, { error: 'expected a Store, e.g. sqliteStore({ file })' }),
+  offices: z.union([z.string().min(1), z.array(z.unknown()).min(1)]),
+  channels: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'channel ids are kebab-case (a-z, 0-9, -)'),
+      z.object({ kind: z.string(), send: fn('a channel adapter with send()') }, { error: 'expected a channel adapter, e.g. webForm()' }),
+    )
+    .refine((c) => Object.keys(c).length > 0, 'configure at least one channel'),
+  routing: z.array(fn('a routing strategy')),
+  deadlines: z.object({ urgent: duration, normal: duration, complex: duration }).partial().strict().default({}),
+  calendar: z
+    .object({
+      timeZone: z.string().refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz })
+          return true
+        } catch {
+          return false
+        }
+      }, 'unknown IANA time zone'),
+      holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')),
+      workingWeekends: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')),
+    })
+    .partial()
+    .strict()
+    .default({}),
+  locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  templates: z.record(z.string(), z.object({ acknowledgement: z.string(), followUp: z.string(), reply: z.string(), resolved: z.string() }).partial().strict()).default({}),
+  server: z
+    .object({
+      port: z.coerce.number().int().min(0).max(65535).default(3000),
+      host: z.string().default('127.0.0.1'),
+      publicUrl: z.string().url().optional(),
+    })
+    .strict()
+    .default({ port: 3000, host: '127.0.0.1' }),
+  apiKeys: z.array(z.string().min(16, 'API keys must be at least 16 characters')).min(1, 'configure at least one API key (or set INTAKE_API_KEYS)'),
+  dataDir: z.string().default('./data'),
+  blobs: z.object({ put: fn('a BlobStore'), get: fn('a BlobStore') }).optional(),
+  followUpWindow: duration.default('24h'),
+  acknowledgeFollowUps: z.boolean().default(true),
+  outbox: z
+    .object({
+      maxAttempts: z.number().int().min(1),
+      baseDelayMs: z.number().int().min(1),
+      maxDelayMs: z.number().int().min(1),
+      leaseMs: z.number().int().min(1000),
+      batchSize: z.number().int().min(1).max(500),
+      pollMs: z.number().int().min(10),
+      ratePerSecond: z.record(z.string(), z.number().positive()),
+    })
+    .partial()
+    .strict()
+    .default({}),
+  log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().default({ level: 'info' }),
+}).strict()
+
+export class ConfigError extends Error {
+  readonly code = 'config_invalid'
+  constructor(readonly problems: string[]) {
+    super(`[config] invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+  }
+}
+
+export interface ResolvedConfig {
+  store: Store
+  offices: Office[]
+  channels: Record<string, ChannelAdapter>
+  routing: RoutingStrategy[]
+  deadlines: DeadlinePolicy
+  calendar: WorkCalendar
+  locale: 'zh-CN' | 'en'
+  templates: Record<string, MessageTemplates>
+  server: { port: number; host: string; publicUrl: string }
+  apiKeys: string[]
+  dataDir: string
+  blobs?: BlobStore
+  followUpWindowMs: number
+  acknowledgeFollowUps: boolean
+  outbox: OutboxOptions
+  logLevel: LogLevel
+}
+
+const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
+
+/**
+ * Validate a config, apply environment overrides and defaults. Every problem is reported at once,
+ * each naming its key: `config.server.port: expected number`.
+ * Environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS (comma-separated),
+ * INTAKE_DATA_DIR, INTAKE_LOG_LEVEL.
+ */
+export function resolveConfig(input: IntakeConfig, env: Record<string, string | undefined> = process.env, configDir = process.cwd()): ResolvedConfig {
+  const withEnv = {
+    ...input,
+    server: {
+      ...input.server,
+      ...(env.INTAKE_PORT !== undefined ? { port: env.INTAKE_PORT } : {}),
+      ...(env.INTAKE_HOST ? { host: env.INTAKE_HOST } : {}),
+      ...(env.INTAKE_PUBLIC_URL ? { publicUrl: env.INTAKE_PUBLIC_URL } : {}),
+    },
+    ...(env.INTAKE_API_KEYS ? { apiKeys: env.INTAKE_API_KEYS.split(',').map((k) => k.trim()).filter(Boolean) } : {}),
+    ...(env.INTAKE_DATA_DIR ? { dataDir: env.INTAKE_DATA_DIR } : {}),
+    ...(env.INTAKE_LOG_LEVEL ? { log: { ...input.log, level: env.INTAKE_LOG_LEVEL } } : {}),
+  }
+  const parsed = ConfigSchema.safeParse(withEnv)
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map(describeIssue))
+  const c = parsed.data
+  const offices = loadOffices(c.offices as string | unknown[], configDir)
+  const templates: Record<string, MessageTemplates> = {}
+  for (const lang of new Set([...Object.keys(DEFAULT_TEMPLATES), ...Object.keys(c.templates)])) {
+    const base = DEFAULT_TEMPLATES[lang] ?? DEFAULT_TEMPLATES.en!
+    templates[lang] = { ...base, ...c.templates[lang] }
+  }
+  const host = c.server.host
+  const port = c.server.port
+  const window = parseDuration(c.followUpWindow)
+  return {
+    store: input.store,
+    offices,
+    channels: input.channels,
+    routing: input.routing,
+    deadlines: { ...DEFAULT_DEADLINES, ...c.deadlines },
+    calendar: { timeZone: c.calendar.timeZone ?? 'Asia/Shanghai', holidays: c.calendar.holidays ?? [], workingWeekends: c.calendar.workingWeekends ?? [] },
+    locale: c.locale,
+    templates,
+    server: { port, host, publicUrl: c.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}` },
+    apiKeys: c.apiKeys,
+    dataDir: isAbsolute(c.dataDir) ? c.dataDir : resolve(process.cwd(), c.dataDir),
+    blobs: input.blobs,
+    followUpWindowMs: window.kind === 'fixed' ? window.ms : window.days * 86_400_000,
+    acknowledgeFollowUps: c.acknowledgeFollowUps,
+    outbox: c.outbox,
+    logLevel: c.log.level,
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = ['config', ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].join('.').replace(/\.\[/g, '[')
+  return `${path}: ${issue.message}`
+}
+
+/** Offices from a YAML/JSON file or inline, each validated; errors name `offices[3].id`. */
+export function loadOffices(source: string | unknown[], configDir: string): Office[] {
+  let list: unknown
+  if (typeof source === 'string') {
+    const path = isAbsolute(source) ? source : resolve(configDir, source)
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      throw new ConfigError([`config.offices: cannot read ${path}: ${(err as Error).message}`])
+    }
+    try {
+      list = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)
+    } catch (err) {
+      throw new ConfigError([`config.offices: ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`])
+    }
+  } else list = source
+  const parsed = z.array(Office).min(1).safeParse(list)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `offices${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`))
+  }
+  return parsed.data
+}
+
+export const configDirOf = (file: string) => dirname(resolve(file))

@@ -1,0 +1,164 @@
+import { join } from 'node:path'
+import { Hono } from 'hono'
+import { fileBlobStore, type BlobStore } from './contracts/blob-store.ts'
+import type { IntakeResult } from './contracts/channel.ts'
+import type { Store } from './contracts/store.ts'
+import { createApi } from './app/api.ts'
+import { mountChannels, routeContext } from './app/channel-routes.ts'
+import { createMetrics, type Metrics } from './app/metrics.ts'
+import { openApiDocument, openApiReference } from './app/openapi.ts'
+import { createStatusPages } from './app/status-page.ts'
+import { resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
+import { newId, type IdGenerator } from './ids/index.ts'
+import { createLogger, type Logger } from './log/index.ts'
+import type { InboundMessageInput } from './model/index.ts'
+import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
+import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
+import { createPipeline, type Pipeline } from './pipeline/index.ts'
+
+export interface IntakeOptions {
+  /** Injected for deterministic tests. */
+  now?: () => number
+  ids?: IdGenerator
+  random?: () => number
+  log?: Logger
+  /** Resolve relative paths in the config (offices file) from here. */
+  configDir?: string
+  env?: Record<string, string | undefined>
+}
+
+/** A running gateway: the Hono app plus the parts behind it. */
+export interface Intake {
+  readonly app: Hono
+  readonly store: Store
+  readonly offices: OfficeDirectory
+  readonly pipeline: Pipeline
+  readonly outbox: OutboxWorker
+  readonly metrics: Metrics
+  readonly config: ResolvedConfig
+  readonly log: Logger
+  readonly blobs: BlobStore
+  /** Migrate the store, save the offices, start channel listeners and the outbox worker. */
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Hand a message to a channel as if it had arrived (the CLI's `intake send`). */
+  ingest(channelId: string, message: Omit<InboundMessageInput, 'channelId'>): Promise<IntakeResult>
+}
+
+/**
+ * Assemble a gateway from a config. Nothing listens until `start()`; the app can be driven
+ * in-process with `intake.app.request(url, init)`.
+ *
+ * @example
+ * const intake = createIntake(config)
+ * await intake.start()
+ * serve({ fetch: intake.app.fetch, port: intake.config.server.port })
+ */
+export function createIntake(config: IntakeConfig, options: IntakeOptions = {}): Intake {
+  const resolved = resolveConfig(config, options.env ?? process.env, options.configDir)
+  const now = options.now ?? Date.now
+  const ids = options.ids ?? (() => newId(now()))
+  const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? [])]
+  const log = options.log ?? createLogger({ level: resolved.logLevel, secrets })
+  const store = resolved.store
+  const offices = buildOfficeDirectory(resolved.offices)
+  const blobs = resolved.blobs ?? fileBlobStore(join(resolved.dataDir, 'attachments'))
+  const metrics = createMetrics()
+  const publicUrl = resolved.server.publicUrl
+
+  const outbox = createOutboxWorker(
+    { store, channels: resolved.channels, log: log.child({ component: 'outbox' }), blobs, publicUrl, now, random: options.random },
+    resolved.outbox,
+  )
+  const pipeline = createPipeline({
+    store,
+    offices,
+    routing: resolved.routing,
+    deadlines: resolved.deadlines,
+    calendar: resolved.calendar,
+    templates: resolved.templates,
+    locale: resolved.locale,
+    publicUrl,
+    followUpWindowMs: resolved.followUpWindowMs,
+    acknowledgeFollowUps: resolved.acknowledgeFollowUps,
+    now,
+    ids,
+    log: log.child({ component: 'pipeline' }),
+    onOutboxQueued: () => outbox.wake(),
+  })
+
+  const app = new Hono()
+  app.use('*', async (c, next) => {
+    const requestId = c.req.header('x-request-id')?.slice(0, 100) || ids()
+    const started = performance.now()
+    c.header('X-Request-Id', requestId)
+    await next()
+    log.info('request', {
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+    })
+  })
+  app.get('/healthz', (c) => c.json({ ok: true }))
+  app.get('/readyz', async (c) => {
+    try {
+      await store.ping()
+    } catch (err) {
+      return c.json({ ok: false, store: (err as Error).message }, 503)
+    }
+    return outbox.running ? c.json({ ok: true, store: store.driver }) : c.json({ ok: false, outbox: 'stopped' }, 503)
+  })
+  app.get('/metrics', (c) => c.text(metrics.render()))
+  const doc = openApiDocument(publicUrl)
+  app.get('/api/v1/openapi.json', (c) => c.json(doc))
+  app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
+  app.route('/api/v1', createApi({ store, offices, pipeline, apiKeys: resolved.apiKeys, now, wakeOutbox: () => outbox.wake() }))
+  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
+  mountChannels(app, { channels: resolved.channels, pipeline, blobs, publicUrl, log, now, metrics })
+  const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
+  app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
+  app.onError((err, c) => {
+    const requestId = c.res.headers.get('X-Request-Id') ?? undefined
+    log.error('unhandled error', { requestId, path: c.req.path, error: err })
+    return c.json({ error: { code: 'internal', message: 'something went wrong on our side; the request id helps us find it', requestId } }, 500)
+  })
+
+  let started = false
+  const channelContext = (channelId: string) => ({
+    ...routeContext(channelId, { blobs, publicUrl, log, now }),
+    ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
+  })
+
+  return {
+    app,
+    store,
+    offices,
+    pipeline,
+    outbox,
+    metrics,
+    config: resolved,
+    log,
+    blobs,
+    async start() {
+      if (started) return
+      await store.migrate()
+      await store.saveOffices(resolved.offices)
+      for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
+      outbox.start()
+      started = true
+      log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
+    },
+    async stop() {
+      await outbox.stop()
+      for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
+      started = false
+    },
+    ingest(channelId, message) {
+      if (!resolved.channels[channelId]) throw new Error(`[intake] no channel "${channelId}" is configured`)
+      return pipeline.ingest({ ...message, channelId })
+    },
+  }
+}

@@ -1,0 +1,187 @@
+import type { BlobStore } from '../contracts/blob-store.ts'
+import type { ChannelAdapter, SendError, SendResult } from '../contracts/channel.ts'
+import type { Store } from '../contracts/store.ts'
+import type { Logger } from '../log/index.ts'
+import type { OutboxItem } from '../model/index.ts'
+
+export interface OutboxOptions {
+  /** Attempts before a delivery is dead-lettered (default 8). */
+  maxAttempts?: number
+  /** First retry delay; doubles each attempt, with jitter (default 2 s). */
+  baseDelayMs?: number
+  maxDelayMs?: number
+  /** How long a claimed row stays leased to this worker; a crashed worker's rows return after it. */
+  leaseMs?: number
+  batchSize?: number
+  /** How often to look for due rows when nothing woke the worker. */
+  pollMs?: number
+  /** Deliveries per second per channel instance, e.g. { sms: 1 }. Unlisted channels are not limited. */
+  ratePerSecond?: Record<string, number>
+}
+
+export interface OutboxWorkerDeps {
+  store: Store
+  channels: Record<string, ChannelAdapter>
+  log: Logger
+  blobs: BlobStore
+  publicUrl: string
+  now?: () => number
+  /** In [0, 1); injectable so backoff is deterministic in tests. */
+  random?: () => number
+}
+
+export interface OutboxWorker {
+  start(): void
+  /** Finish in-flight deliveries and stop polling. */
+  stop(): Promise<void>
+  /** Look for due rows now instead of at the next poll. */
+  wake(): void
+  /** Deliver until nothing is due (tests and `intake send`). Returns how many attempts were made. */
+  drain(): Promise<number>
+  readonly running: boolean
+}
+
+/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
+export function backoffDelay(attempt: number, base: number, max: number, random: () => number): number {
+  const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1))
+  return Math.round(exp / 2 + (exp / 2) * random())
+}
+
+export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOptions = {}): OutboxWorker {
+  const {
+    maxAttempts = 8,
+    baseDelayMs = 2_000,
+    maxDelayMs = 15 * 60_000,
+    leaseMs = 60_000,
+    batchSize = 16,
+    pollMs = 1_000,
+    ratePerSecond = {},
+  } = options
+  const { store, channels, log, now = Date.now, random = Math.random } = deps
+  const nextSlot = new Map<string, number>()
+  let running = false
+  let timer: NodeJS.Timeout | undefined
+  let cycle: Promise<number> | undefined
+  let again = false
+
+  /** Per-channel pacing: each delivery takes the next free slot, 1/rate seconds apart. */
+  async function pace(channelId: string) {
+    const rate = ratePerSecond[channelId]
+    if (!rate) return
+    const t = now()
+    const slot = Math.max(t, nextSlot.get(channelId) ?? 0)
+    nextSlot.set(channelId, slot + 1000 / rate)
+    if (slot > t) await new Promise((r) => setTimeout(r, slot - t))
+  }
+
+  async function deliver(item: OutboxItem): Promise<void> {
+    const adapter = channels[item.channelId]
+    let result: SendResult
+    if (!adapter) {
+      result = { ok: false, error: { code: 'config', retryable: false, message: `no channel "${item.channelId}" is configured` } }
+    } else {
+      await pace(item.channelId)
+      try {
+        result = await adapter.send(item.payload, {
+          channelId: item.channelId,
+          idempotencyKey: item.idempotencyKey,
+          attempt: item.attempts,
+          log: log.child({ channelId: item.channelId, outboxId: item.id }),
+          publicUrl: deps.publicUrl,
+          blobs: deps.blobs,
+        })
+      } catch (err) {
+        // An adapter that throws has a bug; the delivery is retried like an unknown failure.
+        result = { ok: false, error: { code: 'unknown', retryable: true, message: `adapter threw: ${(err as Error).message}` } }
+      }
+    }
+    const at = now()
+    if (result.ok) {
+      await store.completeOutbox(item.id, result.providerId, at)
+      log.info('outbox delivered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts })
+      return
+    }
+    const error = describe(result.error)
+    if (!result.error.retryable || item.attempts >= maxAttempts) {
+      await store.failOutbox(item.id, { dead: true, error }, at)
+      log.warn('outbox dead-lettered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts, error })
+      return
+    }
+    const delay = Math.max(result.error.retryAfterMs ?? 0, backoffDelay(item.attempts, baseDelayMs, maxDelayMs, random))
+    await store.failOutbox(item.id, { retryAt: at + delay, error }, at)
+    log.info('outbox retry scheduled', { outboxId: item.id, channelId: item.channelId, attempts: item.attempts, delayMs: delay, error })
+  }
+
+  async function runOnce(): Promise<number> {
+    let attempts = 0
+    for (;;) {
+      const batch = await store.claimOutbox(now(), batchSize, leaseMs)
+      if (batch.length === 0) return attempts
+      attempts += batch.length
+      await Promise.all(batch.map((item) => deliver(item).catch((err) => log.error('outbox delivery crashed', { outboxId: item.id, error: err }))))
+    }
+  }
+
+  /** One cycle at a time; a wake during a cycle runs one more right after it. */
+  function cycleNow(): Promise<number> {
+    if (cycle) {
+      again = true
+      return cycle
+    }
+    cycle = runOnce()
+      .catch((err) => {
+        log.error('outbox cycle failed', { error: err })
+        return 0
+      })
+      .finally(() => {
+        cycle = undefined
+        if (again && running) {
+          again = false
+          void cycleNow()
+        }
+      })
+    return cycle
+  }
+
+  function schedule() {
+    if (!running) return
+    timer = setTimeout(async () => {
+      await cycleNow()
+      schedule()
+    }, pollMs)
+    timer.unref?.()
+  }
+
+  return {
+    get running() {
+      return running
+    },
+    start() {
+      if (running) return
+      running = true
+      void cycleNow()
+      schedule()
+    },
+    async stop() {
+      running = false
+      if (timer) clearTimeout(timer)
+      await cycle
+    },
+    wake() {
+      if (running) void cycleNow()
+    },
+    async drain() {
+      let total = 0
+      for (;;) {
+        if (cycle) await cycle
+        const n = await cycleNow()
+        total += n
+        if (n === 0) return total
+      }
+    },
+  }
+}
+
+function describe(error: SendError): string {
+  return `${error.code}: ${error.message}`
+}

@@ -1,0 +1,290 @@
+import { z } from 'zod'
+import type { IntakeResult } from '../contracts/channel.ts'
+import type { CaseDraft, RoutingStrategy } from '../contracts/routing.ts'
+import { StoreConflictError, type OutboundWrite, type Store } from '../contracts/store.ts'
+import { deadlineFor, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
+import type { IdGenerator } from '../ids/index.ts'
+import type { Logger } from '../log/index.ts'
+import {
+  InboundMessage,
+  OPEN_STATUSES,
+  type Case,
+  type CaseEventInput,
+  type CaseMessage,
+  type InboundMessageInput,
+  type OutboundMessage,
+} from '../model/index.ts'
+import type { OfficeDirectory } from '../offices/index.ts'
+import { runRoutingChain } from '../routing-chain/index.ts'
+import { pickLanguage, renderTemplate, type MessageTemplates } from '../templates/index.ts'
+import { findTrackingCodes, newTrackingCode } from '../tracking-code/index.ts'
+
+export interface PipelineOptions {
+  store: Store
+  offices: OfficeDirectory
+  routing: readonly RoutingStrategy[]
+  deadlines: DeadlinePolicy
+  calendar: WorkCalendar
+  templates: Record<string, MessageTemplates>
+  /** Language used when neither the citizen's choice nor their text tells. */
+  locale: string
+  publicUrl: string
+  /** A message from the same sender on the same channel within this window joins their open case. */
+  followUpWindowMs: number
+  /** Send a short "added to your case" note for follow-ups. */
+  acknowledgeFollowUps: boolean
+  now: () => number
+  ids: IdGenerator
+  log: Logger
+  /** Called after a write that queued outbox rows, so the worker can deliver at once. */
+  onOutboxQueued?: () => void
+}
+
+/** The message did not pass the InboundMessage schema: the adapter should answer 400. */
+export class InboundValidationError extends Error {
+  readonly code = 'invalid_message'
+  constructor(readonly issues: z.core.$ZodIssue[]) {
+    super(
+      `[pipeline] invalid message: ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    )
+  }
+}
+
+export interface Pipeline {
+  /** Persist one message (idempotent on channel + external id), route it, queue the acknowledgement. */
+  ingest(input: InboundMessageInput): Promise<IntakeResult>
+  statusUrl(trackingCode: string): string
+  /** Render a template in the case's language. */
+  render(kind: keyof MessageTemplates, kase: Case, values?: Record<string, string>): string
+  /** Build the message row and outbox row for something the citizen must receive. */
+  outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number): OutboundWrite
+}
+
+const MAX_CODE_ATTEMPTS = 4
+
+export function createPipeline(options: PipelineOptions): Pipeline {
+  const { store, offices, now, ids, log } = options
+  const languages = Object.keys(options.templates)
+  const statusUrl = (code: string) => `${options.publicUrl.replace(/\/$/, '')}/status/${code}`
+
+  const render: Pipeline['render'] = (kind, kase, values = {}) => {
+    const t = options.templates[kase.language] ?? options.templates[options.locale] ?? Object.values(options.templates)[0]!
+    const office = offices.get(kase.officeId)
+    const officeName = (kase.language.startsWith('zh') ? office?.name : office?.names[kase.language.split('-')[0]!]) ?? office?.name ?? ''
+    return renderTemplate(t[kind], { trackingCode: kase.trackingCode, officeName, statusUrl: statusUrl(kase.trackingCode), ...values })
+  }
+
+  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at) => {
+    const messageId = ids()
+    const outboxId = ids()
+    const payload: OutboundMessage = {
+      id: messageId,
+      caseId: kase.id,
+      channelId: kase.channelId,
+      to: kase.citizen,
+      kind,
+      text,
+      trackingCode: kase.trackingCode,
+      statusUrl: statusUrl(kase.trackingCode),
+      language: kase.language,
+    }
+    const message: CaseMessage = {
+      id: messageId,
+      caseId: kase.id,
+      direction: 'out',
+      channelId: kase.channelId,
+      externalId: null,
+      author,
+      subject: null,
+      text,
+      attachments: [],
+      deliveryStatus: 'pending',
+      createdAt: at,
+    }
+    return {
+      message,
+      outbox: {
+        id: outboxId,
+        messageId,
+        caseId: kase.id,
+        channelId: kase.channelId,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: at,
+        lastError: null,
+        providerId: null,
+        idempotencyKey: `intake-${outboxId}`,
+        payload,
+        createdAt: at,
+        updatedAt: at,
+      },
+    }
+  }
+
+  async function findExistingCase(msg: InboundMessage, codes: string[]): Promise<Case | undefined> {
+    for (const code of codes) {
+      const kase = await store.getCaseByTrackingCode(code)
+      if (kase) return kase
+    }
+    if (msg.threadRefs.length) {
+      const kase = await store.findCaseByMessageRef(msg.channelId, msg.threadRefs)
+      if (kase) return kase
+    }
+    return store.findOpenCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
+  }
+
+  async function ingest(input: InboundMessageInput): Promise<IntakeResult> {
+    const parsed = InboundMessage.safeParse(input)
+    if (!parsed.success) throw new InboundValidationError(parsed.error.issues)
+    const msg = parsed.data
+    if (!msg.text.trim() && msg.attachments.length === 0) {
+      throw new InboundValidationError([{ code: 'custom', path: ['text'], message: 'a message needs text or an attachment', input: msg.text }])
+    }
+    const at = now()
+    const found = findTrackingCodes(`${msg.subject ?? ''}\n${msg.text}`)
+    const existing = await findExistingCase(msg, found.valid)
+    const messageId = ids()
+    const message: CaseMessage = {
+      id: messageId,
+      caseId: existing?.id ?? '',
+      direction: 'in',
+      channelId: msg.channelId,
+      externalId: msg.externalId,
+      author: msg.from.id,
+      subject: msg.subject ?? null,
+      text: msg.text,
+      attachments: msg.attachments.map((a) => ({ ...a, id: a.id ?? ids() })),
+      deliveryStatus: 'received',
+      createdAt: at,
+    }
+    const inbox = { id: ids(), channelId: msg.channelId, externalId: msg.externalId, receivedAt: msg.receivedAt, payload: msg.raw ?? null }
+
+    if (existing) {
+      const reopen = !OPEN_STATUSES.includes(existing.status)
+      const events: CaseEventInput[] = [
+        {
+          caseId: existing.id,
+          at,
+          type: 'follow_up',
+          actor: 'citizen',
+          public: true,
+          data: { messageId, channelId: msg.channelId, reopened: reopen, ...(found.mistyped.length ? { mistypedCodes: found.mistyped } : {}) },
+        },
+      ]
+      const out = options.acknowledgeFollowUps && existing.channelId === msg.channelId ? [outbound(existing, 'notice', render('followUp', existing), 'system', at)] : []
+      const result = await store.recordInbound({
+        inbox,
+        message,
+        touchCase: { id: existing.id, updatedAt: at, reopen },
+        events,
+        outbound: out,
+      })
+      if (result.duplicate) return duplicateResult(result.caseId, result.messageId)
+      if (out.length) options.onOutboxQueued?.()
+      log.info('follow-up added to case', { caseId: existing.id, channelId: msg.channelId, reopened: reopen })
+      return { caseId: existing.id, trackingCode: existing.trackingCode, messageId, duplicate: false, followUp: true, officeId: existing.officeId }
+    }
+
+    const draft: CaseDraft = {
+      text: msg.text,
+      subject: msg.subject,
+      place: msg.place,
+      channelId: msg.channelId,
+      to: msg.to,
+      from: msg.from,
+      language: msg.language,
+      trackingCodes: found.valid,
+    }
+    const { decision, trail } = await runRoutingChain(options.routing, draft, {
+      offices,
+      log,
+      now,
+      cases: { byTrackingCode: (code) => store.getCaseByTrackingCode(code) },
+    })
+    const urgency = decision.urgency ?? 'normal'
+    const language = pickLanguage(`${msg.subject ?? ''}${msg.text}`, msg.language, options.locale, languages)
+    const office = offices.get(decision.officeId)!
+
+    for (let attempt = 1; ; attempt++) {
+      const caseId = ids()
+      const kase: Case = {
+        id: caseId,
+        trackingCode: newTrackingCode(),
+        status: 'received',
+        officeId: decision.officeId,
+        category: decision.category ?? null,
+        urgency,
+        channelId: msg.channelId,
+        citizen: msg.from,
+        contact: msg.contact ?? null,
+        anonymous: msg.anonymous,
+        summary: summarize(msg.subject, msg.text),
+        place: msg.place?.text ?? null,
+        language,
+        deadlineAt: deadlineFor(urgency, at, options.deadlines, options.calendar),
+        createdAt: at,
+        updatedAt: at,
+        resolvedAt: null,
+        rating: null,
+      }
+      const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at)
+      const events: CaseEventInput[] = [
+        { caseId, at, type: 'received', actor: 'citizen', public: true, data: { messageId, channelId: msg.channelId } },
+        {
+          caseId,
+          at,
+          type: 'routed',
+          actor: decision.strategy,
+          public: true,
+          data: {
+            officeId: office.id,
+            officeName: office.name,
+            strategy: decision.strategy,
+            reason: decision.reason,
+            confidence: decision.confidence,
+            category: decision.category ?? null,
+            urgency,
+            trail,
+          },
+        },
+        { caseId, at, type: 'acknowledged', actor: 'system', public: true, data: { messageId: ack.message.id } },
+      ]
+      try {
+        const result = await store.recordInbound({
+          inbox,
+          message: { ...message, caseId },
+          newCase: kase,
+          events,
+          outbound: [ack],
+        })
+        if (result.duplicate) return duplicateResult(result.caseId, result.messageId)
+      } catch (err) {
+        if (err instanceof StoreConflictError && err.field === 'tracking_code' && attempt < MAX_CODE_ATTEMPTS) continue
+        throw err
+      }
+      options.onOutboxQueued?.()
+      log.info('case opened', {
+        caseId,
+        trackingCode: kase.trackingCode,
+        channelId: msg.channelId,
+        officeId: office.id,
+        strategy: decision.strategy,
+        confidence: decision.confidence,
+      })
+      return { caseId, trackingCode: kase.trackingCode, messageId, duplicate: false, followUp: false, officeId: office.id }
+    }
+  }
+
+  async function duplicateResult(caseId: string, messageId: string): Promise<IntakeResult> {
+    const kase = await store.getCase(caseId)
+    if (!kase) throw new Error(`[pipeline] inbox row points at missing case ${caseId}`)
+    return { caseId, trackingCode: kase.trackingCode, messageId, duplicate: true, followUp: false, officeId: kase.officeId }
+  }
+
+  return { ingest, statusUrl, render, outbound }
+}
+
+function summarize(subject: string | undefined, text: string): string {
+  const source = (subject?.trim() || text.trim() || '(attachment only)').replace(/\s+/g, ' ')
+  return [...source].length > 140 ? [...source].slice(0, 139).join('') + '…' : source
+}
