@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import type { Store } from '../contracts/store.ts'
 import { CaseFilter, CaseStatus, OPEN_STATUSES, OutboxStatus, type Case, type CaseStatus as Status } from '../model/index.ts'
@@ -87,6 +88,14 @@ export function createApi(deps: ApiDeps): Hono {
   const { store, offices, pipeline, now } = deps
   const keys = deps.apiKeys.map(digest)
   const api = new Hono()
+
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: 256 * 1024,
+      onError: (c) => c.json({ error: { code: 'body_too_large', message: 'the body is larger than 256 KiB' } }, 413),
+    }),
+  )
 
   api.use('*', async (c, next) => {
     if (c.req.path.endsWith('/openapi.json') || c.req.path.endsWith('/docs')) return next()

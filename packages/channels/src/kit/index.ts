@@ -1,0 +1,269 @@
+/**
+ * The channel conformance kit: every adapter — ours or a third party's — runs these cases through a
+ * real gateway (Hono app, SQLite store, pipeline, outbox). An adapter's own test is mostly one call
+ * to `testChannel` plus its fixtures.
+ *
+ * @example
+ * testChannel({
+ *   name: 'api',
+ *   adapter: () => apiChannel({ secret }),
+ *   fixtures: { valid: [...], forged: () => ..., malformed: [...], sendErrors: [...], secrets: [secret] },
+ * })
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  createIntake,
+  createLogger,
+  memoryBlobStore,
+  type ChannelAdapter,
+  type Intake,
+  type OfficeInput,
+  type OutboundMessage,
+  type SendErrorCode,
+} from '@intake/core'
+import { sqliteStore } from '@intake/storage/sqlite'
+
+export interface ChannelRequestFixture {
+  name: string
+  /** Build the request (absolute URL on http://intake.test, path under /channels/:channelId). */
+  request: (channelUrl: string) => Request | Promise<Request>
+}
+
+export interface ValidFixture extends ChannelRequestFixture {
+  /** How many citizen messages the request carries (usually 1). */
+  messages: number
+  /** Text the first case must contain, as the citizen wrote it. */
+  text?: string
+}
+
+export interface MalformedFixture extends ChannelRequestFixture {
+  /** The expected 4xx (default: any 400–415). */
+  status?: number
+}
+
+export interface SendErrorFixture {
+  name: string
+  /** Make the provider misbehave for the next send (answer 429, refuse the connection...). */
+  arrange: () => void | Promise<void>
+  expect: { code: SendErrorCode; retryable: boolean }
+}
+
+export interface ChannelFixtures {
+  valid: ValidFixture[]
+  /** A valid-looking request with a forged signature. */
+  forged?: ChannelRequestFixture
+  malformed: MalformedFixture[]
+  sendErrors: SendErrorFixture[]
+  /** Check what the provider received for a successful send (reset anything arranged before). */
+  sendOk?: { arrange?: () => void | Promise<void>; verify: (sent: OutboundMessage, providerId: string) => void | Promise<void> }
+  /** Every secret the adapter holds; none may appear in any log line. */
+  secrets: string[]
+  /** Cases the adapter cannot take, each with the written reason. */
+  skip?: { signature?: string; send?: string; oversized?: string }
+}
+
+export interface TestChannelOptions {
+  name: string
+  /** A fresh adapter for each test. */
+  adapter: () => ChannelAdapter
+  fixtures: ChannelFixtures
+  channelId?: string
+}
+
+export const KIT_OFFICES: OfficeInput[] = [
+  { id: 'city', name: 'City Hall', names: { en: 'City Hall' } },
+  { id: 'desk', name: 'Intake Desk', names: { en: 'Intake Desk' }, parentId: 'city', intakeDesk: true },
+]
+export const KIT_API_KEY = 'kit-api-key-0123456789'
+export const KIT_BASE = 'http://intake.test'
+
+export interface KitGateway {
+  intake: Intake
+  lines: string[]
+  channelUrl: string
+  /** Send a request through the app as a provider would. */
+  fetch(req: Request): Promise<Response>
+  close(): Promise<void>
+}
+
+/** A whole gateway in-process around one adapter: in-memory SQLite, the kit's offices, a capturing logger. */
+export async function kitGateway(adapter: ChannelAdapter, channelId = 'test'): Promise<KitGateway> {
+  const lines: string[] = []
+  // The kit's logger does not redact: a secret that reaches a log line is the adapter's fault and must fail the test.
+  const log = createLogger({ level: 'debug', sink: (l) => lines.push(l) })
+  const intake = createIntake(
+    {
+      store: sqliteStore({ file: ':memory:' }),
+      offices: KIT_OFFICES,
+      channels: { [channelId]: adapter },
+      routing: [],
+      apiKeys: [KIT_API_KEY],
+      blobs: memoryBlobStore(),
+      server: { publicUrl: KIT_BASE },
+      outbox: { baseDelayMs: 1, maxDelayMs: 5, pollMs: 60_000 },
+    },
+    { log, env: {} },
+  )
+  await intake.start()
+  return {
+    intake,
+    lines,
+    channelUrl: `${KIT_BASE}/channels/${channelId}`,
+    fetch: (req) => Promise.resolve(intake.app.fetch(req)),
+    async close() {
+      await intake.stop()
+      await intake.store.close()
+    },
+  }
+}
+
+const sampleOutbound = (channelId: string): OutboundMessage => ({
+  id: 'msg-kit-1',
+  caseId: 'case-kit-1',
+  channelId,
+  to: { channelId, id: 'citizen-kit', displayName: 'Kit Citizen' },
+  kind: 'reply',
+  text: 'Your street light will be repaired on Monday. 您好，路灯周一维修。',
+  trackingCode: 'K7F3-9Q2M',
+  statusUrl: `${KIT_BASE}/status/K7F3-9Q2M`,
+  language: 'en',
+})
+
+export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 'test' }: TestChannelOptions): void {
+  if (!fixtures.forged && !fixtures.skip?.signature) {
+    throw new Error(`[channel kit] ${name}: give a forged-signature fixture, or skip.signature with the reason there is none`)
+  }
+  if (fixtures.valid.length === 0) throw new Error(`[channel kit] ${name}: give at least one valid request fixture`)
+  describe(`channel conformance: ${name}`, () => {
+    let gw: KitGateway
+    let adapter: ChannelAdapter
+    beforeEach(async () => {
+      adapter = makeAdapter()
+      gw = await kitGateway(adapter, channelId)
+    })
+    afterEach(async () => {
+      const leaked = fixtures.secrets.filter((s) => gw.lines.some((l) => l.includes(s)))
+      await gw.close()
+      // Every case doubles as a check that no secret was logged along the way.
+      expect(leaked, 'secrets found in log lines').toEqual([])
+    })
+
+    const caseCount = async () => (await gw.intake.store.listCases({ limit: 500 })).cases.length
+
+    it('declares a kind and capabilities', () => {
+      expect(adapter.kind).toMatch(/^[a-z0-9-]+$/)
+      expect(adapter.capabilities).toBeTypeOf('object')
+    })
+
+    for (const fx of fixtures.valid) {
+      it(`turns a valid request into a case and an acknowledgement: ${fx.name}`, async () => {
+        const res = await gw.fetch(await fx.request(gw.channelUrl))
+        expect(res.status, await res.clone().text()).toBeGreaterThanOrEqual(200)
+        expect(res.status).toBeLessThan(300)
+        const { cases } = await gw.intake.store.listCases({ limit: 500 })
+        expect(cases.length).toBe(fx.messages)
+        for (const kase of cases) {
+          expect(kase.channelId).toBe(channelId)
+          const outbox = await gw.intake.store.listOutbox({ caseId: kase.id })
+          expect(outbox.map((o) => o.payload.kind)).toEqual(['acknowledgement'])
+          expect(outbox[0]!.payload.text).toContain(kase.trackingCode)
+        }
+        if (fx.text) {
+          const messages = await gw.intake.store.listMessages(cases[cases.length - 1]!.id)
+          expect(messages.find((m) => m.direction === 'in')?.text).toContain(fx.text)
+        }
+      })
+    }
+
+    it('makes one case when the provider delivers the same message twice', async () => {
+      const fx = fixtures.valid[0]!
+      const first = await gw.fetch(await fx.request(gw.channelUrl))
+      const second = await gw.fetch(await fx.request(gw.channelUrl))
+      expect(first.status).toBeLessThan(300)
+      expect(second.status).toBeLessThan(300)
+      expect(await caseCount()).toBe(fx.messages)
+      expect((await gw.intake.store.listOutbox({})).length).toBe(fx.messages)
+    })
+
+    if (fixtures.forged) {
+      const forged = fixtures.forged
+      it('rejects a forged signature with 401/403 and stores nothing', async () => {
+        const res = await gw.fetch(await forged.request(gw.channelUrl))
+        expect([401, 403]).toContain(res.status)
+        expect(await caseCount()).toBe(0)
+        expect(gw.intake.metrics.render()).toMatch(/intake_inbound_rejected_total\{[^}]*channelId="test"/)
+      })
+    } else {
+      it.skip(`rejects a forged signature — skipped: ${fixtures.skip!.signature}`, () => {})
+    }
+
+    for (const fx of fixtures.malformed) {
+      it(`answers a malformed request with a clear 4xx, never a 500: ${fx.name}`, async () => {
+        const res = await gw.fetch(await fx.request(gw.channelUrl))
+        if (fx.status) expect(res.status).toBe(fx.status)
+        else {
+          expect(res.status).toBeGreaterThanOrEqual(400)
+          expect(res.status).toBeLessThanOrEqual(415)
+        }
+        expect((await res.text()).length, 'the answer carries a reason').toBeGreaterThan(0)
+        expect(await caseCount()).toBe(0)
+      })
+    }
+
+    if (!fixtures.skip?.oversized) {
+      it('refuses a body over the route limit with 413 before reading on', async () => {
+        const route = adapter.routes?.find((r) => r.method === 'POST')
+        expect(route, 'an adapter with inbound routes has a POST route').toBeDefined()
+        const limit = route!.maxBodyBytes ?? 1024 * 1024
+        const res = await gw.fetch(
+          new Request(`${gw.channelUrl}${route!.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(limit + 1) }),
+        )
+        expect(res.status).toBe(413)
+        expect(await caseCount()).toBe(0)
+      })
+    }
+
+    it('answers 404 for a channel that is not configured', async () => {
+      const res = await gw.fetch(new Request(`${KIT_BASE}/channels/no-such-channel/in`, { method: 'POST', body: '{}' }))
+      expect(res.status).toBe(404)
+      expect(await res.json()).toMatchObject({ error: { code: 'unknown_channel' } })
+    })
+
+    if (fixtures.skip?.send) {
+      it.skip(`classifies send errors — skipped: ${fixtures.skip.send}`, () => {})
+    }
+    const sendCtx = () => ({
+      channelId,
+      idempotencyKey: 'intake-kit-key-1',
+      attempt: 1,
+      log: gw.intake.log,
+      publicUrl: KIT_BASE,
+      blobs: gw.intake.blobs,
+    })
+    for (const fx of fixtures.sendErrors) {
+      it(`classifies a send error: ${fx.name} → ${fx.expect.code}${fx.expect.retryable ? ' (retryable)' : ''}`, async () => {
+        await fx.arrange()
+        const result = await adapter.send(sampleOutbound(channelId), sendCtx())
+        expect(result.ok).toBe(false)
+        if (!result.ok) {
+          expect(result.error.code).toBe(fx.expect.code)
+          expect(result.error.retryable).toBe(fx.expect.retryable)
+          expect(result.error.message.length).toBeGreaterThan(0)
+        }
+      })
+    }
+    if (fixtures.sendOk) {
+      const ok = fixtures.sendOk
+      it('delivers a reply and returns the provider id', async () => {
+        await ok.arrange?.()
+        const msg = sampleOutbound(channelId)
+        const result = await adapter.send(msg, sendCtx())
+        expect(result).toMatchObject({ ok: true })
+        if (result.ok) {
+          expect(result.providerId.length).toBeGreaterThan(0)
+          await ok.verify(msg, result.providerId)
+        }
+      })
+    }
+  })
+}

@@ -1,0 +1,685 @@
+/**
+ * The storage conformance kit: the cases every Store driver must pass, asserted only through the
+ * Store interface so that the SQLite and PostgreSQL drivers (and a third party's) run the same suite.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StoreConflictError, type Case, type CaseEvent, type Office, type Store } from '@intake/core'
+import {
+  FIXTURE_TIME,
+  fixtureTrackingCode,
+  makeCase,
+  makeFollowUpWrite,
+  makeInboundWrite,
+  makeOutbound,
+} from './fixtures.ts'
+
+export * from './fixtures.ts'
+
+export interface TestStoreOptions {
+  /**
+   * Cases this driver cannot pass, by title, each with the reason written down; they show up as
+   * skipped in the report instead of disappearing.
+   */
+  skip?: Partial<Record<string, string>>
+}
+
+const T = FIXTURE_TIME
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+
+const idsOf = (items: readonly { id: string }[]) => items.map((item) => item.id)
+const withoutId = ({ id: _id, ...event }: CaseEvent) => event
+
+/**
+ * Declares the conformance suite for one Store driver. `makeStore` returns a fresh, empty store for
+ * each test; the kit migrates it first and closes it after.
+ *
+ * @example
+ * testStore('sqlite', async () => sqliteStore({ file: join(dir, `${randomUUID()}.db`) }))
+ */
+export function testStore(name: string, makeStore: () => Promise<Store>, options: TestStoreOptions = {}): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store
+
+    beforeEach(async () => {
+      store = await makeStore()
+      await store.migrate()
+    })
+
+    afterEach(async () => {
+      await store.close()
+    })
+
+    function test(title: string, fn: () => Promise<void>): void {
+      const reason = options.skip?.[title]
+      if (reason) it.skip(`${title} — skipped by ${name}: ${reason}`, fn)
+      else it(title, fn)
+    }
+
+    async function recordNew(opts: Parameters<typeof makeInboundWrite>[0] = {}) {
+      const write = makeInboundWrite(opts)
+      await expect(store.recordInbound(write)).resolves.toEqual({ duplicate: false })
+      return write
+    }
+
+    async function messageOf(caseId: string, messageId: string) {
+      const found = (await store.listMessages(caseId)).find((m) => m.id === messageId)
+      if (!found) throw new Error(`message ${messageId} is missing from case ${caseId}`)
+      return found
+    }
+
+    async function outboxRow(id: string) {
+      const found = (await store.listOutbox({})).find((item) => item.id === id)
+      if (!found) throw new Error(`outbox row ${id} is missing`)
+      return found
+    }
+
+    test('names its driver and answers ping', async () => {
+      expect(store.driver).toMatch(/\S/)
+      await expect(store.ping()).resolves.toBeUndefined()
+    })
+
+    test('saves offices and lists them back; saving an id again replaces that office', async () => {
+      const county: Office = {
+        id: 'jiashi-county',
+        name: '伽师县',
+        names: { en: 'Jiashi County' },
+        parentId: null,
+        jurisdiction: { codes: ['653129'], places: [{ name: '伽师县', aliases: ['Jiashi'] }] },
+        remit: [],
+        contact: { phone: '+86 998 000 0000' },
+        intakeDesk: true,
+      }
+      const roads: Office = {
+        id: 'roads',
+        name: 'Roads Office',
+        names: {},
+        parentId: 'jiashi-county',
+        jurisdiction: { codes: [], places: [] },
+        remit: ['potholes', 'streetlights'],
+        contact: {},
+        intakeDesk: false,
+      }
+      const parks: Office = { ...roads, id: 'parks', name: 'Parks Office', remit: ['trees'] }
+      const byId = (list: Office[]) => [...list].sort((a, b) => (a.id < b.id ? -1 : 1))
+
+      await store.saveOffices([county, roads])
+      expect(byId(await store.listOffices())).toEqual(byId([county, roads]))
+
+      const renamed = { ...roads, name: 'Roads and Lighting Office', remit: ['streetlights'] }
+      await store.saveOffices([renamed, parks])
+      expect(byId(await store.listOffices())).toEqual(byId([county, renamed, parks]))
+    })
+
+    test('records a new case with its message, events and acknowledgement', async () => {
+      const write = await recordNew({
+        channelId: 'web',
+        citizenId: 'session-7f3a',
+        case: {
+          category: 'streetlights',
+          place: 'Elm Street 12',
+          deadlineAt: T + 5 * 24 * HOUR,
+          contact: { email: 'ada@example.org', phone: '+15550123', name: 'Ada' },
+          citizen: { channelId: 'web', id: 'session-7f3a', displayName: 'Ada L.' },
+          urgency: 'urgent',
+          language: 'zh-CN',
+        },
+        message: {
+          subject: 'Streetlight',
+          attachments: [
+            {
+              id: 'att-1',
+              filename: 'lamp.jpg',
+              contentType: 'image/jpeg',
+              size: 48_213,
+              sha256: 'a'.repeat(64),
+              blobKey: 'blobs/att-1',
+            },
+            { contentType: 'text/plain', size: 12 },
+          ],
+        },
+      })
+      const ack = write.outbound[0]!
+
+      expect(await store.getCase(write.newCase.id)).toEqual(write.newCase)
+      expect(await store.getCaseByTrackingCode(write.newCase.trackingCode)).toEqual(write.newCase)
+      expect(await store.getCase('case-that-does-not-exist')).toBeUndefined()
+      expect(await store.getCaseByTrackingCode('ZZZZ-ZZZZ')).toBeUndefined()
+
+      // The inbound message and its acknowledgement share a timestamp: write order decides.
+      expect(await store.listMessages(write.newCase.id)).toEqual([write.message, ack.message])
+
+      const events = await store.listEvents(write.newCase.id)
+      expect(events.map(withoutId)).toEqual(write.events.map((e) => ({ ...e, data: e.data ?? {} })))
+      expect(events.every((e) => typeof e.id === 'number')).toBe(true)
+      expect(events.map((e) => e.public)).toEqual([true, false, true])
+
+      expect(await store.listOutbox({})).toEqual([ack.outbox])
+    })
+
+    test('a case without optional fields reads back with nulls and booleans', async () => {
+      const write = await recordNew({ acknowledge: false, case: { anonymous: true } })
+      const stored = await store.getCase(write.newCase.id)
+      expect(stored).toEqual(write.newCase)
+      expect(stored).toMatchObject({
+        contact: null,
+        category: null,
+        place: null,
+        deadlineAt: null,
+        resolvedAt: null,
+        rating: null,
+        anonymous: true,
+      })
+      expect(stored?.citizen.displayName).toBeUndefined()
+      expect(await store.listOutbox({})).toEqual([])
+    })
+
+    test('a retried provider message is a duplicate: the first ids come back and nothing is written', async () => {
+      const first = await recordNew()
+      const retry = makeInboundWrite({ externalId: first.inbox.externalId, text: 'same message, delivered again' })
+
+      const expected = { duplicate: true, caseId: first.newCase.id, messageId: first.message.id }
+      await expect(store.recordInbound(retry)).resolves.toEqual(expected)
+      await expect(store.recordInbound(first)).resolves.toEqual(expected)
+
+      expect(await store.getCase(retry.newCase.id)).toBeUndefined()
+      expect(await store.getCaseByTrackingCode(retry.newCase.trackingCode)).toBeUndefined()
+      expect(idsOf((await store.listCases()).cases)).toEqual([first.newCase.id])
+      expect(await store.listMessages(first.newCase.id)).toHaveLength(2)
+      expect(await store.listEvents(first.newCase.id)).toHaveLength(first.events.length)
+      expect(await store.listOutbox({})).toHaveLength(1)
+    })
+
+    test('the same provider message id on another channel is a different message', async () => {
+      const sms = await recordNew({ channelId: 'sms', externalId: 'MSG-1' })
+      const whatsapp = await recordNew({ channelId: 'whatsapp', externalId: 'MSG-1' })
+      expect(idsOf((await store.listCases()).cases).sort()).toEqual([sms.newCase.id, whatsapp.newCase.id].sort())
+    })
+
+    test('a taken tracking code throws StoreConflictError, writes nothing, and the message can be retried', async () => {
+      const first = await recordNew()
+      const clash = makeInboundWrite({ case: { trackingCode: first.newCase.trackingCode } })
+
+      const failure = store.recordInbound(clash)
+      await expect(failure).rejects.toBeInstanceOf(StoreConflictError)
+      await expect(failure).rejects.toMatchObject({ code: 'store_conflict', field: 'tracking_code' })
+
+      expect(await store.getCase(clash.newCase.id)).toBeUndefined()
+      expect(await store.listMessages(clash.newCase.id)).toEqual([])
+      expect(await store.listEvents(clash.newCase.id)).toEqual([])
+      expect(await store.listOutbox({})).toHaveLength(1)
+
+      // No inbox row was left behind, so the pipeline's retry with a fresh code is not a duplicate.
+      const retried = { ...clash, newCase: { ...clash.newCase, trackingCode: fixtureTrackingCode() } }
+      await expect(store.recordInbound(retried)).resolves.toEqual({ duplicate: false })
+      expect((await store.getCase(clash.newCase.id))?.trackingCode).toBe(retried.newCase.trackingCode)
+    })
+
+    test('a follow-up touches the case and appends its message and events', async () => {
+      const first = await recordNew({ at: T })
+      const followUp = makeFollowUpWrite(first.newCase, { at: T + 10 * MINUTE, acknowledge: true })
+      await expect(store.recordInbound(followUp)).resolves.toEqual({ duplicate: false })
+
+      expect(await store.getCase(first.newCase.id)).toEqual({ ...first.newCase, updatedAt: T + 10 * MINUTE })
+      expect(idsOf(await store.listMessages(first.newCase.id))).toEqual([
+        first.message.id,
+        first.outbound[0]!.message.id,
+        followUp.message.id,
+        followUp.outbound[0]!.message.id,
+      ])
+      expect((await store.listEvents(first.newCase.id)).map((e) => e.type)).toEqual([
+        'received',
+        'routed',
+        'acknowledged',
+        'follow_up',
+      ])
+      expect((await store.listCases()).cases).toHaveLength(1)
+      expect(await store.listOutbox({ caseId: first.newCase.id })).toHaveLength(2)
+    })
+
+    test('a follow-up reopens a resolved case only when asked to', async () => {
+      const first = await recordNew({ at: T })
+      await store.applyCaseChange({
+        caseId: first.newCase.id,
+        at: T + HOUR,
+        patch: { status: 'resolved', resolvedAt: T + HOUR },
+        events: [{ caseId: first.newCase.id, at: T + HOUR, type: 'status_changed', actor: 'staff-1', public: true }],
+      })
+
+      await store.recordInbound(makeFollowUpWrite(first.newCase, { at: T + 2 * HOUR }))
+      expect(await store.getCase(first.newCase.id)).toMatchObject({ status: 'resolved', updatedAt: T + 2 * HOUR })
+
+      await store.recordInbound(makeFollowUpWrite(first.newCase, { at: T + 3 * HOUR, reopen: true }))
+      expect(await store.getCase(first.newCase.id)).toMatchObject({
+        status: 'received',
+        resolvedAt: null,
+        updatedAt: T + 3 * HOUR,
+      })
+    })
+
+    test('a follow-up to a case that does not exist is rejected and writes nothing', async () => {
+      const ghost = makeCase()
+      const followUp = makeFollowUpWrite(ghost)
+      await expect(store.recordInbound(followUp)).rejects.toThrow()
+
+      expect(await store.listMessages(ghost.id)).toEqual([])
+      expect(await store.listEvents(ghost.id)).toEqual([])
+      // The inbox row went with the rest, so the same provider message can still open a case.
+      await recordNew({ channelId: ghost.channelId, externalId: followUp.inbox.externalId })
+    })
+
+    test('listCases is newest first and filters by status, office, channel, category and urgency', async () => {
+      const c1 = await recordNew({
+        at: T,
+        channelId: 'sms',
+        case: { status: 'received', officeId: 'roads', category: 'streetlights', urgency: 'normal' },
+      })
+      const c2 = await recordNew({
+        at: T + 1,
+        channelId: 'web',
+        case: { status: 'dispatched', officeId: 'parks', category: 'trees', urgency: 'urgent' },
+      })
+      const c3 = await recordNew({
+        at: T + 2,
+        channelId: 'sms',
+        case: { status: 'resolved', officeId: 'roads', category: 'potholes', urgency: 'normal' },
+      })
+      const c4 = await recordNew({
+        at: T + 3,
+        channelId: 'email',
+        case: { status: 'in_progress', officeId: 'roads', category: 'streetlights', urgency: 'complex' },
+      })
+      const [id1, id2, id3, id4] = [c1, c2, c3, c4].map((w) => w.newCase.id)
+      const list = async (filter: Parameters<Store['listCases']>[0]) => idsOf((await store.listCases(filter)).cases)
+
+      expect(await list(undefined)).toEqual([id4, id3, id2, id1])
+      expect(await list({ status: 'resolved' })).toEqual([id3])
+      expect(await list({ officeId: 'roads' })).toEqual([id4, id3, id1])
+      expect(await list({ channelId: 'sms' })).toEqual([id3, id1])
+      expect(await list({ category: 'streetlights' })).toEqual([id4, id1])
+      expect(await list({ urgency: 'urgent' })).toEqual([id2])
+      expect(await list({ officeId: 'roads', channelId: 'sms', status: 'received' })).toEqual([id1])
+      expect(await list({ status: 'closed' })).toEqual([])
+      expect((await store.listCases({ officeId: 'roads' })).cases[0]).toEqual(c4.newCase)
+    })
+
+    test('overdueAt lists open cases whose deadline has passed', async () => {
+      const early = await recordNew({ at: T, case: { deadlineAt: T + HOUR } })
+      const late = await recordNew({ at: T + 1, case: { deadlineAt: T + 3 * HOUR } })
+      await recordNew({ at: T + 2, case: { deadlineAt: T + HOUR, status: 'resolved', resolvedAt: T + 30 * MINUTE } })
+      await recordNew({ at: T + 3, case: { deadlineAt: null } })
+      const atBoundary = await recordNew({ at: T + 4, case: { deadlineAt: T + 2 * HOUR, status: 'replied' } })
+      const overdue = async (at: number) => idsOf((await store.listCases({ overdueAt: at })).cases)
+
+      expect(await overdue(T)).toEqual([])
+      // A deadline equal to the instant is not yet missed.
+      expect(await overdue(T + 2 * HOUR)).toEqual([early.newCase.id])
+      expect(await overdue(T + 2 * HOUR + 1)).toEqual([atBoundary.newCase.id, early.newCase.id])
+      expect(await overdue(T + 4 * HOUR)).toEqual([atBoundary.newCase.id, late.newCase.id, early.newCase.id])
+      expect(idsOf((await store.listCases({ overdueAt: T + 4 * HOUR, status: 'replied' })).cases)).toEqual([
+        atBoundary.newCase.id,
+      ])
+    })
+
+    test('pages through 120 cases 50 at a time: every case exactly once, newest first', async () => {
+      const created: Case[] = []
+      for (let i = 0; i < 120; i++) {
+        // Three cases per millisecond, so page boundaries fall inside groups of equal timestamps.
+        const write = await recordNew({ at: T + Math.floor(i / 3), acknowledge: false })
+        created.push(write.newCase)
+      }
+      const expected = idsOf(
+        [...created].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)),
+      )
+
+      const pageSizes: number[] = []
+      const seen: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await store.listCases({ limit: 50, ...(cursor ? { cursor } : {}) })
+        pageSizes.push(page.cases.length)
+        seen.push(...idsOf(page.cases))
+        cursor = page.nextCursor
+      } while (cursor && pageSizes.length < 10)
+
+      expect(pageSizes).toEqual([50, 50, 20])
+      expect(seen).toEqual(expected)
+      expect(new Set(seen).size).toBe(120)
+    })
+
+    test('a page that ends exactly at the last case has no next cursor', async () => {
+      for (let i = 0; i < 3; i++) await recordNew({ at: T + i, acknowledge: false })
+      const whole = await store.listCases({ limit: 3 })
+      expect(whole.cases).toHaveLength(3)
+      expect(whole.nextCursor).toBeUndefined()
+
+      const first = await store.listCases({ limit: 2 })
+      expect(first.cases).toHaveLength(2)
+      expect(first.nextCursor).toEqual(expect.any(String))
+      const second = await store.listCases({ limit: 2, cursor: first.nextCursor! })
+      expect(idsOf(second.cases)).toEqual([whole.cases[2]!.id])
+      expect(second.nextCursor).toBeUndefined()
+    })
+
+    test('findOpenCaseBySender finds the newest open case updated since the given instant', async () => {
+      const ada = '+15550001'
+      const older = await recordNew({ at: T, citizenId: ada })
+      const resolved = await recordNew({ at: T + 10 * MINUTE, citizenId: ada })
+      await store.applyCaseChange({
+        caseId: resolved.newCase.id,
+        at: T + 20 * MINUTE,
+        patch: { status: 'resolved', resolvedAt: T + 20 * MINUTE },
+        events: [],
+      })
+      await recordNew({ at: T + 30 * MINUTE, citizenId: '+15550002' })
+
+      expect((await store.findOpenCaseBySender('sms', ada, T))?.id).toBe(older.newCase.id)
+      expect(await store.findOpenCaseBySender('sms', ada, T + 1)).toBeUndefined()
+      expect(await store.findOpenCaseBySender('whatsapp', ada, T)).toBeUndefined()
+      expect(await store.findOpenCaseBySender('sms', '+15550003', T)).toBeUndefined()
+
+      // `since` is about the last activity, not the creation: a follow-up keeps the case in reach.
+      await store.recordInbound(makeFollowUpWrite(older.newCase, { at: T + 40 * MINUTE }))
+      expect(await store.findOpenCaseBySender('sms', ada, T + 35 * MINUTE)).toEqual({
+        ...older.newCase,
+        updatedAt: T + 40 * MINUTE,
+      })
+
+      const newest = await recordNew({ at: T + 50 * MINUTE, citizenId: ada })
+      expect((await store.findOpenCaseBySender('sms', ada, T))?.id).toBe(newest.newCase.id)
+    })
+
+    test('findCaseByMessageRef finds a case by an inbound message id or a sent message provider id', async () => {
+      const mail = await recordNew({ channelId: 'mail', externalId: '<m1@citizen.example>' })
+      await recordNew({ channelId: 'mail', externalId: '<m2@citizen.example>' })
+
+      expect((await store.findCaseByMessageRef('mail', ['<unknown@x>', '<m1@citizen.example>']))?.id).toBe(
+        mail.newCase.id,
+      )
+      expect(await store.findCaseByMessageRef('sms', ['<m1@citizen.example>'])).toBeUndefined()
+      expect(await store.findCaseByMessageRef('mail', ['<unknown@x>'])).toBeUndefined()
+      expect(await store.findCaseByMessageRef('mail', [])).toBeUndefined()
+
+      const [leased] = await store.claimOutbox(T, 1, MINUTE)
+      expect(leased?.caseId).toBe(mail.newCase.id)
+      await store.completeOutbox(leased!.id, '<ack-1@intake.example>', T + SECOND)
+      expect(await store.findCaseByMessageRef('mail', ['<ack-1@intake.example>'])).toEqual(mail.newCase)
+    })
+
+    test('applyCaseChange patches the case, appends events and queues the reply', async () => {
+      const first = await recordNew({ at: T, case: { deadlineAt: T + 5 * HOUR } })
+      const id = first.newCase.id
+      const reply = makeOutbound(first.newCase, { kind: 'reply', at: T + HOUR, text: 'Your case went to Roads.' })
+      const patch = {
+        status: 'dispatched',
+        officeId: 'roads',
+        category: 'streetlights',
+        urgency: 'urgent',
+        deadlineAt: T + 2 * HOUR,
+      } as const
+
+      const changed = await store.applyCaseChange({
+        caseId: id,
+        at: T + HOUR,
+        patch,
+        events: [
+          { caseId: id, at: T + HOUR, type: 'dispatched', actor: 'staff-7', public: true, data: { to: 'roads' } },
+          { caseId: id, at: T + HOUR, type: 'note', actor: 'staff-7', public: false, data: { text: 'call back' } },
+        ],
+        outbound: [reply],
+      })
+      const expected = { ...first.newCase, ...patch, updatedAt: T + HOUR }
+      expect(changed).toEqual(expected)
+      expect(await store.getCase(id)).toEqual(expected)
+
+      const events = await store.listEvents(id)
+      expect(events.map((e) => e.type)).toEqual(['received', 'routed', 'acknowledged', 'dispatched', 'note'])
+      expect(events.at(-1)).toMatchObject({ actor: 'staff-7', public: false, data: { text: 'call back' } })
+      expect((await store.listMessages(id)).at(-1)).toEqual(reply.message)
+      expect(await store.listOutbox({ caseId: id })).toEqual([reply.outbox, first.outbound[0]!.outbox])
+
+      // Fields left out of the patch keep their value; null is a value (the deadline is lifted).
+      const closed = await store.applyCaseChange({
+        caseId: id,
+        at: T + 3 * HOUR,
+        patch: { status: 'closed', rating: 4, resolvedAt: T + 2 * HOUR, deadlineAt: null },
+        events: [{ caseId: id, at: T + 3 * HOUR, type: 'rated', actor: 'citizen', public: true, data: { rating: 4 } }],
+      })
+      expect(closed).toEqual({
+        ...expected,
+        status: 'closed',
+        rating: 4,
+        resolvedAt: T + 2 * HOUR,
+        deadlineAt: null,
+        updatedAt: T + 3 * HOUR,
+      })
+    })
+
+    test('applyCaseChange on a missing case throws an error naming it and writes nothing', async () => {
+      const ghost = makeCase({ id: 'case-ghost' })
+      await expect(
+        store.applyCaseChange({
+          caseId: ghost.id,
+          at: T,
+          patch: { status: 'dispatched' },
+          events: [{ caseId: ghost.id, at: T, type: 'note', actor: 'staff-1', public: false }],
+          outbound: [makeOutbound(ghost)],
+        }),
+      ).rejects.toThrow(/case-ghost/)
+      expect(await store.listEvents(ghost.id)).toEqual([])
+      expect(await store.listOutbox({})).toEqual([])
+    })
+
+    test('claimOutbox leases only due rows, oldest first, up to the limit', async () => {
+      const a = await recordNew({ at: T, ackDueAt: T })
+      const b = await recordNew({ at: T + 1, ackDueAt: T + 5 * SECOND })
+      const c = await recordNew({ at: T + 2, ackDueAt: T + 10 * SECOND })
+      const [outA, outB, outC] = [a, b, c].map((w) => w.outbound[0]!.outbox)
+
+      const firstClaim = await store.claimOutbox(T, 10, 30 * SECOND)
+      expect(firstClaim).toEqual([{ ...outA!, status: 'sending', attempts: 1, updatedAt: T }])
+
+      const limited = await store.claimOutbox(T + 10 * SECOND, 1, 30 * SECOND)
+      expect(idsOf(limited)).toEqual([outB!.id])
+      const rest = await store.claimOutbox(T + 10 * SECOND, 10, 30 * SECOND)
+      expect(idsOf(rest)).toEqual([outC!.id])
+      expect(rest[0]).toMatchObject({ status: 'sending', attempts: 1 })
+
+      expect(idsOf(await store.listOutbox({ status: 'sending' })).sort()).toEqual([outA!.id, outB!.id, outC!.id].sort())
+      expect(await store.listOutbox({ status: 'pending' })).toEqual([])
+    })
+
+    test('a leased row is claimed again only once its lease has expired (a crashed worker)', async () => {
+      const write = await recordNew({ at: T })
+      const out = write.outbound[0]!.outbox
+
+      expect(idsOf(await store.claimOutbox(T, 10, 30 * SECOND))).toEqual([out.id])
+      expect(await store.claimOutbox(T + 29 * SECOND, 10, 30 * SECOND)).toEqual([])
+      expect(await store.claimOutbox(T + 30 * SECOND, 10, 30 * SECOND)).toEqual([])
+
+      const reclaimed = await store.claimOutbox(T + 30 * SECOND + 1, 10, 30 * SECOND)
+      expect(reclaimed).toEqual([{ ...out, status: 'sending', attempts: 2, updatedAt: T + 30 * SECOND + 1 }])
+    })
+
+    test('completeOutbox marks the row sent and the message sent with the provider id', async () => {
+      const write = await recordNew({ at: T })
+      const ack = write.outbound[0]!
+      await store.claimOutbox(T, 10, MINUTE)
+      await store.completeOutbox(ack.outbox.id, 'SM-provider-1', T + SECOND)
+
+      expect(await outboxRow(ack.outbox.id)).toMatchObject({
+        status: 'sent',
+        providerId: 'SM-provider-1',
+        attempts: 1,
+        updatedAt: T + SECOND,
+      })
+      expect(await messageOf(write.newCase.id, ack.message.id)).toEqual({
+        ...ack.message,
+        deliveryStatus: 'sent',
+        externalId: 'SM-provider-1',
+      })
+      expect(await store.claimOutbox(T + HOUR, 10, MINUTE)).toEqual([])
+    })
+
+    test('failOutbox requeues a retryable failure, and a dead one stops with a delivery_failed event', async () => {
+      const write = await recordNew({ at: T })
+      const ack = write.outbound[0]!
+      const id = ack.outbox.id
+      await store.claimOutbox(T, 10, MINUTE)
+
+      await store.failOutbox(id, { retryAt: T + MINUTE, error: 'throttled' }, T + SECOND)
+      expect(await outboxRow(id)).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        nextAttemptAt: T + MINUTE,
+        lastError: 'throttled',
+      })
+      expect(await store.claimOutbox(T + MINUTE - 1, 10, MINUTE)).toEqual([])
+      expect(await store.claimOutbox(T + MINUTE, 10, MINUTE)).toMatchObject([{ id, attempts: 2 }])
+
+      await store.failOutbox(id, { dead: true, error: 'contact stopped' }, T + MINUTE + SECOND)
+      expect(await outboxRow(id)).toMatchObject({ status: 'dead', attempts: 2, lastError: 'contact stopped' })
+      expect((await messageOf(write.newCase.id, ack.message.id)).deliveryStatus).toBe('dead')
+      expect((await store.listEvents(write.newCase.id)).at(-1)).toMatchObject({
+        caseId: write.newCase.id,
+        at: T + MINUTE + SECOND,
+        type: 'delivery_failed',
+        actor: 'outbox',
+        public: false,
+        data: { outboxId: id, error: 'contact stopped' },
+      })
+      expect(await store.claimOutbox(T + 24 * HOUR, 10, MINUTE)).toEqual([])
+    })
+
+    test('retryOutbox revives a dead row, due now with attempts reset, and nothing else', async () => {
+      const dead = await recordNew({ at: T })
+      const sent = await recordNew({ at: T + 1 })
+      const waiting = await recordNew({ at: T + 2, ackDueAt: T + HOUR })
+      const deadId = dead.outbound[0]!.outbox.id
+      const sentId = sent.outbound[0]!.outbox.id
+
+      await store.claimOutbox(T + 1, 10, MINUTE)
+      await store.failOutbox(deadId, { dead: true, error: 'invalid number' }, T + SECOND)
+      await store.completeOutbox(sentId, 'SM-2', T + SECOND)
+
+      const revived = await store.retryOutbox(deadId, T + 2 * HOUR)
+      expect(revived).toMatchObject({ id: deadId, status: 'pending', attempts: 0, nextAttemptAt: T + 2 * HOUR })
+      expect(await outboxRow(deadId)).toEqual(revived)
+      expect((await messageOf(dead.newCase.id, dead.outbound[0]!.message.id)).deliveryStatus).toBe('pending')
+
+      expect(await store.retryOutbox(sentId, T + 2 * HOUR)).toBeUndefined()
+      expect(await store.retryOutbox(waiting.outbound[0]!.outbox.id, T + 2 * HOUR)).toBeUndefined()
+      expect(await store.retryOutbox('out-unknown', T + 2 * HOUR)).toBeUndefined()
+      expect((await outboxRow(sentId)).status).toBe('sent')
+
+      const claimed = await store.claimOutbox(T + 2 * HOUR, 10, MINUTE)
+      expect(claimed.find((item) => item.id === deadId)).toMatchObject({ status: 'sending', attempts: 1 })
+    })
+
+    test('a late failure from a worker whose lease expired does not undo a completed delivery', async () => {
+      const write = await recordNew({ at: T })
+      const id = write.outbound[0]!.outbox.id
+      await store.claimOutbox(T, 10, 30 * SECOND)
+      await store.claimOutbox(T + MINUTE, 10, 30 * SECOND)
+      await store.completeOutbox(id, 'SM-3', T + MINUTE + SECOND)
+
+      await store.failOutbox(id, { retryAt: T + 2 * MINUTE, error: 'timeout' }, T + 2 * MINUTE)
+      expect(await outboxRow(id)).toMatchObject({ status: 'sent', providerId: 'SM-3' })
+      expect(await store.claimOutbox(T + HOUR, 10, MINUTE)).toEqual([])
+    })
+
+    test('concurrent claims never lease the same row twice', async () => {
+      for (let i = 0; i < 20; i++) await recordNew({ at: T + i })
+      const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimOutbox(T + HOUR, 8, MINUTE)))
+      const leased = claims.flatMap(idsOf)
+      expect(leased).toHaveLength(20)
+      expect(new Set(leased).size).toBe(20)
+    })
+
+    test('updateDeliveryStatus applies a delivery report to the sent message on that channel', async () => {
+      const write = await recordNew({ at: T, channelId: 'sms' })
+      const ack = write.outbound[0]!
+      await store.claimOutbox(T, 10, MINUTE)
+      await store.completeOutbox(ack.outbox.id, 'SM-9', T + SECOND)
+
+      expect(await store.updateDeliveryStatus('sms', 'SM-9', 'delivered')).toBe(true)
+      expect((await messageOf(write.newCase.id, ack.message.id)).deliveryStatus).toBe('delivered')
+
+      expect(await store.updateDeliveryStatus('whatsapp', 'SM-9', 'failed')).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-unknown', 'failed')).toBe(false)
+      expect((await messageOf(write.newCase.id, ack.message.id)).deliveryStatus).toBe('delivered')
+
+      // Reports concern what we sent; the citizen's own message keeps its status.
+      expect(await store.updateDeliveryStatus('sms', write.message.externalId!, 'failed')).toBe(false)
+      expect((await messageOf(write.newCase.id, write.message.id)).deliveryStatus).toBe('received')
+    })
+
+    test('listOutbox filters by status and case, newest first, 100 rows unless told', async () => {
+      const writes = []
+      for (let i = 0; i < 3; i++) writes.push(await recordNew({ at: T + i * SECOND }))
+      const [w1, w2, w3] = writes.map((w) => w.outbound[0]!.outbox)
+      await store.claimOutbox(T, 1, MINUTE)
+
+      expect(idsOf(await store.listOutbox({}))).toEqual([w3!.id, w2!.id, w1!.id])
+      expect(idsOf(await store.listOutbox({ caseId: writes[1]!.newCase.id }))).toEqual([w2!.id])
+      expect(idsOf(await store.listOutbox({ status: 'sending' }))).toEqual([w1!.id])
+      expect(idsOf(await store.listOutbox({ status: 'pending' }))).toEqual([w3!.id, w2!.id])
+      expect(idsOf(await store.listOutbox({ limit: 2 }))).toEqual([w3!.id, w2!.id])
+      expect(await store.listOutbox({ status: 'pending', caseId: writes[0]!.newCase.id })).toEqual([])
+
+      for (let i = 0; i < 100; i++) await recordNew({ at: T + HOUR + i })
+      expect(await store.listOutbox({})).toHaveLength(100)
+      expect(await store.listOutbox({ limit: 500 })).toHaveLength(103)
+    })
+
+    test('case events are kept in append order, whatever their timestamps', async () => {
+      const first = await recordNew({ at: T })
+      const other = await recordNew({ at: T + 1 })
+      const id = first.newCase.id
+      await store.applyCaseChange({
+        caseId: id,
+        at: T + HOUR,
+        patch: { status: 'dispatched' },
+        events: [
+          { caseId: id, at: T + HOUR, type: 'dispatched', actor: 'staff-1', public: true, data: { step: 1 } },
+          { caseId: id, at: T + HOUR, type: 'note', actor: 'staff-1', public: false, data: { step: 2 } },
+        ],
+      })
+      await store.applyCaseChange({
+        caseId: other.newCase.id,
+        at: T + HOUR,
+        events: [{ caseId: other.newCase.id, at: T + HOUR, type: 'note', actor: 'staff-2', public: false }],
+      })
+      await store.recordInbound(makeFollowUpWrite(first.newCase, { at: T + 2 * HOUR }))
+      // A clock that went backwards must not rewrite history: the trail keeps write order.
+      await store.applyCaseChange({
+        caseId: id,
+        at: T + 30 * MINUTE,
+        events: [{ caseId: id, at: T + 30 * MINUTE, type: 'transferred', actor: 'staff-1', public: true }],
+      })
+
+      const events = await store.listEvents(id)
+      expect(events.map((e) => e.type)).toEqual([
+        'received',
+        'routed',
+        'acknowledged',
+        'dispatched',
+        'note',
+        'follow_up',
+        'transferred',
+      ])
+      expect(events.every((e) => e.caseId === id)).toBe(true)
+      const eventIds = events.map((e) => e.id!)
+      expect(eventIds).toEqual([...eventIds].sort((a, b) => a - b))
+      expect(new Set(eventIds).size).toBe(eventIds.length)
+      expect(events.slice(3, 5).map((e) => e.data)).toEqual([{ step: 1 }, { step: 2 }])
+      expect((await store.listEvents(other.newCase.id)).map((e) => e.type)).toEqual([
+        'received',
+        'routed',
+        'acknowledged',
+        'note',
+      ])
+    })
+  })
+}

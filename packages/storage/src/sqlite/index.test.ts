@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import type { Store } from '@intake/core'
+import { FIXTURE_TIME, makeInboundWrite, testStore } from '../kit/index.ts'
+import { sqliteStore } from './index.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'intake-sqlite-'))
+let fileCount = 0
+const nextFile = () => join(dir, `store-${++fileCount}.db`)
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+testStore('sqlite', async () => sqliteStore({ file: nextFile() }))
+
+describe('sqliteStore', () => {
+  const open: Store[] = []
+  const track = (store: Store) => {
+    open.push(store)
+    return store
+  }
+
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((store) => store.close()))
+  })
+
+  it('keeps the database file in WAL mode', async () => {
+    const file = nextFile()
+    const store = track(sqliteStore({ file }))
+    await store.migrate()
+
+    const raw = new Database(file, { readonly: true })
+    try {
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
+    } finally {
+      raw.close()
+    }
+  })
+
+  it('keeps what it wrote across close and reopen', async () => {
+    const file = nextFile()
+    const write = makeInboundWrite()
+    const first = sqliteStore({ file })
+    await first.migrate()
+    await first.recordInbound(write)
+    await first.close()
+
+    const reopened = track(sqliteStore({ file }))
+    await reopened.migrate()
+    expect(await reopened.getCase(write.newCase.id)).toEqual(write.newCase)
+    expect(await reopened.listMessages(write.newCase.id)).toHaveLength(2)
+    expect(await reopened.recordInbound(write)).toMatchObject({ duplicate: true })
+  })
+
+  it('migrates twice, and from two connections, without harm', async () => {
+    const file = nextFile()
+    const store = track(sqliteStore({ file }))
+    await store.migrate()
+    const write = makeInboundWrite()
+    await store.recordInbound(write)
+    await store.migrate()
+
+    const second = track(sqliteStore({ file }))
+    await second.migrate()
+    expect(await second.getCase(write.newCase.id)).toEqual(write.newCase)
+    expect((await store.listCases()).cases).toHaveLength(1)
+  })
+
+  it('creates the directory of the database file', async () => {
+    const file = join(dir, 'nested', 'deeper', 'intake.db')
+    const store = track(sqliteStore({ file }))
+    await store.migrate()
+    await store.recordInbound(makeInboundWrite())
+    expect((await store.listCases()).cases).toHaveLength(1)
+  })
+
+  it('runs in memory', async () => {
+    const store = track(sqliteStore({ file: ':memory:', synchronous: 'normal' }))
+    await store.migrate()
+    await expect(store.ping()).resolves.toBeUndefined()
+    await store.recordInbound(makeInboundWrite())
+    expect((await store.listCases()).cases).toHaveLength(1)
+  })
+
+  it('two connections to one file never lease the same outbox row', async () => {
+    const file = nextFile()
+    const a = track(sqliteStore({ file }))
+    const b = track(sqliteStore({ file }))
+    await a.migrate()
+    for (let i = 0; i < 10; i++) await a.recordInbound(makeInboundWrite({ at: FIXTURE_TIME + i }))
+
+    const now = FIXTURE_TIME + 60_000
+    const claims = await Promise.all([a.claimOutbox(now, 4, 30_000), b.claimOutbox(now, 4, 30_000)])
+    const rest = await b.claimOutbox(now, 10, 30_000)
+    const leased = [...claims.flat(), ...rest].map((item) => item.id)
+    expect(leased).toHaveLength(10)
+    expect(new Set(leased).size).toBe(10)
+  })
+
+  it('enforces foreign keys: a message for a case that does not exist is refused', async () => {
+    const store = track(sqliteStore({ file: nextFile() }))
+    await store.migrate()
+    const { newCase: _unsaved, ...orphan } = makeInboundWrite()
+    await expect(store.recordInbound(orphan)).rejects.toThrow(/FOREIGN KEY/)
+    expect(await store.listMessages(orphan.message.caseId)).toEqual([])
+  })
+
+  it('rejects misconfiguration when called, naming the option', () => {
+    expect(() => sqliteStore({ file: '' })).toThrow(/'file'/)
+    expect(() => sqliteStore({ file: nextFile(), synchronous: 'off' as 'full' })).toThrow(/'synchronous'/)
+    expect(() => sqliteStore({ file: nextFile(), busyTimeoutMs: -1 })).toThrow(/'busyTimeoutMs'/)
+    expect(() => sqliteStore({ file: nextFile(), busyTimeoutMs: 1.5 })).toThrow(/'busyTimeoutMs'/)
+  })
+
+  it('refuses to work once closed', async () => {
+    const store = sqliteStore({ file: nextFile() })
+    await store.migrate()
+    await store.close()
+    await expect(store.ping()).rejects.toThrow(/closed/)
+    await expect(store.close()).resolves.toBeUndefined()
+  })
+
+  it('rejects a cursor it did not issue', async () => {
+    const store = track(sqliteStore({ file: ':memory:' }))
+    await store.migrate()
+    await expect(store.listCases({ cursor: 'not-a-cursor' })).rejects.toThrow(/invalid cursor/)
+  })
+})

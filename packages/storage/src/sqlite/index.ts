@@ -1,0 +1,658 @@
+import { randomUUID } from 'node:crypto'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
+import {
+  CaseEvent,
+  CaseFilter,
+  OPEN_STATUSES,
+  StoreConflictError,
+  type Case,
+  type CaseEventInput,
+  type CaseMessage,
+  type CasePage,
+  type OutboundWrite,
+  type OutboxItem,
+  type Store,
+} from '@intake/core'
+import { attachments, caseEvents, cases, inbox, messages, offices, outbox } from './schema.ts'
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
+  file: string
+  /**
+   * `full` (default) syncs the WAL on every commit, so an acknowledged message survives a power cut;
+   * `normal` may lose the last commits on power loss (never on a process crash) and writes faster.
+   */
+  synchronous?: 'normal' | 'full'
+  /** How long a write waits for another process's lock before failing with SQLITE_BUSY. Default 5000. */
+  busyTimeoutMs?: number
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations/sqlite', import.meta.url))
+const COMPONENT = '[store/sqlite]'
+
+type Connection = BaseSQLiteDatabase<'sync', Database.RunResult>
+type CaseRow = typeof cases.$inferSelect
+type MessageRow = typeof messages.$inferSelect
+type EventRow = typeof caseEvents.$inferSelect
+type OutboxRow = typeof outbox.$inferSelect
+
+/**
+ * The default Store: one SQLite file through better-sqlite3 and drizzle-orm, in WAL mode so the
+ * console can read while the pipeline writes. The file is opened on first use, so building a config
+ * object has no side effect; misconfiguration still throws here, at call time.
+ *
+ * @example
+ * const store = sqliteStore({ file: './data/intake.db' })
+ * await store.migrate()
+ */
+export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }: SqliteStoreOptions): Store {
+  if (typeof file !== 'string' || file.trim() === '') {
+    throw optionError('file', "a file path or ':memory:'", file)
+  }
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    throw optionError('synchronous', "'normal' or 'full'", synchronous)
+  }
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw optionError('busyTimeoutMs', 'a non-negative integer of milliseconds', busyTimeoutMs)
+  }
+
+  let opened: { client: Database.Database; db: BetterSQLite3Database } | undefined
+  let closed = false
+
+  function connection(): BetterSQLite3Database {
+    if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
+    if (!opened) {
+      if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true })
+      const client = new Database(file, { timeout: busyTimeoutMs })
+      try {
+        client.pragma('journal_mode = WAL')
+        client.pragma(`synchronous = ${synchronous.toUpperCase()}`)
+        client.pragma('foreign_keys = ON')
+      } catch (error) {
+        client.close()
+        throw error
+      }
+      opened = { client, db: drizzle({ client }) }
+    }
+    return opened.db
+  }
+
+  /**
+   * Every write runs in a BEGIN IMMEDIATE transaction: it takes the write lock up front, so a
+   * second process waits (busy timeout) instead of failing to upgrade a read lock mid-transaction.
+   */
+  function write<T>(fn: (tx: Connection) => T): T {
+    return connection().transaction(fn, { behavior: 'immediate' })
+  }
+
+  return {
+    driver: 'sqlite',
+
+    async migrate() {
+      const db = connection()
+      try {
+        applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
+      } catch {
+        // drizzle's migrator reads the applied migrations before it takes the write lock, so two
+        // processes starting together can both try the same migration and the loser fails on
+        // "table already exists". Run again: it now sees the winner's work. A real failure repeats.
+        applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
+      }
+    },
+
+    async close() {
+      closed = true
+      opened?.client.close()
+      opened = undefined
+    },
+
+    async ping() {
+      connection().get(sql`select 1`)
+    },
+
+    async saveOffices(list) {
+      write((tx) => {
+        for (const office of list) {
+          tx.insert(offices)
+            .values({ id: office.id, data: office })
+            .onConflictDoUpdate({ target: offices.id, set: { data: office } })
+            .run()
+        }
+      })
+    },
+
+    async listOffices() {
+      return connection()
+        .select()
+        .from(offices)
+        .orderBy(asc(offices.id))
+        .all()
+        .map((row) => row.data)
+    },
+
+    async recordInbound(inbound) {
+      return write((tx) => {
+        const claimed = tx
+          .insert(inbox)
+          .values({
+            id: inbound.inbox.id,
+            channelId: inbound.inbox.channelId,
+            externalId: inbound.inbox.externalId,
+            receivedAt: inbound.inbox.receivedAt,
+            payload: JSON.stringify(inbound.inbox.payload) ?? null,
+            caseId: inbound.message.caseId,
+            messageId: inbound.message.id,
+          })
+          .onConflictDoNothing({ target: [inbox.channelId, inbox.externalId] })
+          .returning({ id: inbox.id })
+          .all()
+        if (claimed.length === 0) {
+          const first = tx
+            .select({ caseId: inbox.caseId, messageId: inbox.messageId })
+            .from(inbox)
+            .where(and(eq(inbox.channelId, inbound.inbox.channelId), eq(inbox.externalId, inbound.inbox.externalId)))
+            .get()
+          if (!first) throw new Error(`${COMPONENT} inbox conflict without a row (corrupt unique index?)`)
+          return { duplicate: true as const, caseId: first.caseId, messageId: first.messageId }
+        }
+
+        if (inbound.newCase) insertCase(tx, inbound.newCase)
+        if (inbound.touchCase) {
+          const { id, updatedAt, reopen } = inbound.touchCase
+          const touched = tx
+            .update(cases)
+            // A reopened case is no longer resolved, so its resolution time goes with it.
+            .set(reopen ? { updatedAt, status: 'received', resolvedAt: null } : { updatedAt })
+            .where(eq(cases.id, id))
+            .returning({ id: cases.id })
+            .all()
+          if (touched.length === 0) throw caseNotFound(id)
+        }
+        insertMessage(tx, inbound.message)
+        insertEvents(tx, inbound.events)
+        insertOutbound(tx, inbound.outbound)
+        return { duplicate: false as const }
+      })
+    },
+
+    async applyCaseChange(change) {
+      return write((tx) => {
+        const patch = change.patch ?? {}
+        const set: Partial<typeof cases.$inferInsert> = { updatedAt: change.at }
+        if (patch.status !== undefined) set.status = patch.status
+        if (patch.officeId !== undefined) set.officeId = patch.officeId
+        if (patch.category !== undefined) set.category = patch.category
+        if (patch.urgency !== undefined) set.urgency = patch.urgency
+        if (patch.deadlineAt !== undefined) set.deadlineAt = patch.deadlineAt
+        if (patch.resolvedAt !== undefined) set.resolvedAt = patch.resolvedAt
+        if (patch.rating !== undefined) set.rating = patch.rating
+        const updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
+        if (!updated) throw caseNotFound(change.caseId)
+        insertEvents(tx, change.events)
+        insertOutbound(tx, change.outbound ?? [])
+        return toCase(updated)
+      })
+    },
+
+    async getCase(id) {
+      const row = connection().select().from(cases).where(eq(cases.id, id)).get()
+      return row && toCase(row)
+    },
+
+    async getCaseByTrackingCode(code) {
+      const row = connection().select().from(cases).where(eq(cases.trackingCode, code)).get()
+      return row && toCase(row)
+    },
+
+    async listCases(input = {}) {
+      const filter = CaseFilter.parse(input)
+      const where: (SQL | undefined)[] = [
+        filter.status && eq(cases.status, filter.status),
+        filter.officeId !== undefined ? eq(cases.officeId, filter.officeId) : undefined,
+        filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
+        filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
+        filter.urgency && eq(cases.urgency, filter.urgency),
+      ]
+      if (filter.overdueAt !== undefined) {
+        where.push(inArray(cases.status, [...OPEN_STATUSES]), lt(cases.deadlineAt, filter.overdueAt))
+      }
+      if (filter.cursor !== undefined) {
+        const after = decodeCursor(filter.cursor)
+        where.push(
+          or(lt(cases.createdAt, after.createdAt), and(eq(cases.createdAt, after.createdAt), lt(cases.id, after.id))),
+        )
+      }
+      // One row more than asked tells whether a next page exists without a second query.
+      const rows = connection()
+        .select()
+        .from(cases)
+        .where(and(...where))
+        .orderBy(desc(cases.createdAt), desc(cases.id))
+        .limit(filter.limit + 1)
+        .all()
+      const page = rows.slice(0, filter.limit).map(toCase)
+      const last = page.at(-1)
+      const result: CasePage = { cases: page }
+      if (rows.length > filter.limit && last) result.nextCursor = encodeCursor(last)
+      return result
+    },
+
+    async findOpenCaseBySender(channelId, citizenId, since) {
+      const row = connection()
+        .select()
+        .from(cases)
+        .where(
+          and(
+            eq(cases.channelId, channelId),
+            eq(cases.citizenId, citizenId),
+            gte(cases.updatedAt, since),
+            inArray(cases.status, [...OPEN_STATUSES]),
+          ),
+        )
+        .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
+        .limit(1)
+        .get()
+      return row && toCase(row)
+    },
+
+    async findCaseByMessageRef(channelId, refs) {
+      if (refs.length === 0) return undefined
+      const row = connection()
+        .select({ found: cases })
+        .from(messages)
+        .innerJoin(cases, eq(cases.id, messages.caseId))
+        .where(and(eq(messages.channelId, channelId), inArray(messages.externalId, refs)))
+        .orderBy(desc(messages.createdAt))
+        .limit(1)
+        .get()
+      return row && toCase(row.found)
+    },
+
+    async listMessages(caseId) {
+      return connection()
+        .select()
+        .from(messages)
+        .where(eq(messages.caseId, caseId))
+        // rowid breaks ties in write order: an inbound message and its acknowledgement share a timestamp.
+        .orderBy(asc(messages.createdAt), sql`rowid`)
+        .all()
+        .map(toMessage)
+    },
+
+    async listEvents(caseId) {
+      return connection()
+        .select()
+        .from(caseEvents)
+        .where(eq(caseEvents.caseId, caseId))
+        .orderBy(asc(caseEvents.id))
+        .all()
+        .map(toEvent)
+    },
+
+    async claimOutbox(now, limit, leaseMs) {
+      if (limit <= 0) return []
+      return write((tx) => {
+        const due = tx
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(
+            or(
+              and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+              and(eq(outbox.status, 'sending'), lt(outbox.leaseUntil, now)),
+            ),
+          )
+          .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt), asc(outbox.id))
+          .limit(limit)
+          .all()
+          .map((row) => row.id)
+        if (due.length === 0) return []
+        const leased = tx
+          .update(outbox)
+          .set({ status: 'sending', leaseUntil: now + leaseMs, attempts: sql`${outbox.attempts} + 1`, updatedAt: now })
+          .where(inArray(outbox.id, due))
+          .returning()
+          .all()
+        const byId = new Map(leased.map((row) => [row.id, toOutboxItem(row)]))
+        return due.flatMap((id) => byId.get(id) ?? [])
+      })
+    },
+
+    async completeOutbox(id, providerId, now) {
+      write((tx) => {
+        // Whatever state the row is in, the provider has accepted the message: record it as sent so
+        // that no later retry of a stale lease sends it twice.
+        const row = tx
+          .update(outbox)
+          .set({ status: 'sent', providerId, leaseUntil: null, updatedAt: now })
+          .where(eq(outbox.id, id))
+          .returning({ messageId: outbox.messageId })
+          .get()
+        if (!row) throw outboxNotFound(id)
+        tx.update(messages)
+          .set({ deliveryStatus: 'sent', externalId: providerId })
+          .where(eq(messages.id, row.messageId))
+          .run()
+      })
+    },
+
+    async failOutbox(id, failure, now) {
+      write((tx) => {
+        const row = tx.select().from(outbox).where(eq(outbox.id, id)).get()
+        if (!row) throw outboxNotFound(id)
+        // Only the lease holder's verdict counts: a worker whose lease expired while another one
+        // delivered the message must not put a sent (or dead) row back in the queue.
+        if (row.status !== 'sending') return
+        if ('dead' in failure) {
+          tx.update(outbox)
+            .set({ status: 'dead', lastError: failure.error, leaseUntil: null, updatedAt: now })
+            .where(eq(outbox.id, id))
+            .run()
+          tx.update(messages).set({ deliveryStatus: 'dead' }).where(eq(messages.id, row.messageId)).run()
+          insertEvents(tx, [
+            {
+              caseId: row.caseId,
+              at: now,
+              type: 'delivery_failed',
+              actor: 'outbox',
+              public: false,
+              data: { outboxId: id, error: failure.error },
+            },
+          ])
+          return
+        }
+        tx.update(outbox)
+          .set({
+            status: 'pending',
+            nextAttemptAt: failure.retryAt,
+            lastError: failure.error,
+            leaseUntil: null,
+            updatedAt: now,
+          })
+          .where(eq(outbox.id, id))
+          .run()
+      })
+    },
+
+    async listOutbox({ status, caseId, limit = 100 }) {
+      return connection()
+        .select()
+        .from(outbox)
+        .where(
+          and(
+            status !== undefined ? eq(outbox.status, status) : undefined,
+            caseId !== undefined ? eq(outbox.caseId, caseId) : undefined,
+          ),
+        )
+        .orderBy(desc(outbox.createdAt), desc(outbox.id))
+        .limit(limit)
+        .all()
+        .map(toOutboxItem)
+    },
+
+    async retryOutbox(id, now) {
+      return write((tx) => {
+        const row = tx
+          .update(outbox)
+          .set({ status: 'pending', attempts: 0, nextAttemptAt: now, leaseUntil: null, updatedAt: now })
+          .where(and(eq(outbox.id, id), eq(outbox.status, 'dead')))
+          .returning()
+          .get()
+        if (!row) return undefined
+        tx.update(messages).set({ deliveryStatus: 'pending' }).where(eq(messages.id, row.messageId)).run()
+        return toOutboxItem(row)
+      })
+    },
+
+    async updateDeliveryStatus(channelId, providerId, status) {
+      // Delivery reports concern messages we sent; an inbound message may carry the same provider id.
+      const updated = write((tx) =>
+        tx
+          .update(messages)
+          .set({ deliveryStatus: status })
+          .where(
+            and(eq(messages.channelId, channelId), eq(messages.externalId, providerId), eq(messages.direction, 'out')),
+          )
+          .returning({ id: messages.id })
+          .all(),
+      )
+      return updated.length > 0
+    },
+  }
+}
+
+function insertCase(tx: Connection, c: Case): void {
+  if (c.citizen.channelId !== c.channelId) {
+    // The table keeps one channel column for both; refuse rather than silently lose one of them.
+    throw new Error(
+      `${COMPONENT} case ${c.id}: citizen.channelId '${c.citizen.channelId}' differs from channelId '${c.channelId}'`,
+    )
+  }
+  try {
+    tx.insert(cases)
+      .values({
+        id: c.id,
+        trackingCode: c.trackingCode,
+        status: c.status,
+        officeId: c.officeId,
+        category: c.category,
+        urgency: c.urgency,
+        channelId: c.channelId,
+        citizenId: c.citizen.id,
+        citizenName: c.citizen.displayName ?? null,
+        contact: c.contact,
+        anonymous: c.anonymous,
+        summary: c.summary,
+        place: c.place,
+        language: c.language,
+        deadlineAt: c.deadlineAt,
+        createdAt: c.createdAt,
+        updatedAt: c.updatedAt,
+        resolvedAt: c.resolvedAt,
+        rating: c.rating,
+      })
+      .run()
+  } catch (error) {
+    if (isUniqueViolation(error, 'cases.tracking_code')) throw new StoreConflictError('tracking_code')
+    throw error
+  }
+}
+
+function insertMessage(tx: Connection, message: CaseMessage): void {
+  tx.insert(messages)
+    .values({
+      id: message.id,
+      caseId: message.caseId,
+      direction: message.direction,
+      channelId: message.channelId,
+      externalId: message.externalId,
+      author: message.author,
+      subject: message.subject,
+      text: message.text,
+      attachments: message.attachments,
+      deliveryStatus: message.deliveryStatus,
+      createdAt: message.createdAt,
+    })
+    .run()
+  if (message.attachments.length === 0) return
+  tx.insert(attachments)
+    .values(
+      message.attachments.map((attachment) => ({
+        // The model lets an attachment arrive before the blob store has named it.
+        id: attachment.id ?? randomUUID(),
+        messageId: message.id,
+        caseId: message.caseId,
+        filename: attachment.filename ?? null,
+        contentType: attachment.contentType,
+        size: attachment.size,
+        sha256: attachment.sha256 ?? null,
+        blobKey: attachment.blobKey ?? null,
+      })),
+    )
+    .run()
+}
+
+function insertEvents(tx: Connection, events: CaseEventInput[]): void {
+  if (events.length === 0) return
+  tx.insert(caseEvents)
+    .values(
+      events.map((input) => {
+        // Parsing fills the default `data` and rejects an unknown event type before it reaches the
+        // audit trail; the id is always the store's, so the append order cannot be forged.
+        const { id: _ignored, ...event } = CaseEvent.parse(input)
+        return event
+      }),
+    )
+    .run()
+}
+
+function insertOutbound(tx: Connection, outbound: OutboundWrite[]): void {
+  for (const { message, outbox: item } of outbound) {
+    insertMessage(tx, message)
+    tx.insert(outbox)
+      .values({
+        id: item.id,
+        messageId: item.messageId,
+        caseId: item.caseId,
+        channelId: item.channelId,
+        status: item.status,
+        attempts: item.attempts,
+        nextAttemptAt: item.nextAttemptAt,
+        lastError: item.lastError,
+        providerId: item.providerId,
+        idempotencyKey: item.idempotencyKey,
+        payload: item.payload,
+        leaseUntil: null,
+        createdAt: item.createdAt,
+        updatedAt: item.updatedAt,
+      })
+      .run()
+  }
+}
+
+function toCase(row: CaseRow): Case {
+  return {
+    id: row.id,
+    trackingCode: row.trackingCode,
+    status: row.status,
+    officeId: row.officeId,
+    category: row.category,
+    urgency: row.urgency,
+    channelId: row.channelId,
+    citizen:
+      row.citizenName === null
+        ? { channelId: row.channelId, id: row.citizenId }
+        : { channelId: row.channelId, id: row.citizenId, displayName: row.citizenName },
+    contact: row.contact,
+    anonymous: row.anonymous,
+    summary: row.summary,
+    place: row.place,
+    language: row.language,
+    deadlineAt: row.deadlineAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    resolvedAt: row.resolvedAt,
+    rating: row.rating,
+  }
+}
+
+function toMessage(row: MessageRow): CaseMessage {
+  return {
+    id: row.id,
+    caseId: row.caseId,
+    direction: row.direction,
+    channelId: row.channelId,
+    externalId: row.externalId,
+    author: row.author,
+    subject: row.subject,
+    text: row.text,
+    attachments: row.attachments,
+    deliveryStatus: row.deliveryStatus,
+    createdAt: row.createdAt,
+  }
+}
+
+function toEvent(row: EventRow): CaseEvent {
+  return {
+    id: row.id,
+    caseId: row.caseId,
+    at: row.at,
+    type: row.type,
+    actor: row.actor,
+    public: row.public,
+    data: row.data,
+  }
+}
+
+function toOutboxItem(row: OutboxRow): OutboxItem {
+  return {
+    id: row.id,
+    messageId: row.messageId,
+    caseId: row.caseId,
+    channelId: row.channelId,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.nextAttemptAt,
+    lastError: row.lastError,
+    providerId: row.providerId,
+    idempotencyKey: row.idempotencyKey,
+    payload: row.payload,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }
+}
+
+/** The cursor is the sort key of the last case on the page: (createdAt, id), newest first. */
+function encodeCursor(last: Case): string {
+  return Buffer.from(JSON.stringify([last.createdAt, last.id])).toString('base64url')
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  let decoded: unknown
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+  } catch {
+    decoded = undefined
+  }
+  if (
+    !Array.isArray(decoded) ||
+    decoded.length !== 2 ||
+    !Number.isSafeInteger(decoded[0]) ||
+    typeof decoded[1] !== 'string'
+  ) {
+    throw Object.assign(new Error(`${COMPONENT} invalid cursor '${cursor}'`), { code: 'invalid_cursor' })
+  }
+  return { createdAt: decoded[0] as number, id: decoded[1] }
+}
+
+function isUniqueViolation(error: unknown, column: string): boolean {
+  // better-sqlite3 throws SqliteError directly; drizzle's async paths wrap it in `cause`.
+  for (let e = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code
+    if ((code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') && e.message.includes(column)) {
+      return true
+    }
+  }
+  return false
+}
+
+function caseNotFound(id: string): Error {
+  return Object.assign(new Error(`${COMPONENT} case '${id}' does not exist`), { code: 'case_not_found' })
+}
+
+function outboxNotFound(id: string): Error {
+  return Object.assign(new Error(`${COMPONENT} outbox row '${id}' does not exist`), { code: 'outbox_not_found' })
+}
+
+function optionError(option: string, expected: string, got: unknown): Error {
+  return Object.assign(
+    new Error(`${COMPONENT} option '${option}' must be ${expected}; got ${JSON.stringify(got) ?? String(got)}`),
+    { code: 'invalid_option' },
+  )
+}

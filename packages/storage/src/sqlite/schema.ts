@@ -1,0 +1,162 @@
+/**
+ * The SQLite tables behind the Store contract. Timestamps are integer milliseconds since the epoch,
+ * booleans are 0/1 integers, and nested values (contact, attachments, payloads) are JSON text.
+ * Migrations in ../../migrations/sqlite are generated from this file by drizzle-kit
+ * (`pnpm db:generate`); edit this file, then regenerate, never the SQL by hand.
+ */
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import type {
+  Attachment,
+  CaseEvent,
+  CaseMessage,
+  CaseStatus,
+  Contact,
+  DeliveryStatus,
+  Office,
+  OutboundMessage,
+  OutboxStatus,
+  Urgency,
+} from '@intake/core'
+
+export const offices = sqliteTable('offices', {
+  id: text('id').primaryKey(),
+  // The office tree is read whole and never queried by field, so one JSON document is enough.
+  data: text('data', { mode: 'json' }).$type<Office>().notNull(),
+})
+
+export const cases = sqliteTable(
+  'cases',
+  {
+    id: text('id').primaryKey(),
+    trackingCode: text('tracking_code').notNull().unique(),
+    status: text('status').$type<CaseStatus>().notNull(),
+    officeId: text('office_id').notNull(),
+    category: text('category'),
+    urgency: text('urgency').$type<Urgency>().notNull(),
+    // Doubles as the citizen address's channel: a case is answered on the channel it came in on.
+    channelId: text('channel_id').notNull(),
+    citizenId: text('citizen_id').notNull(),
+    citizenName: text('citizen_name'),
+    contact: text('contact', { mode: 'json' }).$type<Contact>(),
+    anonymous: integer('anonymous', { mode: 'boolean' }).notNull(),
+    summary: text('summary').notNull(),
+    place: text('place'),
+    language: text('language').notNull(),
+    deadlineAt: integer('deadline_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    resolvedAt: integer('resolved_at'),
+    rating: integer('rating'),
+  },
+  (t) => [
+    index('cases_status_idx').on(t.status),
+    index('cases_office_idx').on(t.officeId),
+    index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
+    index('cases_created_idx').on(t.createdAt, t.id),
+    index('cases_deadline_idx').on(t.deadlineAt),
+  ],
+)
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    direction: text('direction').$type<CaseMessage['direction']>().notNull(),
+    channelId: text('channel_id').notNull(),
+    externalId: text('external_id'),
+    author: text('author').notNull(),
+    subject: text('subject'),
+    text: text('text').notNull(),
+    attachments: text('attachments', { mode: 'json' }).$type<Attachment[]>().notNull(),
+    deliveryStatus: text('delivery_status').$type<DeliveryStatus>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('messages_case_idx').on(t.caseId, t.createdAt),
+    index('messages_external_idx').on(t.channelId, t.externalId),
+  ],
+)
+
+export const caseEvents = sqliteTable(
+  'case_events',
+  {
+    // AUTOINCREMENT so ids are never reused: the id order is the append order of the audit trail.
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    at: integer('at').notNull(),
+    type: text('type').$type<CaseEvent['type']>().notNull(),
+    actor: text('actor').notNull(),
+    public: integer('public', { mode: 'boolean' }).notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('case_events_case_idx').on(t.caseId)],
+)
+
+export const inbox = sqliteTable(
+  'inbox',
+  {
+    id: text('id').primaryKey(),
+    channelId: text('channel_id').notNull(),
+    externalId: text('external_id').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    // Raw provider payload, kept verbatim for audit and replay; NULL when the adapter kept none.
+    payload: text('payload'),
+    caseId: text('case_id').notNull(),
+    messageId: text('message_id').notNull(),
+  },
+  // The idempotency key of intake: a provider's retry of the same message hits this constraint.
+  (t) => [uniqueIndex('inbox_channel_external_uq').on(t.channelId, t.externalId)],
+)
+
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    channelId: text('channel_id').notNull(),
+    status: text('status').$type<OutboxStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    providerId: text('provider_id'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<OutboundMessage>().notNull(),
+    // Set while a worker holds the row in `sending`; a lease in the past means that worker died.
+    leaseUntil: integer('lease_until'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt),
+    index('outbox_case_idx').on(t.caseId),
+  ],
+)
+
+export const attachments = sqliteTable(
+  'attachments',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    filename: text('filename'),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    sha256: text('sha256'),
+    blobKey: text('blob_key'),
+  },
+  (t) => [index('attachments_message_idx').on(t.messageId)],
+)
