@@ -124,8 +124,8 @@ const sampleOutbound = (channelId: string): OutboundMessage => ({
   to: { channelId, id: 'citizen-kit', displayName: 'Kit Citizen' },
   kind: 'reply',
   text: 'Your street light will be repaired on Monday. 您好，路灯周一维修。',
-  trackingCode: 'K7F3-9Q2M',
-  statusUrl: `${KIT_BASE}/status/K7F3-9Q2M`,
+  trackingCode: 'K7F3-9Q28',
+  statusUrl: `${KIT_BASE}/status/K7F3-9Q28`,
   language: 'en',
 })
 

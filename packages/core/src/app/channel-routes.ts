@@ -76,26 +76,24 @@ async function handleInbound(
   deps: ChannelMountDeps,
 ): Promise<Response> {
   const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
-  let body: Uint8Array
-  try {
-    body = await readBodyLimited(c.req.raw, limit)
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) {
-      deps.metrics.count('inbound_rejected', { channelId, code: 'body_too_large' })
-      return reject(c, route, { status: 413, code: 'body_too_large', message: `the body is larger than ${limit} bytes` })
-    }
-    throw err
-  }
   const url = new URL(c.req.url)
-  const raw: RawRequest = {
+  const rawRequest = (body: Uint8Array): RawRequest => ({
     method: c.req.method,
     url,
     headers: c.req.raw.headers,
     body,
     text: () => new TextDecoder().decode(body),
-  }
-  function reject(c: Context, route: InboundRoute, error: ChannelError) {
-    return route.reject ? route.reject(error, raw, ctx) : jsonError(c, error)
+  })
+  let raw = rawRequest(new Uint8Array())
+  const reject = (error: ChannelError) => (route.reject ? route.reject(error, raw, ctx) : jsonError(c, error))
+  try {
+    raw = rawRequest(await readBodyLimited(c.req.raw, limit))
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      deps.metrics.count('inbound_rejected', { channelId, code: 'body_too_large' })
+      return reject({ status: 413, code: 'body_too_large', message: `the body is larger than ${limit} bytes` })
+    }
+    throw err
   }
 
   if (route.verify) {
@@ -104,7 +102,7 @@ async function handleInbound(
       // Forged requests leave no trace but a counter and a log line without the payload.
       deps.metrics.count('inbound_rejected', { channelId, code: verdict.error.code })
       ctx.log.warn('inbound request rejected', { code: verdict.error.code, status: verdict.error.status })
-      return reject(c, route, verdict.error)
+      return reject(verdict.error)
     }
   }
   const outcome = await route.parse(raw, ctx)
@@ -112,7 +110,7 @@ async function handleInbound(
   if ('rejected' in outcome) {
     deps.metrics.count('inbound_rejected', { channelId, code: outcome.rejected.code })
     ctx.log.info('inbound request rejected', { code: outcome.rejected.code, status: outcome.rejected.status })
-    return reject(c, route, outcome.rejected)
+    return reject(outcome.rejected)
   } else if ('ignored' in outcome) {
     deps.metrics.count('inbound_ignored', { channelId })
     ctx.log.info('inbound request ignored', { reason: outcome.ignored })
@@ -125,7 +123,7 @@ async function handleInbound(
       } catch (err) {
         if (err instanceof InboundValidationError) {
           deps.metrics.count('inbound_rejected', { channelId, code: err.code })
-          return reject(c, route, { status: 400, code: err.code, message: err.message.replace('[pipeline] ', '') })
+          return reject({ status: 400, code: err.code, message: err.message.replace('[pipeline] ', '') })
         }
         throw err
       }

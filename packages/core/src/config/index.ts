@@ -104,7 +104,7 @@ const ConfigSchema = z.object({
       maxAttempts: z.number().int().min(1),
       baseDelayMs: z.number().int().min(1),
       maxDelayMs: z.number().int().min(1),
-      leaseMs: z.number().int().min(1000),
+      leaseMs: z.number().int().min(500),
       batchSize: z.number().int().min(1).max(500),
       pollMs: z.number().int().min(10),
       ratePerSecond: z.record(z.string(), z.number().positive()),

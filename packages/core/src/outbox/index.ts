@@ -52,7 +52,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     maxAttempts = 8,
     baseDelayMs = 2_000,
     maxDelayMs = 15 * 60_000,
-    leaseMs = 60_000,
+    leaseMs = 30_000,
     batchSize = 16,
     pollMs = 1_000,
     ratePerSecond = {},

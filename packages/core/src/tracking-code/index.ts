@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 
 /**
- * Tracking codes: eight characters shown as `K7F3-9Q2M`, from an alphabet without the look-alikes
+ * Tracking codes: eight characters shown as `K7F3-9Q28`, from an alphabet without the look-alikes
  * 0/O, 1/I/L. Seven random characters and one check character (weighted sum mod 31, a prime, with
  * distinct weights), so any single mistyped character and any swap of two neighbours is detected
  * instead of matching another case. 31^7 ≈ 2.75e10 codes.
@@ -32,7 +32,7 @@ export type TrackingCodeCheck =
 
 /**
  * Normalise what a citizen typed (case, spaces, dash) and verify the check character.
- * `k7f3 9q2m` → `K7F3-9Q2M`.
+ * `k7f3 9q2m` → `K7F3-9Q28`.
  */
 export function parseTrackingCode(input: string): TrackingCodeCheck {
   const raw = input.toUpperCase().replace(/[\s-]/g, '')

@@ -1,0 +1,40 @@
+/**
+ * The default demo: a prefecture's 12345 hotline (喀什地区) with three counties, their townships and
+ * bureaus. `pnpm start` runs it on SQLite with the web form and the api channel.
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { defineConfig } from '@intake/core'
+import { apiChannel } from '@intake/channels/api'
+import { webForm } from '@intake/channels/web-form'
+import { byJurisdiction, byKeywords, byTrackingCode, loadKeywordRules, toIntakeDesk } from '@intake/routing'
+import { sqliteStore } from '@intake/storage/sqlite'
+
+const here = import.meta.dirname
+const env = process.env
+const dataDir = env.INTAKE_DATA_DIR ?? './data'
+
+// Demo secrets: fine on a laptop, replaced through the environment anywhere else.
+const apiSecret = env.INTAKE_API_SECRET ?? 'demo-api-secret-change-me'
+
+export default defineConfig({
+  store: sqliteStore({ file: join(dataDir, 'intake.db') }),
+  offices: join(here, 'offices.yaml'),
+  channels: {
+    web: webForm(),
+    api: apiChannel({ secret: apiSecret, callbackUrl: env.INTAKE_API_CALLBACK_URL }),
+  },
+  routing: [
+    byTrackingCode(),
+    byKeywords({ rules: loadKeywordRules(readFileSync(join(here, 'keywords.yaml'), 'utf8')) }),
+    byJurisdiction(),
+    toIntakeDesk(),
+  ],
+  deadlines: { urgent: '2h', normal: '5 working days', complex: '15 working days' },
+  calendar: { timeZone: 'Asia/Shanghai' },
+  locale: 'zh-CN',
+  apiKeys: [env.INTAKE_API_KEY ?? 'demo-api-key-change-me'],
+  dataDir,
+  server: { port: 3000, host: '127.0.0.1' },
+  outbox: { leaseMs: Number(env.INTAKE_OUTBOX_LEASE_MS ?? 30_000) },
+})
