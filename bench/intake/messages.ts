@@ -16,7 +16,7 @@ export const PLACES = [
 /**
  * What citizens write to a 12345 hotline, 100–200 characters once the place is filled in. The topics
  * hit the demo's keyword rules (wages, roads, pollution, housing, medicine, schools, welfare) and one
- * matches none, so the chain runs to the jurisdiction and intake-desk strategies too.
+ * matches none, so for it the chain goes on to the jurisdiction strategy.
  */
 const TEMPLATES: readonly string[] = [
   '您好，我是在{place}一个建筑工地干活的农民工，去年九月到今年一月一共干了四个多月，老板到现在还拖欠我们十二个人的工资，一共大概十八万元。我们找过包工头好几次，他一直说甲方没给钱，现在电话也不接了。马上要开学了，孩子的学费都交不上，请政府帮我们讨个说法。',

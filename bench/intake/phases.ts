@@ -192,6 +192,11 @@ console.log('\nThe whole path without a socket, then the outbox delivering for r
     const res = await g.app.request(`${BASE}/channels/api/messages`, { method: 'POST', headers: signedHeaders(SECRET, body), body })
     if (res.status !== 201) throw new Error(`[bench/phases] expected 201, got ${res.status}: ${await res.text()}`)
   })
+  await time('app.request signed with the wrong secret → 401: everything before the pipeline (Hono, body read, verify)', N, async () => {
+    const body = messageBody('phases-forged', sequence++)
+    const res = await g.app.request(`${BASE}/channels/api/messages`, { method: 'POST', headers: signedHeaders('not-the-bench-secret-0000', body), body })
+    if (res.status !== 401) throw new Error(`[bench/phases] expected 401, got ${res.status}`)
+  })
   const { us, acks } = await drainCost(g)
   line(us, `outbox with the api channel POSTing each ack (fetch) to a loopback callback in this process; ${acks} acks, ${callback.received.length} received`)
   await g.stop()

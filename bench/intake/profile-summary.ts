@@ -77,21 +77,32 @@ for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, top)) cons
 console.log('\nself time by function:')
 for (const [f, us] of [...functions].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`  ${pct(us)}  ${f}`)
 
-// Inclusive time of the intake path's phases, by the functions that implement them.
-const phases: Array<[string, (n: ProfileNode) => boolean]> = [
-  ['request logging middleware (log.info "request")', (n) => n.callFrame.url.includes('/core/src/log/') && n.callFrame.functionName === 'write'],
-  ['api channel verify (HMAC)', (n) => n.callFrame.functionName === 'verifySignature'],
-  ['api channel parse (JSON + zod)', (n) => n.callFrame.functionName === 'parse' && n.callFrame.url.includes('/channels/src/api/')],
-  ['pipeline ingest (all of it)', (n) => n.callFrame.functionName === 'ingest' && n.callFrame.url.includes('/core/src/pipeline/')],
-  ['routing chain', (n) => n.callFrame.functionName === 'runRoutingChain'],
-  ['store recordInbound', (n) => n.callFrame.functionName === 'recordInbound'],
-  ['store findOpenCaseBySender', (n) => n.callFrame.functionName === 'findOpenCaseBySender'],
-  ['outbox deliver (send + complete)', (n) => n.callFrame.functionName === 'deliver' && n.callFrame.url.includes('/core/src/outbox/')],
-  ['outbox claim', (n) => n.callFrame.functionName === 'claimOutbox'],
-  ['outbox completeOutbox', (n) => n.callFrame.functionName === 'completeOutbox'],
-  ['api channel send (fetch to callback)', (n) => n.callFrame.functionName === 'send' && n.callFrame.url.includes('/channels/src/api/')],
-  ['SQLite statements (better-sqlite3 native)', (n) => /^(run|all|get|exec|transaction|prepare)$/.test(n.callFrame.functionName) && n.callFrame.url === ''],
-  ['drizzle query building', (n) => n.callFrame.url.includes('drizzle-orm')],
+// The intake path's phases, by the functions that implement them. Native work (SQLite, fsync) has no
+// frame of its own: it is the self time of the JS function that called it.
+type Match = (n: ProfileNode) => boolean
+const fn = (name: string, urlPart = ''): Match => (n) => n.callFrame.functionName === name && n.callFrame.url.includes(urlPart)
+const inclusivePhases: Array<[string, Match]> = [
+  ['api channel: verify (HMAC)', fn('verifySignature')],
+  ['api channel: parse (JSON + zod)', fn('parse', '/channels/src/api/')],
+  ['pipeline.ingest (all of it)', fn('ingest', '/core/src/pipeline/')],
+  ['  routing chain', fn('runRoutingChain')],
+  ['  deadlineFor (working days)', fn('deadlineFor')],
+  ['  store.findOpenCaseBySender', fn('findOpenCaseBySender')],
+  ['  store.recordInbound (the transaction)', fn('recordInbound')],
+  ['outbox: claim', fn('claimOutbox')],
+  ['outbox: deliver (send + complete)', fn('deliver', '/core/src/outbox/')],
+  ['  api channel send (fetch to the callback)', fn('send', '/channels/src/api/')],
+  ['  store.completeOutbox (the transaction)', fn('completeOutbox')],
+  ['  store.failOutbox (the transaction)', fn('failOutbox')],
+  ['drizzle-orm (query building, and the SQLite calls under it)', (n) => n.callFrame.url.includes('drizzle-orm')],
 ]
+const selfPhases: Array<[string, Match]> = [
+  ["better-sqlite3's transaction wrapper, self: native BEGIN/COMMIT (WAL write, fsync, checkpoints)", fn('sqliteTransaction')],
+  ["better-sqlite3's prepare, self: compiling SQL text on every query", fn('prepare', 'better-sqlite3')],
+  ['logging (createLogger write), self', (n) => n.callFrame.url.includes('/core/src/log/')],
+]
+const selfOf = (match: Match) => [...selfUs].reduce((us, [id, t]) => (match(byId.get(id)!) ? us + t : us), 0)
 console.log('\ninclusive time by phase:')
-for (const [name, match] of phases) console.log(`  ${pct(inclusive(match))}  ${name}`)
+for (const [name, match] of inclusivePhases) console.log(`  ${pct(inclusive(match))}  ${name}`)
+console.log('\nself time of native work:')
+for (const [name, match] of selfPhases) console.log(`  ${pct(selfOf(match))}  ${name}`)

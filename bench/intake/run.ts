@@ -91,6 +91,8 @@ interface BaselineWork {
 type OutboxCounts = Record<string, number>
 
 interface GatewayWork {
+  /** What the gateway answered to one request signed with the wrong secret (expected 401). */
+  forgedSignatureStatus: number
   casesInStore: number
   answered201: number
   inboundMessages: number
@@ -393,6 +395,10 @@ async function runGateway(name: 'gateway' | 'gateway-no-callback'): Promise<Vari
   })
   try {
     await waitHttpOk(`http://127.0.0.1:${port}/readyz`, gateway)
+    // The signature check is live: a body signed with another secret is refused before any work.
+    const forged = messageBody(`forged-${stamp}`, 0)
+    const refused = await fetch(`http://127.0.0.1:${port}${PATH}`, { method: 'POST', headers: signedHeaders('not-the-bench-secret-0000', forged), body: forged })
+    await refused.arrayBuffer()
     const figures = await warmupAndMeasure(port, name, { server: gateway.proc.pid, ...(callback ? { callback: callback.proc.pid } : {}) })
 
     const db = new Database(join(dataDir, 'intake.db'), { readonly: true, timeout: 5000 })
@@ -423,6 +429,7 @@ async function runGateway(name: 'gateway' | 'gateway-no-callback'): Promise<Vari
       offices[row.office] = (offices[row.office] ?? 0) + 1
     }
     const work: GatewayWork = {
+      forgedSignatureStatus: refused.status,
       casesInStore: count('SELECT count(*) AS n FROM cases'),
       // Cases the gateway answered 201 for. The store may hold up to one more per connection:
       // requests in flight when autocannon stopped were persisted but their answers dropped.
@@ -539,6 +546,7 @@ function describe(r: VariantResult): string {
     return out.join('\n')
   }
   const w = r.work
+  out.push(`  a request signed with the wrong secret was answered ${w.forgedSignatureStatus}${w.forgedSignatureStatus === 401 ? '' : ' (expected 401!)'}`)
   out.push(`  store: ${w.casesInStore} cases, ${w.inboundMessages} inbound messages (${w.answered201} answered 201; the rest were in flight when autocannon stopped)`)
   out.push(`  categories: ${Object.entries(w.casesByCategory).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   const inPlaceOrder = Object.entries(w.officesByPlace).sort(([a], [b]) => PLACES.indexOf(a as never) - PLACES.indexOf(b as never))
