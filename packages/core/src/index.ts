@@ -18,3 +18,4 @@ export { renderPage, pageLanguage, formatTime, type PageLanguage, type Html } fr
 export { createMetrics, type Metrics } from './app/metrics.ts'
 export { StaffReply, StatusChange } from './app/api.ts'
 export { DEFAULT_MAX_BODY_BYTES } from './app/channel-routes.ts'
+export * from './http-client/index.ts'

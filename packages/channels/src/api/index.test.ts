@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { kitGateway, testChannel, type KitGateway } from '../kit/index.ts'
 import { startCallbackServer, type CallbackServer } from './callback-server.ts'
@@ -139,6 +141,21 @@ describe('api channel', () => {
     const res = await gw.fetch(new Request(`${gw.channelUrl}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body.replace('路灯', '水管') }))
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({ error: { code: 'bad_signature' } })
+  })
+
+  it('classifies a refused connection and a callback that never answers as retryable connection errors', async () => {
+    const ctx = { channelId: 'kiosk', idempotencyKey: 'k-1', attempt: 1, log: gw.intake.log, publicUrl: 'http://intake.test', blobs: gw.intake.blobs }
+    const msg = { id: 'm-1', caseId: 'c-1', channelId: 'kiosk', to: { channelId: 'kiosk', id: 'r-1' }, kind: 'reply' as const, text: 'hi', trackingCode: 'K7F3-9Q28', statusUrl: 'http://intake.test/status/K7F3-9Q28', language: 'en' }
+    const refused = await apiChannel({ secret: SECRET, callbackUrl: 'http://127.0.0.1:1/cb' }).send(msg, ctx)
+    expect(refused).toMatchObject({ ok: false, error: { code: 'connection', retryable: true } })
+    const silent = createServer(() => {}) // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r))
+    const { port } = silent.address() as AddressInfo
+    const slow = await apiChannel({ secret: SECRET, callbackUrl: `http://127.0.0.1:${port}/cb`, timeoutMs: 200 }).send(msg, ctx)
+    expect(slow).toMatchObject({ ok: false, error: { code: 'connection', retryable: true } })
+    expect(slow.ok === false && slow.error.message).toMatch(/timeout/)
+    silent.closeAllConnections()
+    silent.close()
   })
 
   it('refuses weak configuration when the channel is created', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { classifyHttpStatus, sendError, type ChannelAdapter, type InboundOutcome, type SendResult } from '@intake/core'
+import { classifyHttpStatus, httpPost, sendError, type ChannelAdapter, type HttpAnswer, type InboundOutcome, type SendResult } from '@intake/core'
 import { signRequest, verifySignature } from './signature.ts'
 
 export { computeSignature, signRequest, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts'
@@ -128,22 +128,20 @@ export function apiChannel({ secret, callbackUrl, toleranceSeconds = 300, timeou
         language: msg.language,
       }
       const text = JSON.stringify(body)
-      let res: Response
+      let res: HttpAnswer
       try {
-        res = await fetch(callbackUrl, {
-          method: 'POST',
+        res = await httpPost(callbackUrl, text, {
           headers: { 'content-type': 'application/json', 'idempotency-key': ctx.idempotencyKey, ...signRequest(signingSecret, text) },
-          body: text,
-          signal: AbortSignal.timeout(timeoutMs),
+          timeoutMs,
         })
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string } }
-        return sendError('connection', `callback unreachable: ${e.cause?.code ?? e.name}: ${e.message}`)
+        const e = err as Error & { code?: string }
+        return sendError('connection', `callback unreachable: ${e.code ?? e.name}: ${e.message}`)
       }
-      const answer = await res.text().catch(() => '')
-      if (!res.ok) {
+      const answer = res.text
+      if (res.status < 200 || res.status >= 300) {
         const error = classifyHttpStatus(res.status, answer)
-        const retryAfter = Number(res.headers.get('retry-after'))
+        const retryAfter = Number(res.headers['retry-after'])
         return { ok: false, error: Number.isFinite(retryAfter) && retryAfter > 0 ? { ...error, retryAfterMs: retryAfter * 1000 } : error }
       }
       let providerId = msg.id

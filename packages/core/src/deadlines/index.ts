@@ -36,9 +36,16 @@ export function parseDuration(text: string): ParsedDuration {
   return { kind: 'fixed', ms: n * DAY }
 }
 
+// Building an Intl.DateTimeFormat costs ~100 µs; a deadline looks at several days, so keep one per zone.
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
 function localDate(at: number, timeZone: string): { ymd: string; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' })
-    .formatToParts(new Date(at))
+  let format = formatters.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' })
+    formatters.set(timeZone, format)
+  }
+  const parts = format.formatToParts(new Date(at))
   const get = (t: string) => parts.find((p) => p.type === t)!.value
   const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'))
   return { ymd: `${get('year')}-${get('month')}-${get('day')}`, weekday }

@@ -63,10 +63,20 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     throw optionError('busyTimeoutMs', 'a non-negative integer of milliseconds', busyTimeoutMs)
   }
 
-  let opened: { client: Database.Database; db: BetterSQLite3Database } | undefined
+  let opened: { client: Database.Database; db: BetterSQLite3Database; hot?: HotStatements } | undefined
   let closed = false
 
   function connection(): BetterSQLite3Database {
+    return open().db
+  }
+
+  /** The statements of the intake and outbox hot paths, compiled once per connection (after migrate: they need the tables). */
+  function hot(): HotStatements {
+    const o = open()
+    return (o.hot ??= prepareHotStatements(o.db))
+  }
+
+  function open(): NonNullable<typeof opened> {
     if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
     if (!opened) {
       if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true })
@@ -79,9 +89,10 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
         client.close()
         throw error
       }
-      opened = { client, db: drizzle({ client }) }
+      const db = drizzle({ client })
+      opened = { client, db }
     }
-    return opened.db
+    return opened
   }
 
   /**
@@ -97,6 +108,8 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
 
     async migrate() {
       const db = connection()
+      // Statements compiled against the old schema must not outlive a migration.
+      opened!.hot = undefined
       try {
         applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
       } catch {
@@ -138,46 +151,33 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
 
     async recordInbound(inbound) {
+      const q = hot()
       return write((tx) => {
-        const claimed = tx
-          .insert(inbox)
-          .values({
-            id: inbound.inbox.id,
-            channelId: inbound.inbox.channelId,
-            externalId: inbound.inbox.externalId,
-            receivedAt: inbound.inbox.receivedAt,
-            payload: JSON.stringify(inbound.inbox.payload) ?? null,
-            caseId: inbound.message.caseId,
-            messageId: inbound.message.id,
-          })
-          .onConflictDoNothing({ target: [inbox.channelId, inbox.externalId] })
-          .returning({ id: inbox.id })
-          .all()
-        if (claimed.length === 0) {
-          const first = tx
-            .select({ caseId: inbox.caseId, messageId: inbox.messageId })
-            .from(inbox)
-            .where(and(eq(inbox.channelId, inbound.inbox.channelId), eq(inbox.externalId, inbound.inbox.externalId)))
-            .get()
+        const claimed = q.claimInbox.get({
+          id: inbound.inbox.id,
+          channelId: inbound.inbox.channelId,
+          externalId: inbound.inbox.externalId,
+          receivedAt: inbound.inbox.receivedAt,
+          payload: JSON.stringify(inbound.inbox.payload) ?? null,
+          caseId: inbound.message.caseId,
+          messageId: inbound.message.id,
+        })
+        if (!claimed) {
+          const first = q.inboxByKey.get({ channelId: inbound.inbox.channelId, externalId: inbound.inbox.externalId })
           if (!first) throw new Error(`${COMPONENT} inbox conflict without a row (corrupt unique index?)`)
           return { duplicate: true as const, caseId: first.caseId, messageId: first.messageId }
         }
 
-        if (inbound.newCase) insertCase(tx, inbound.newCase)
+        if (inbound.newCase) insertCase(q, inbound.newCase)
         if (inbound.touchCase) {
           const { id, updatedAt, reopen } = inbound.touchCase
-          const touched = tx
-            .update(cases)
-            // A reopened case is no longer resolved, so its resolution time goes with it.
-            .set(reopen ? { updatedAt, status: 'received', resolvedAt: null } : { updatedAt })
-            .where(eq(cases.id, id))
-            .returning({ id: cases.id })
-            .all()
-          if (touched.length === 0) throw caseNotFound(id)
+          // A reopened case is no longer resolved, so its resolution time goes with it.
+          const touched = (reopen ? q.reopenCase : q.touchCase).get({ id, updatedAt })
+          if (!touched) throw caseNotFound(id)
         }
-        insertMessage(tx, inbound.message)
-        insertEvents(tx, inbound.events)
-        insertOutbound(tx, inbound.outbound)
+        insertMessage(q, inbound.message)
+        insertEvents(q, inbound.events)
+        insertOutbound(q, inbound.outbound)
         return { duplicate: false as const }
       })
     },
@@ -195,19 +195,19 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
         if (patch.rating !== undefined) set.rating = patch.rating
         const updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
         if (!updated) throw caseNotFound(change.caseId)
-        insertEvents(tx, change.events)
-        insertOutbound(tx, change.outbound ?? [])
+        insertEvents(hot(), change.events)
+        insertOutbound(hot(), change.outbound ?? [])
         return toCase(updated)
       })
     },
 
     async getCase(id) {
-      const row = connection().select().from(cases).where(eq(cases.id, id)).get()
+      const row = hot().caseById.get({ id })
       return row && toCase(row)
     },
 
     async getCaseByTrackingCode(code) {
-      const row = connection().select().from(cases).where(eq(cases.trackingCode, code)).get()
+      const row = hot().caseByTrackingCode.get({ code })
       return row && toCase(row)
     },
 
@@ -245,20 +245,7 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
 
     async findOpenCaseBySender(channelId, citizenId, since) {
-      const row = connection()
-        .select()
-        .from(cases)
-        .where(
-          and(
-            eq(cases.channelId, channelId),
-            eq(cases.citizenId, citizenId),
-            gte(cases.updatedAt, since),
-            inArray(cases.status, [...OPEN_STATUSES]),
-          ),
-        )
-        .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
-        .limit(1)
-        .get()
+      const row = hot().openCaseBySender.get({ channelId, citizenId, since })
       return row && toCase(row)
     },
 
@@ -298,64 +285,38 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
 
     async claimOutbox(now, limit, leaseMs) {
       if (limit <= 0) return []
-      return write((tx) => {
-        const due = tx
-          .select({ id: outbox.id })
-          .from(outbox)
-          .where(
-            or(
-              and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
-              and(eq(outbox.status, 'sending'), lt(outbox.leaseUntil, now)),
-            ),
-          )
-          .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt), asc(outbox.id))
-          .limit(limit)
-          .all()
-          .map((row) => row.id)
-        if (due.length === 0) return []
-        const leased = tx
-          .update(outbox)
-          .set({ status: 'sending', leaseUntil: now + leaseMs, attempts: sql`${outbox.attempts} + 1`, updatedAt: now })
-          .where(inArray(outbox.id, due))
-          .returning()
-          .all()
-        const byId = new Map(leased.map((row) => [row.id, toOutboxItem(row)]))
-        return due.flatMap((id) => byId.get(id) ?? [])
-      })
+      const q = hot()
+      return write(() =>
+        q.dueOutbox.all({ now, limit }).flatMap(({ id }) => {
+          const row = q.leaseOutbox.get({ id, leaseUntil: now + leaseMs, now })
+          return row ? [toOutboxItem(row)] : []
+        }),
+      )
     },
 
     async completeOutbox(id, providerId, now) {
-      write((tx) => {
+      const q = hot()
+      write(() => {
         // Whatever state the row is in, the provider has accepted the message: record it as sent so
         // that no later retry of a stale lease sends it twice.
-        const row = tx
-          .update(outbox)
-          .set({ status: 'sent', providerId, leaseUntil: null, updatedAt: now })
-          .where(eq(outbox.id, id))
-          .returning({ messageId: outbox.messageId })
-          .get()
+        const row = q.completeOutbox.get({ id, providerId, now })
         if (!row) throw outboxNotFound(id)
-        tx.update(messages)
-          .set({ deliveryStatus: 'sent', externalId: providerId })
-          .where(eq(messages.id, row.messageId))
-          .run()
+        q.markMessageSent.run({ id: row.messageId, providerId })
       })
     },
 
     async failOutbox(id, failure, now) {
-      write((tx) => {
-        const row = tx.select().from(outbox).where(eq(outbox.id, id)).get()
+      const q = hot()
+      write(() => {
+        const row = q.outboxById.get({ id })
         if (!row) throw outboxNotFound(id)
         // Only the lease holder's verdict counts: a worker whose lease expired while another one
         // delivered the message must not put a sent (or dead) row back in the queue.
         if (row.status !== 'sending') return
         if ('dead' in failure) {
-          tx.update(outbox)
-            .set({ status: 'dead', lastError: failure.error, leaseUntil: null, updatedAt: now })
-            .where(eq(outbox.id, id))
-            .run()
-          tx.update(messages).set({ deliveryStatus: 'dead' }).where(eq(messages.id, row.messageId)).run()
-          insertEvents(tx, [
+          q.killOutbox.run({ id, error: failure.error, now })
+          q.markMessageDead.run({ id: row.messageId })
+          insertEvents(q, [
             {
               caseId: row.caseId,
               at: now,
@@ -367,16 +328,7 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
           ])
           return
         }
-        tx.update(outbox)
-          .set({
-            status: 'pending',
-            nextAttemptAt: failure.retryAt,
-            lastError: failure.error,
-            leaseUntil: null,
-            updatedAt: now,
-          })
-          .where(eq(outbox.id, id))
-          .run()
+        q.retryOutboxLater.run({ id, retryAt: failure.retryAt, error: failure.error, now })
       })
     },
 
@@ -427,7 +379,185 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
   }
 }
 
-function insertCase(tx: Connection, c: Case): void {
+const p = (name: string) => sql.placeholder(name)
+
+/**
+ * Drizzle builds and compiles a query's SQL on every call unless it is prepared; on the intake path
+ * that was most of the cost of a message (bench/README.md). These run with placeholders instead.
+ * better-sqlite3 has one connection, so statements prepared on `db` run inside its transactions.
+ */
+function prepareHotStatements(db: BetterSQLite3Database) {
+  return {
+    claimInbox: db
+      .insert(inbox)
+      .values({
+        id: p('id'),
+        channelId: p('channelId'),
+        externalId: p('externalId'),
+        receivedAt: p('receivedAt'),
+        payload: p('payload'),
+        caseId: p('caseId'),
+        messageId: p('messageId'),
+      })
+      .onConflictDoNothing({ target: [inbox.channelId, inbox.externalId] })
+      .returning({ id: inbox.id })
+      .prepare(),
+    inboxByKey: db
+      .select({ caseId: inbox.caseId, messageId: inbox.messageId })
+      .from(inbox)
+      .where(and(eq(inbox.channelId, p('channelId')), eq(inbox.externalId, p('externalId'))))
+      .prepare(),
+    insertCase: db
+      .insert(cases)
+      .values({
+        id: p('id'),
+        trackingCode: p('trackingCode'),
+        status: p('status'),
+        officeId: p('officeId'),
+        category: p('category'),
+        urgency: p('urgency'),
+        channelId: p('channelId'),
+        citizenId: p('citizenId'),
+        citizenName: p('citizenName'),
+        contact: p('contact'),
+        anonymous: p('anonymous'),
+        summary: p('summary'),
+        place: p('place'),
+        language: p('language'),
+        deadlineAt: p('deadlineAt'),
+        createdAt: p('createdAt'),
+        updatedAt: p('updatedAt'),
+        resolvedAt: p('resolvedAt'),
+        rating: p('rating'),
+      })
+      .prepare(),
+    touchCase: db.update(cases).set({ updatedAt: sql`${p('updatedAt')}` }).where(eq(cases.id, p('id'))).returning({ id: cases.id }).prepare(),
+    reopenCase: db
+      .update(cases)
+      .set({ updatedAt: sql`${p('updatedAt')}`, status: 'received', resolvedAt: null })
+      .where(eq(cases.id, p('id')))
+      .returning({ id: cases.id })
+      .prepare(),
+    insertMessage: db
+      .insert(messages)
+      .values({
+        id: p('id'),
+        caseId: p('caseId'),
+        direction: p('direction'),
+        channelId: p('channelId'),
+        externalId: p('externalId'),
+        author: p('author'),
+        subject: p('subject'),
+        text: p('text'),
+        attachments: p('attachments'),
+        deliveryStatus: p('deliveryStatus'),
+        createdAt: p('createdAt'),
+      })
+      .prepare(),
+    insertAttachment: db
+      .insert(attachments)
+      .values({
+        id: p('id'),
+        messageId: p('messageId'),
+        caseId: p('caseId'),
+        filename: p('filename'),
+        contentType: p('contentType'),
+        size: p('size'),
+        sha256: p('sha256'),
+        blobKey: p('blobKey'),
+      })
+      .prepare(),
+    insertEvent: db
+      .insert(caseEvents)
+      .values({ caseId: p('caseId'), at: p('at'), type: p('type'), actor: p('actor'), public: p('public'), data: p('data') })
+      .prepare(),
+    insertOutbox: db
+      .insert(outbox)
+      .values({
+        id: p('id'),
+        messageId: p('messageId'),
+        caseId: p('caseId'),
+        channelId: p('channelId'),
+        status: p('status'),
+        attempts: p('attempts'),
+        nextAttemptAt: p('nextAttemptAt'),
+        lastError: p('lastError'),
+        providerId: p('providerId'),
+        idempotencyKey: p('idempotencyKey'),
+        payload: p('payload'),
+        leaseUntil: null,
+        createdAt: p('createdAt'),
+        updatedAt: p('updatedAt'),
+      })
+      .prepare(),
+    caseById: db.select().from(cases).where(eq(cases.id, p('id'))).prepare(),
+    caseByTrackingCode: db.select().from(cases).where(eq(cases.trackingCode, p('code'))).prepare(),
+    openCaseBySender: db
+      .select()
+      .from(cases)
+      .where(
+        and(
+          eq(cases.channelId, p('channelId')),
+          eq(cases.citizenId, p('citizenId')),
+          gte(cases.updatedAt, p('since')),
+          inArray(cases.status, [...OPEN_STATUSES]),
+        ),
+      )
+      .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
+      .limit(1)
+      .prepare(),
+    dueOutbox: db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(
+        or(
+          and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, p('now'))),
+          and(eq(outbox.status, 'sending'), lt(outbox.leaseUntil, p('now'))),
+        ),
+      )
+      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt), asc(outbox.id))
+      .limit(p('limit'))
+      .prepare(),
+    leaseOutbox: db
+      .update(outbox)
+      .set({ status: 'sending', leaseUntil: sql`${p('leaseUntil')}`, attempts: sql`${outbox.attempts} + 1`, updatedAt: sql`${p('now')}` })
+      .where(eq(outbox.id, p('id')))
+      .returning()
+      .prepare(),
+    completeOutbox: db
+      .update(outbox)
+      .set({ status: 'sent', providerId: sql`${p('providerId')}`, leaseUntil: null, updatedAt: sql`${p('now')}` })
+      .where(eq(outbox.id, p('id')))
+      .returning({ messageId: outbox.messageId })
+      .prepare(),
+    markMessageSent: db
+      .update(messages)
+      .set({ deliveryStatus: 'sent', externalId: sql`${p('providerId')}` })
+      .where(eq(messages.id, p('id')))
+      .prepare(),
+    markMessageDead: db.update(messages).set({ deliveryStatus: 'dead' }).where(eq(messages.id, p('id'))).prepare(),
+    outboxById: db.select().from(outbox).where(eq(outbox.id, p('id'))).prepare(),
+    killOutbox: db
+      .update(outbox)
+      .set({ status: 'dead', lastError: sql`${p('error')}`, leaseUntil: null, updatedAt: sql`${p('now')}` })
+      .where(eq(outbox.id, p('id')))
+      .prepare(),
+    retryOutboxLater: db
+      .update(outbox)
+      .set({
+        status: 'pending',
+        nextAttemptAt: sql`${p('retryAt')}`,
+        lastError: sql`${p('error')}`,
+        leaseUntil: null,
+        updatedAt: sql`${p('now')}`,
+      })
+      .where(eq(outbox.id, p('id')))
+      .prepare(),
+  }
+}
+type HotStatements = ReturnType<typeof prepareHotStatements>
+
+function insertCase(q: HotStatements, c: Case): void {
   if (c.citizen.channelId !== c.channelId) {
     // The table keeps one channel column for both; refuse rather than silently lose one of them.
     throw new Error(
@@ -435,104 +565,63 @@ function insertCase(tx: Connection, c: Case): void {
     )
   }
   try {
-    tx.insert(cases)
-      .values({
-        id: c.id,
-        trackingCode: c.trackingCode,
-        status: c.status,
-        officeId: c.officeId,
-        category: c.category,
-        urgency: c.urgency,
-        channelId: c.channelId,
-        citizenId: c.citizen.id,
-        citizenName: c.citizen.displayName ?? null,
-        contact: c.contact,
-        anonymous: c.anonymous,
-        summary: c.summary,
-        place: c.place,
-        language: c.language,
-        deadlineAt: c.deadlineAt,
-        createdAt: c.createdAt,
-        updatedAt: c.updatedAt,
-        resolvedAt: c.resolvedAt,
-        rating: c.rating,
-      })
-      .run()
+    q.insertCase.run({
+      id: c.id,
+      trackingCode: c.trackingCode,
+      status: c.status,
+      officeId: c.officeId,
+      category: c.category,
+      urgency: c.urgency,
+      channelId: c.channelId,
+      citizenId: c.citizen.id,
+      citizenName: c.citizen.displayName ?? null,
+      contact: c.contact,
+      anonymous: c.anonymous,
+      summary: c.summary,
+      place: c.place,
+      language: c.language,
+      deadlineAt: c.deadlineAt,
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+      resolvedAt: c.resolvedAt,
+      rating: c.rating,
+    })
   } catch (error) {
     if (isUniqueViolation(error, 'cases.tracking_code')) throw new StoreConflictError('tracking_code')
     throw error
   }
 }
 
-function insertMessage(tx: Connection, message: CaseMessage): void {
-  tx.insert(messages)
-    .values({
-      id: message.id,
+function insertMessage(q: HotStatements, message: CaseMessage): void {
+  q.insertMessage.run({ ...message })
+  for (const attachment of message.attachments) {
+    q.insertAttachment.run({
+      // The model lets an attachment arrive before the blob store has named it.
+      id: attachment.id ?? randomUUID(),
+      messageId: message.id,
       caseId: message.caseId,
-      direction: message.direction,
-      channelId: message.channelId,
-      externalId: message.externalId,
-      author: message.author,
-      subject: message.subject,
-      text: message.text,
-      attachments: message.attachments,
-      deliveryStatus: message.deliveryStatus,
-      createdAt: message.createdAt,
+      filename: attachment.filename ?? null,
+      contentType: attachment.contentType,
+      size: attachment.size,
+      sha256: attachment.sha256 ?? null,
+      blobKey: attachment.blobKey ?? null,
     })
-    .run()
-  if (message.attachments.length === 0) return
-  tx.insert(attachments)
-    .values(
-      message.attachments.map((attachment) => ({
-        // The model lets an attachment arrive before the blob store has named it.
-        id: attachment.id ?? randomUUID(),
-        messageId: message.id,
-        caseId: message.caseId,
-        filename: attachment.filename ?? null,
-        contentType: attachment.contentType,
-        size: attachment.size,
-        sha256: attachment.sha256 ?? null,
-        blobKey: attachment.blobKey ?? null,
-      })),
-    )
-    .run()
+  }
 }
 
-function insertEvents(tx: Connection, events: CaseEventInput[]): void {
-  if (events.length === 0) return
-  tx.insert(caseEvents)
-    .values(
-      events.map((input) => {
-        // Parsing fills the default `data` and rejects an unknown event type before it reaches the
-        // audit trail; the id is always the store's, so the append order cannot be forged.
-        const { id: _ignored, ...event } = CaseEvent.parse(input)
-        return event
-      }),
-    )
-    .run()
+function insertEvents(q: HotStatements, events: CaseEventInput[]): void {
+  for (const input of events) {
+    // Parsing fills the default `data` and rejects an unknown event type before it reaches the
+    // audit trail; the id is always the store's, so the append order cannot be forged.
+    const { id: _ignored, ...event } = CaseEvent.parse(input)
+    q.insertEvent.run(event)
+  }
 }
 
-function insertOutbound(tx: Connection, outbound: OutboundWrite[]): void {
+function insertOutbound(q: HotStatements, outbound: OutboundWrite[]): void {
   for (const { message, outbox: item } of outbound) {
-    insertMessage(tx, message)
-    tx.insert(outbox)
-      .values({
-        id: item.id,
-        messageId: item.messageId,
-        caseId: item.caseId,
-        channelId: item.channelId,
-        status: item.status,
-        attempts: item.attempts,
-        nextAttemptAt: item.nextAttemptAt,
-        lastError: item.lastError,
-        providerId: item.providerId,
-        idempotencyKey: item.idempotencyKey,
-        payload: item.payload,
-        leaseUntil: null,
-        createdAt: item.createdAt,
-        updatedAt: item.updatedAt,
-      })
-      .run()
+    insertMessage(q, message)
+    q.insertOutbox.run({ ...item })
   }
 }
 
