@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { StoreConflictError, type Case, type CaseEvent, type Office, type Store } from '@intake/core'
 import {
+  fixtureId,
   FIXTURE_TIME,
   fixtureTrackingCode,
   makeCase,
@@ -214,6 +215,34 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       const retried = { ...clash, newCase: { ...clash.newCase, trackingCode: fixtureTrackingCode() } }
       await expect(store.recordInbound(retried)).resolves.toEqual({ duplicate: false })
       expect((await store.getCase(clash.newCase.id))?.trackingCode).toBe(retried.newCase.trackingCode)
+    })
+
+    test('writes issued together stay independent: one failing leaves the others committed and itself absent', async () => {
+      const first = await recordNew()
+      const before = makeInboundWrite()
+      const clash = makeInboundWrite({ case: { trackingCode: first.newCase.trackingCode } })
+      const after = makeInboundWrite()
+      const duplicateOfBefore = { ...makeInboundWrite(), inbox: { ...before.inbox, id: fixtureId('inbox') } }
+      // Issued without awaiting in between, as concurrent webhooks do (a driver may commit them together).
+      const results = await Promise.allSettled([
+        store.recordInbound(before),
+        store.recordInbound(clash),
+        store.recordInbound(after),
+        store.recordInbound(duplicateOfBefore),
+      ])
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(StoreConflictError)
+      expect((results[3] as PromiseFulfilledResult<unknown>).value).toEqual({
+        duplicate: true,
+        caseId: before.newCase.id,
+        messageId: before.message.id,
+      })
+      expect(idsOf((await store.listCases()).cases).sort()).toEqual([first.newCase.id, before.newCase.id, after.newCase.id].sort())
+      expect(await store.getCase(clash.newCase.id)).toBeUndefined()
+      expect(await store.listOutbox({})).toHaveLength(3)
+      // The failed write left no inbox row behind: retried with a fresh code it is not a duplicate.
+      const retried = { ...clash, newCase: { ...clash.newCase, trackingCode: fixtureTrackingCode() } }
+      await expect(store.recordInbound(retried)).resolves.toEqual({ duplicate: false })
     })
 
     test('a follow-up touches the case and appends its message and events', async () => {
