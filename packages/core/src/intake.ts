@@ -25,6 +25,18 @@ export interface IntakeOptions {
   /** Resolve relative paths in the config (offices file) from here. */
   configDir?: string
   env?: Record<string, string | undefined>
+  /**
+   * Deliveries run elsewhere (the CLI runs them in a worker thread, so intake and delivery each
+   * have a core). This process then only tells that runner when rows are queued, and /readyz asks
+   * it whether it is alive; `start()` does not start the local worker.
+   */
+  deliveries?: DeliveryRunner
+}
+
+/** Something that delivers the outbox on this process's behalf. */
+export interface DeliveryRunner {
+  wake(): void
+  readonly running: boolean
 }
 
 /** A running gateway: the Hono app plus the parts behind it. */
@@ -70,6 +82,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     { store, channels: resolved.channels, log: log.child({ component: 'outbox' }), blobs, publicUrl, now, random: options.random },
     resolved.outbox,
   )
+  const deliveries: DeliveryRunner = options.deliveries ?? outbox
   const pipeline = createPipeline({
     store,
     offices,
@@ -84,7 +97,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     now,
     ids,
     log: log.child({ component: 'pipeline' }),
-    onOutboxQueued: () => outbox.wake(),
+    onOutboxQueued: () => deliveries.wake(),
   })
 
   const app = new Hono()
@@ -108,13 +121,13 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     } catch (err) {
       return c.json({ ok: false, store: (err as Error).message }, 503)
     }
-    return outbox.running ? c.json({ ok: true, store: store.driver }) : c.json({ ok: false, outbox: 'stopped' }, 503)
+    return deliveries.running ? c.json({ ok: true, store: store.driver }) : c.json({ ok: false, outbox: 'stopped' }, 503)
   })
   app.get('/metrics', (c) => c.text(metrics.render()))
   const doc = openApiDocument(publicUrl)
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, apiKeys: resolved.apiKeys, now, wakeOutbox: () => outbox.wake() }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, apiKeys: resolved.apiKeys, now, wakeOutbox: () => deliveries.wake() }))
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
   mountChannels(app, { channels: resolved.channels, pipeline, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
@@ -147,7 +160,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await store.migrate()
       await store.saveOffices(resolved.offices)
       for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
-      outbox.start()
+      if (!options.deliveries) outbox.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },

@@ -1,10 +1,11 @@
 #!/usr/bin/env -S npx tsx
 import { parseArgs } from 'node:util'
-import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { serve } from '@hono/node-server'
-import { ConfigError, configDirOf, type IntakeConfig } from '../config/index.ts'
+import { ConfigError, configDirOf } from '../config/index.ts'
 import { createIntake } from '../intake.ts'
+import { createLogger } from '../log/index.ts'
+import { threadedDeliveries } from './delivery-runner.ts'
+import { loadConfig } from './load-config.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
 
@@ -15,12 +16,6 @@ usage:
                                                simulate an inbound message on a channel and deliver its replies
 
 environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
-
-async function loadConfig(file: string): Promise<IntakeConfig> {
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: IntakeConfig }
-  if (!mod.default) throw new ConfigError([`${file} has no default export (export default defineConfig({...}))`])
-  return mod.default
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -41,7 +36,10 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2
   }
   const config = await loadConfig(values.config!)
-  const intake = createIntake(config, { configDir: configDirOf(values.config!) })
+  const configDir = configDirOf(values.config!)
+  // `start` delivers replies from a worker thread; the one-shot commands deliver inline.
+  const deliveries = command === 'start' ? threadedDeliveries(values.config!, createLogger({ level: 'warn' })) : undefined
+  const intake = createIntake(config, { configDir, deliveries })
 
   switch (command) {
     case 'migrate': {
@@ -73,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'start': {
       await intake.start()
+      await deliveries!.start()
       const { port, host } = intake.config.server
       const server = serve({ fetch: intake.app.fetch, port, hostname: host }, (info) => {
         intake.log.info('listening', { url: intake.config.server.publicUrl, port: info.port })
@@ -83,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       const shutdown = async (signal: string) => {
         intake.log.info('shutting down', { signal })
         server.close()
+        await deliveries!.stop()
         await intake.stop()
         await intake.store.close()
         process.exit(0)

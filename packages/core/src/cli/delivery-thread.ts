@@ -1,0 +1,23 @@
+/**
+ * The outbox worker in its own thread: `intake start` runs intake (HTTP, parsing, routing, the
+ * inbox transaction) on the main thread and deliveries here, so each has a core and a burst of
+ * incoming messages does not starve the acknowledgements. The thread loads the same config and
+ * opens its own store connection; the main thread only posts "wake" when it queues replies.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { configDirOf } from '../config/index.ts'
+import { createIntake } from '../intake.ts'
+import { loadConfig } from './load-config.ts'
+
+const { configPath } = workerData as { configPath: string }
+const intake = createIntake(await loadConfig(configPath), { configDir: configDirOf(configPath) })
+intake.outbox.start()
+parentPort!.on('message', async (message: 'wake' | 'stop') => {
+  if (message === 'wake') intake.outbox.wake()
+  if (message === 'stop') {
+    await intake.outbox.stop()
+    await intake.store.close()
+    parentPort!.postMessage('stopped')
+  }
+})
+parentPort!.postMessage('ready')
