@@ -58,12 +58,31 @@ export function isWorkingDay(at: number, cal: WorkCalendar): boolean {
   return weekday !== 0 && weekday !== 6
 }
 
+// Every UTC offset in use is a multiple of 15 minutes, so a 15-minute UTC bucket never spans a local
+// midnight: all cases received in one bucket get the same number of calendar days. Looking the
+// calendar up once per bucket takes the Intl work (~50 µs a case) off the intake path.
+const QUARTER = 15 * 60_000
+const calendarDaysCache = new WeakMap<WorkCalendar, Map<string, number>>()
+
 /** The deadline for a case of this urgency received at `from`. */
 export function deadlineFor(urgency: Urgency, from: number, policy: DeadlinePolicy, cal: WorkCalendar): number {
   const d = parseDuration(policy[urgency])
   if (d.kind === 'fixed') return from + d.ms
+  let cache = calendarDaysCache.get(cal)
+  if (!cache) calendarDaysCache.set(cal, (cache = new Map()))
+  const key = `${d.days}:${Math.floor(from / QUARTER)}`
+  let days = cache.get(key)
+  if (days === undefined) {
+    days = (walkWorkingDays(from, d.days, cal) - from) / DAY
+    if (cache.size > 10_000) cache.clear()
+    cache.set(key, days)
+  }
+  return from + days * DAY
+}
+
+function walkWorkingDays(from: number, workingDays: number, cal: WorkCalendar): number {
   let at = from
-  let left = d.days
+  let left = workingDays
   // Steps of 24h keep the local time of day; time zones used by offices here have no DST jumps
   // larger than an hour, which a deadline can absorb.
   while (left > 0) {

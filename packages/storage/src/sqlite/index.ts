@@ -73,7 +73,7 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
   /** The statements of the intake and outbox hot paths, compiled once per connection (after migrate: they need the tables). */
   function hot(): HotStatements {
     const o = open()
-    return (o.hot ??= prepareHotStatements(o.db))
+    return (o.hot ??= prepareHotStatements(o.db, o.client))
   }
 
   function open(): NonNullable<typeof opened> {
@@ -301,7 +301,9 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
 
     async findOpenCaseBySender(channelId, citizenId, since) {
-      const row = hot().openCaseBySender.get({ channelId, citizenId, since })
+      const q = hot()
+      const id = q.openCaseIdBySender.get(channelId, citizenId, since) as string | undefined
+      const row = id === undefined ? undefined : q.caseById.get({ id })
       return row && toCase(row)
     },
 
@@ -442,8 +444,17 @@ const p = (name: string) => sql.placeholder(name)
  * that was most of the cost of a message (bench/README.md). These run with placeholders instead.
  * better-sqlite3 has one connection, so statements prepared on `db` run inside its transactions.
  */
-function prepareHotStatements(db: BetterSQLite3Database) {
+function prepareHotStatements(db: BetterSQLite3Database, client: Database.Database) {
   return {
+    // Plain SQL: drizzle binds LIMIT as a parameter, and SQLite plans `LIMIT ?` with this ORDER BY
+    // several times slower than `LIMIT 1` (measured 55 µs vs 7 µs per lookup, once per message).
+    openCaseIdBySender: client
+      .prepare(
+        `select id from cases where channel_id = ? and citizen_id = ? and updated_at >= ?
+         and status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})
+         order by updated_at desc, created_at desc, id desc limit 1`,
+      )
+      .pluck(),
     claimInbox: db
       .insert(inbox)
       .values({
@@ -548,20 +559,6 @@ function prepareHotStatements(db: BetterSQLite3Database) {
       .prepare(),
     caseById: db.select().from(cases).where(eq(cases.id, p('id'))).prepare(),
     caseByTrackingCode: db.select().from(cases).where(eq(cases.trackingCode, p('code'))).prepare(),
-    openCaseBySender: db
-      .select()
-      .from(cases)
-      .where(
-        and(
-          eq(cases.channelId, p('channelId')),
-          eq(cases.citizenId, p('citizenId')),
-          gte(cases.updatedAt, p('since')),
-          inArray(cases.status, [...OPEN_STATUSES]),
-        ),
-      )
-      .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
-      .limit(1)
-      .prepare(),
     dueOutbox: db
       .select({ id: outbox.id })
       .from(outbox)
