@@ -74,28 +74,29 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     if (slot > t) await new Promise((r) => setTimeout(r, slot - t))
   }
 
-  async function deliver(item: OutboxItem): Promise<void> {
+  /** Send one item through its adapter; the verdict is recorded by `record`, with the rest of its batch. */
+  async function send(item: OutboxItem): Promise<SendResult> {
     const adapter = channels[item.channelId]
-    let result: SendResult
     if (!adapter) {
-      result = { ok: false, error: { code: 'config', retryable: false, message: `no channel "${item.channelId}" is configured` } }
-    } else {
-      await pace(item.channelId)
-      try {
-        result = await adapter.send(item.payload, {
-          channelId: item.channelId,
-          idempotencyKey: item.idempotencyKey,
-          attempt: item.attempts,
-          log: log.child({ channelId: item.channelId, outboxId: item.id }),
-          publicUrl: deps.publicUrl,
-          blobs: deps.blobs,
-        })
-      } catch (err) {
-        // An adapter that throws has a bug; the delivery is retried like an unknown failure.
-        result = { ok: false, error: { code: 'unknown', retryable: true, message: `adapter threw: ${(err as Error).message}` } }
-      }
+      return { ok: false, error: { code: 'config', retryable: false, message: `no channel "${item.channelId}" is configured` } }
     }
-    const at = now()
+    await pace(item.channelId)
+    try {
+      return await adapter.send(item.payload, {
+        channelId: item.channelId,
+        idempotencyKey: item.idempotencyKey,
+        attempt: item.attempts,
+        log: log.child({ channelId: item.channelId, outboxId: item.id }),
+        publicUrl: deps.publicUrl,
+        blobs: deps.blobs,
+      })
+    } catch (err) {
+      // An adapter that throws has a bug; the delivery is retried like an unknown failure.
+      return { ok: false, error: { code: 'unknown', retryable: true, message: `adapter threw: ${(err as Error).message}` } }
+    }
+  }
+
+  async function record(item: OutboxItem, result: SendResult, at: number): Promise<void> {
     if (result.ok) {
       await store.completeOutbox(item.id, result.providerId, at)
       log.info('outbox delivered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts })
@@ -118,7 +119,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
       const batch = await store.claimOutbox(now(), batchSize, leaseMs)
       if (batch.length === 0) return attempts
       attempts += batch.length
-      await Promise.all(batch.map((item) => deliver(item).catch((err) => log.error('outbox delivery crashed', { outboxId: item.id, error: err }))))
+      // Send the batch concurrently, then record every verdict in the same turn, so a store that
+      // groups writes commits the whole batch at once instead of once per delivery (which also
+      // keeps the write lock free for intake). A crash before that commit re-sends the batch once
+      // the lease runs out, with the same idempotency keys.
+      const results = await Promise.all(batch.map(send))
+      const at = now()
+      await Promise.all(
+        batch.map((item, i) => record(item, results[i]!, at).catch((err) => log.error('outbox record failed', { outboxId: item.id, error: err }))),
+      )
     }
   }
 
