@@ -30,4 +30,16 @@ describe('deadlines', () => {
       at('2026-10-10T09:00:00+08:00'),
     )
   })
+
+  it('gives cases received a second apart across local midnight their own deadlines (the cache keeps them apart)', () => {
+    // Friday 23:59:59 and Saturday 00:00:00 in Shanghai, repeated so the second calls hit the cache.
+    for (let i = 0; i < 2; i++) {
+      expect(deadlineFor('normal', at('2026-11-20T23:59:59+08:00'), policy, cal)).toBe(at('2026-11-27T23:59:59+08:00'))
+      expect(deadlineFor('normal', at('2026-11-21T00:00:00+08:00'), policy, cal)).toBe(at('2026-11-27T00:00:00+08:00'))
+    }
+    // Kathmandu is UTC+5:45: its midnight is not on a UTC hour, only on a quarter.
+    const ktm = { timeZone: 'Asia/Kathmandu' }
+    expect(deadlineFor('normal', at('2026-11-20T23:59:00+05:45'), policy, ktm)).toBe(at('2026-11-27T23:59:00+05:45'))
+    expect(deadlineFor('normal', at('2026-11-21T00:00:00+05:45'), policy, ktm)).toBe(at('2026-11-27T00:00:00+05:45'))
+  })
 })
