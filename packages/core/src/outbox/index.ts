@@ -53,7 +53,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     baseDelayMs = 2_000,
     maxDelayMs = 15 * 60_000,
     leaseMs = 30_000,
-    batchSize = 16,
+    batchSize = 64,
     pollMs = 1_000,
     ratePerSecond = {},
   } = options
