@@ -5,10 +5,9 @@
  */
 import { existsSync } from 'node:fs'
 import { serve, type ServerType } from '@hono/node-server'
-import { deflateSync } from 'node:zlib'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { kitGateway, type KitGateway } from '@intake/channels/kit'
+import { kitGateway, pngImage, type KitGateway } from '@intake/channels/kit'
 import { webForm } from '@intake/channels/web-form'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -16,37 +15,6 @@ const hasChromium = existsSync(CHROMIUM)
 // CI installs Chromium and sets this, so a missing browser there is a failure, not a silent skip.
 const browserRequired = process.env.INTAKE_REQUIRE_BROWSER === '1'
 
-/** A real PNG: a 64×48 sky-blue picture with a yellow band, built chunk by chunk. */
-function png(width = 64, height = 48): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    return c >>> 0
-  })
-  const crc32 = (bytes: Uint8Array) => {
-    let c = 0xffffffff
-    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8)
-    return (c ^ 0xffffffff) >>> 0
-  }
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length)
-    out.writeUInt32BE(data.length, 0)
-    out.write(type, 4, 'ascii')
-    out.set(data, 8)
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length)
-    return out
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header.set([8, 2, 0, 0, 0], 8) // 8-bit RGB, no interlace
-  const rows: number[] = []
-  for (let y = 0; y < height; y++) {
-    rows.push(0) // filter: none
-    for (let x = 0; x < width; x++) rows.push(...(y > height / 3 && y < (2 * height) / 3 ? [245, 197, 24] : [42, 122, 226]))
-  }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.from(rows))), chunk('IEND', Buffer.alloc(0))])
-}
 
 const title = hasChromium
   ? 'web form in a real browser (Chromium)'
@@ -96,7 +64,7 @@ describe.skipIf(!hasChromium && !browserRequired)(title, () => {
 
     await page.getByLabel('您的诉求').fill('巴仁镇中学门口的路灯坏了一个月了，晚上学生回家很危险。')
     await page.getByLabel('地点').fill('伽师县巴仁镇中学门口')
-    const photo = png()
+    const photo = Buffer.from(pngImage(64, 48, [135, 206, 235]))
     await page.getByLabel('照片').setInputFiles({ name: '路灯.png', mimeType: 'image/png', buffer: photo })
     await page.getByLabel('姓名').fill('李伟')
     await page.getByLabel('电话').fill('138 0013 8000')

@@ -4,37 +4,22 @@
  * under the real store's durability (WAL, synchronous=FULL), answer 201. No signature, no routing,
  * no outbox. Run as its own process by run.ts: BENCH_PORT, BENCH_DB.
  */
+import { ApiInboundMessage } from '@intake/channels/api'
 import { importFromWorkspace, loadBetterSqlite3 } from './workspace-deps.ts'
 
 type HonoModule = typeof import('../../packages/core/node_modules/hono/dist/types/index.d.ts')
 type NodeServerModule = typeof import('../../packages/core/node_modules/@hono/node-server/dist/index.d.ts')
-type ZodModule = typeof import('../../packages/core/node_modules/zod/index.d.cts')
 
 const { Hono } = await importFromWorkspace<HonoModule>('core', 'hono')
 const { serve } = await importFromWorkspace<NodeServerModule>('core', '@hono/node-server')
-const { z } = await importFromWorkspace<ZodModule>('core', 'zod')
 const Database = await loadBetterSqlite3()
 
 const port = Number(process.env.BENCH_PORT)
 const file = process.env.BENCH_DB
 if (!Number.isInteger(port) || port <= 0 || !file) throw new Error('[bench/baseline] set BENCH_PORT and BENCH_DB')
 
-// The same shape as ApiInboundMessage in packages/channels/src/api/index.ts.
-const Message = z
-  .object({
-    id: z.string().min(1).max(200),
-    from: z.object({ id: z.string().min(1).max(200), name: z.string().max(200).optional() }),
-    text: z.string().max(20_000).default(''),
-    subject: z.string().max(1000).optional(),
-    place: z
-      .union([z.string().max(500), z.object({ text: z.string().max(500).optional(), lat: z.number().min(-90).max(90).optional(), lon: z.number().min(-180).max(180).optional() })])
-      .optional(),
-    contact: z.object({ email: z.string().email().optional(), phone: z.string().max(40).optional(), name: z.string().max(200).optional() }).optional(),
-    language: z.string().max(20).optional(),
-    inReplyTo: z.string().max(200).optional(),
-  })
-  .strict()
-  .refine((m) => m.text.trim().length > 0, { path: ['text'], message: 'text is required' })
+// The api channel's own schema, so the baseline validates exactly what the gateway does.
+const Message = ApiInboundMessage
 
 // The pragmas sqliteStore() applies by default (packages/storage/src/sqlite/index.ts).
 const db = new Database(file, { timeout: 5000 })

@@ -23,6 +23,8 @@ import {
 } from '@intake/core'
 import { sqliteStore } from '@intake/storage/sqlite'
 
+export { pngImage } from './images.ts'
+
 export interface ChannelRequestFixture {
   name: string
   /** Build the request (absolute URL on http://intake.test, path under /channels/:channelId). */

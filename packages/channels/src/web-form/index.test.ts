@@ -1,39 +1,9 @@
 import { createHash } from 'node:crypto'
-import { deflateSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { kitGateway, testChannel, type KitGateway } from '../kit/index.ts'
+import { kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
 import { sniffImageType, webForm } from './index.ts'
 
-/** A real PNG (8-bit RGB, one colour), built from its chunks so the test owns every byte. */
-function png(width: number, height: number, [r, g, b]: [number, number, number]): Uint8Array {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-    return c >>> 0
-  })
-  const crc32 = (bytes: Uint8Array) => {
-    let c = 0xffffffff
-    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8)
-    return (c ^ 0xffffffff) >>> 0
-  }
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length)
-    out.writeUInt32BE(data.length, 0)
-    out.write(type, 4, 'ascii')
-    out.set(data, 8)
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length)
-    return out
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header.set([8, 2, 0, 0, 0], 8) // bit depth 8, colour type 2 (RGB), deflate, adaptive filtering, no interlace
-  const row = [0, ...Array.from({ length: width }, () => [r, g, b]).flat()] // filter byte 0, then the pixels
-  const pixels = Buffer.from(Array.from({ length: height }, () => row).flat())
-  return new Uint8Array(
-    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', new Uint8Array())]),
-  )
-}
+const png = pngImage
 
 // An 8×8 JPEG (blue with a yellow square) encoded by Chromium 14x's canvas.toDataURL('image/jpeg', 0.7).
 const JPEG = new Uint8Array(

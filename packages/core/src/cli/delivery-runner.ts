@@ -7,8 +7,8 @@ export interface ThreadedDeliveries extends DeliveryRunner {
   stop(): Promise<void>
 }
 
-/** Runs delivery-thread.ts, restarts it if it dies, and coalesces wakes to one per event-loop turn. */
-export function threadedDeliveries(configPath: string, log: Logger): ThreadedDeliveries {
+/** Runs delivery-thread.ts (logging through the gateway's logger, `log()`, once it exists), restarts it if it dies, and coalesces wakes to one per event-loop turn. */
+export function threadedDeliveries(configPath: string, log: () => Logger): ThreadedDeliveries {
   let worker: Worker | undefined
   let ready = false
   let stopping = false
@@ -25,13 +25,13 @@ export function threadedDeliveries(configPath: string, log: Logger): ThreadedDel
         }
       })
       w.once('error', (err) => {
-        log.error('delivery thread failed', { error: err })
+        log().error('delivery thread failed', { error: err })
         reject(err)
       })
       w.once('exit', (code) => {
         ready = false
         if (stopping) return
-        log.error('delivery thread exited; restarting it', { code })
+        log().error('delivery thread exited; restarting it', { code })
         setTimeout(() => void spawn().catch(() => {}), 1000).unref()
       })
     })

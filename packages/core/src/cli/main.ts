@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util'
 import { serve } from '@hono/node-server'
 import { ConfigError, configDirOf } from '../config/index.ts'
 import { createIntake } from '../intake.ts'
-import { createLogger } from '../log/index.ts'
 import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
 
@@ -38,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
   const config = await loadConfig(values.config!)
   const configDir = configDirOf(values.config!)
   // `start` delivers replies from a worker thread; the one-shot commands deliver inline.
-  const deliveries = command === 'start' ? threadedDeliveries(values.config!, createLogger({ level: 'warn' })) : undefined
+  const deliveries = command === 'start' ? threadedDeliveries(values.config!, () => intake.log) : undefined
   const intake = createIntake(config, { configDir, deliveries })
 
   switch (command) {
