@@ -129,7 +129,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
   app.route('/api/v1', createApi({ store, offices, pipeline, apiKeys: resolved.apiKeys, now, wakeOutbox: () => deliveries.wake() }))
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
-  mountChannels(app, { channels: resolved.channels, pipeline, blobs, publicUrl, log, now, metrics })
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
@@ -141,7 +141,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
 
   let started = false
   const channelContext = (channelId: string) => ({
-    ...routeContext(channelId, { blobs, publicUrl, log, now }),
+    ...routeContext(channelId, { store, blobs, publicUrl, log, now }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
   })
 

@@ -9,6 +9,7 @@ import type {
   RouteContext,
 } from '../contracts/channel.ts'
 import type { BlobStore } from '../contracts/blob-store.ts'
+import type { Store } from '../contracts/store.ts'
 import type { Logger } from '../log/index.ts'
 import { InboundValidationError, type Pipeline } from '../pipeline/index.ts'
 import { readBodyLimited, BodyTooLargeError } from './body.ts'
@@ -19,6 +20,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 export interface ChannelMountDeps {
   channels: Record<string, ChannelAdapter>
   pipeline: Pipeline
+  store: Store
   blobs: BlobStore
   publicUrl: string
   log: Logger
@@ -26,14 +28,19 @@ export interface ChannelMountDeps {
   metrics: Metrics
 }
 
-export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'blobs' | 'publicUrl' | 'log' | 'now'>): RouteContext {
+export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'store' | 'blobs' | 'publicUrl' | 'log' | 'now'>): RouteContext {
+  const log = deps.log.child({ channelId })
   return {
     channelId,
     publicUrl: deps.publicUrl,
     blobs: deps.blobs,
-    log: deps.log.child({ channelId }),
+    log,
     now: deps.now,
     basePath: `/channels/${channelId}`,
+    async setOptOut(citizenId, optedOut) {
+      await deps.store.setOptOut(channelId, citizenId, optedOut, deps.now())
+      log.info(optedOut ? 'citizen opted out' : 'citizen opted in again', { citizenId })
+    },
   }
 }
 
@@ -111,6 +118,14 @@ async function handleInbound(
     deps.metrics.count('inbound_rejected', { channelId, code: outcome.rejected.code })
     ctx.log.info('inbound request rejected', { code: outcome.rejected.code, status: outcome.rejected.status })
     return reject(outcome.rejected)
+  } else if ('reports' in outcome) {
+    let updated = 0
+    for (const report of outcome.reports) {
+      if (await deps.store.updateDeliveryStatus(channelId, report.providerId, report.status)) updated++
+      if (report.status === 'failed') ctx.log.warn('delivery failed at the provider', { providerId: report.providerId, error: report.error })
+    }
+    deps.metrics.count('delivery_reports', { channelId }, outcome.reports.length)
+    handled = { kind: 'reports', updated }
   } else if ('ignored' in outcome) {
     deps.metrics.count('inbound_ignored', { channelId })
     ctx.log.info('inbound request ignored', { reason: outcome.ignored })
@@ -132,6 +147,7 @@ async function handleInbound(
     handled = { kind: 'messages', results }
   }
   if (route.respond) return route.respond(handled, raw, ctx)
+  if (handled.kind === 'reports') return c.json({ updated: handled.updated }, 200)
   return handled.kind === 'ignored'
     ? c.json({ ignored: handled.reason }, 200)
     : c.json({ results: handled.results.map(publicResult) }, handled.results.some((r) => !r.duplicate) ? 201 : 200)

@@ -56,9 +56,21 @@ export interface ChannelError {
   message: string
 }
 
+/**
+ * A provider's report on a message it accepted earlier (a Twilio status callback, a read receipt).
+ * `providerId` is the id the adapter's `send` returned.
+ */
+export interface DeliveryReport {
+  providerId: string
+  status: 'sent' | 'delivered' | 'failed'
+  /** The provider's error code or text when the status is `failed` (Twilio's ErrorCode). */
+  error?: string
+}
+
 /** Every inbound request ends in exactly one of these. */
 export type InboundOutcome =
   | { messages: InboundMessageInput[] }
+  | { reports: DeliveryReport[] }
   | { ignored: string }
   | { rejected: ChannelError }
 
@@ -67,6 +79,7 @@ export type Verification = { ok: true } | { ok: false; error: ChannelError }
 /** What the pipeline did with the outcome, handed to `respond` to render the provider's answer. */
 export type HandledOutcome =
   | { kind: 'messages'; results: IntakeResult[] }
+  | { kind: 'reports'; updated: number }
   | { kind: 'ignored'; reason: string }
 
 export interface IntakeResult {
@@ -109,6 +122,11 @@ export interface RouteContext {
   readonly now: () => number
   /** Where this channel is mounted, e.g. `/channels/web`. */
   readonly basePath: string
+  /**
+   * Record that a citizen asked for no more messages on this channel (STOP, 退订) or asked to
+   * receive them again (START). The outbox sends nothing to a stopped address.
+   */
+  setOptOut(citizenId: string, optedOut: boolean): Promise<void>
 }
 
 export interface ChannelContext extends RouteContext {

@@ -115,6 +115,14 @@ export interface Store {
   listOutbox(filter: { status?: OutboxStatus; caseId?: string; limit?: number }): Promise<OutboxItem[]>
   /** Put a dead row back in the queue, due now, with its attempts reset. */
   retryOutbox(id: string, now: number): Promise<OutboxItem | undefined>
-  /** A provider's delivery report (delivered, failed) for a message it accepted earlier. */
+  /**
+   * A provider's delivery report for a message it accepted earlier. Reports only move a message
+   * forward (sent → delivered or failed): a late `sent` never undoes a `delivered`.
+   */
   updateDeliveryStatus(channelId: string, providerId: string, status: DeliveryStatus): Promise<boolean>
+
+  /** Record a citizen's STOP (`optedOut: true`) or START (`false`) on one channel. */
+  setOptOut(channelId: string, citizenId: string, optedOut: boolean, at: number): Promise<void>
+  /** Whether this address asked for no more messages on this channel. */
+  isOptedOut(channelId: string, citizenId: string): Promise<boolean>
 }

@@ -182,8 +182,12 @@ export const OutboundMessage = z.object({
   trackingCode: z.string(),
   /** Link to the citizen's status page for this case. */
   statusUrl: z.string(),
-  /** Thread references for channels that thread (email In-Reply-To, a replied-to message id). */
+  /** The citizen's latest message on this case (its provider id): email In-Reply-To, a Telegram reply. */
   inReplyTo: z.string().optional(),
+  /** Every provider message id of the conversation, oldest first (email References). */
+  references: z.array(z.string()).optional(),
+  /** The office answering, for channels that show a sender (email From / Reply-To). */
+  office: z.object({ id: z.string(), name: z.string(), email: z.string().optional() }).optional(),
   language: z.string(),
 })
 export type OutboundMessage = z.infer<typeof OutboundMessage>

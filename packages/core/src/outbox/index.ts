@@ -80,6 +80,10 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     if (!adapter) {
       return { ok: false, error: { code: 'config', retryable: false, message: `no channel "${item.channelId}" is configured` } }
     }
+    // A citizen who sent STOP gets nothing more on that channel, whatever was queued before.
+    if (await store.isOptedOut(item.channelId, item.payload.to.id)) {
+      return { ok: false, error: { code: 'stopped', retryable: false, message: 'the citizen opted out of this channel (STOP)' } }
+    }
     await pace(item.channelId)
     try {
       return await adapter.send(item.payload, {
@@ -103,6 +107,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
       return
     }
     const error = describe(result.error)
+    // The provider says the citizen unsubscribed or blocked us: remember it for every later reply.
+    if (result.error.code === 'stopped') await store.setOptOut(item.channelId, item.payload.to.id, true, at)
     if (!result.error.retryable || item.attempts >= maxAttempts) {
       await store.failOutbox(item.id, { dead: true, error }, at)
       log.warn('outbox dead-lettered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts, error })

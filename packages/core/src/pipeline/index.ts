@@ -57,8 +57,19 @@ export interface Pipeline {
   /** Render a template in the case's language. */
   render(kind: keyof MessageTemplates, kase: Case, values?: Record<string, string>): string
   /** Build the message row and outbox row for something the citizen must receive. */
-  outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number): OutboundWrite
+  outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number, thread?: Thread): OutboundWrite
+  /** The provider ids a reply on this case answers and refers to, so it threads on the citizen's side. */
+  threadOf(kase: Case): Promise<Thread>
 }
+
+/** Where an outbound message sits in the conversation (email In-Reply-To/References, a chat reply). */
+export interface Thread {
+  inReplyTo?: string
+  references: string[]
+}
+
+/** Email clients and servers cap References; the newest ids matter most. */
+const MAX_REFERENCES = 20
 
 const MAX_CODE_ATTEMPTS = 4
 
@@ -74,9 +85,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return renderTemplate(t[kind], { trackingCode: kase.trackingCode, officeName, statusUrl: statusUrl(kase.trackingCode), ...values })
   }
 
-  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at) => {
+  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at, thread) => {
     const messageId = ids()
     const outboxId = ids()
+    const office = offices.get(kase.officeId)
     const payload: OutboundMessage = {
       id: messageId,
       caseId: kase.id,
@@ -87,6 +99,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       trackingCode: kase.trackingCode,
       statusUrl: statusUrl(kase.trackingCode),
       language: kase.language,
+      ...(thread?.inReplyTo ? { inReplyTo: thread.inReplyTo } : {}),
+      ...(thread?.references.length ? { references: thread.references.slice(-MAX_REFERENCES) } : {}),
+      ...(office ? { office: { id: office.id, name: office.name, ...(office.contact.email ? { email: office.contact.email } : {}) } } : {}),
     }
     const message: CaseMessage = {
       id: messageId,
@@ -119,6 +134,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         updatedAt: at,
       },
     }
+  }
+
+  const threadOf: Pipeline['threadOf'] = async (kase) => {
+    const onChannel = (await store.listMessages(kase.id)).filter((m) => m.channelId === kase.channelId && m.externalId)
+    const lastIn = onChannel.filter((m) => m.direction === 'in').at(-1)
+    return { inReplyTo: lastIn?.externalId ?? undefined, references: onChannel.map((m) => m.externalId!) }
   }
 
   async function findExistingCase(msg: InboundMessage, codes: string[]): Promise<Case | undefined> {
@@ -171,7 +192,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           data: { messageId, channelId: msg.channelId, reopened: reopen, ...(found.mistyped.length ? { mistypedCodes: found.mistyped } : {}) },
         },
       ]
-      const out = options.acknowledgeFollowUps && existing.channelId === msg.channelId ? [outbound(existing, 'notice', render('followUp', existing), 'system', at)] : []
+      const out =
+        options.acknowledgeFollowUps && existing.channelId === msg.channelId
+          ? [outbound(existing, 'notice', render('followUp', existing), 'system', at, replyTo(msg))]
+          : []
       const result = await store.recordInbound({
         inbox,
         message,
@@ -227,7 +251,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         resolvedAt: null,
         rating: null,
       }
-      const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at)
+      const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at, replyTo(msg))
       const events: CaseEventInput[] = [
         { caseId, at, type: 'received', actor: 'citizen', public: true, data: { messageId, channelId: msg.channelId } },
         {
@@ -281,7 +305,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { caseId, trackingCode: kase.trackingCode, messageId, duplicate: true, followUp: false, officeId: kase.officeId }
   }
 
-  return { ingest, statusUrl, render, outbound }
+  return { ingest, statusUrl, render, outbound, threadOf }
+}
+
+/** An answer to the message that just came in: it replies to it, after what it referred to. */
+function replyTo(msg: InboundMessage): Thread {
+  return { inReplyTo: msg.externalId, references: [...msg.threadRefs.filter((r) => r !== msg.externalId), msg.externalId] }
 }
 
 function summarize(subject: string | undefined, text: string): string {

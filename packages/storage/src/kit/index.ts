@@ -644,6 +644,35 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect((await messageOf(write.newCase.id, write.message.id)).deliveryStatus).toBe('received')
     })
 
+    test('delivery reports only move a message forward: a late "sent" never undoes "delivered"', async () => {
+      const write = await recordNew({ at: T, channelId: 'sms' })
+      const ack = write.outbound[0]!
+      await store.claimOutbox(T, 10, MINUTE)
+      await store.completeOutbox(ack.outbox.id, 'SM-10', T + SECOND)
+      const status = async () => (await messageOf(write.newCase.id, ack.message.id)).deliveryStatus
+
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'delivered')).toBe(true)
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'sent')).toBe(false)
+      expect(await status()).toBe('delivered')
+      // A carrier may still report the message undelivered after all.
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'failed')).toBe(true)
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'delivered')).toBe(false)
+      expect(await status()).toBe('failed')
+    })
+
+    test('setOptOut records STOP per channel and address; START lifts it; repeating either is harmless', async () => {
+      expect(await store.isOptedOut('sms', '+8613800000001')).toBe(false)
+      await store.setOptOut('sms', '+8613800000001', true, T)
+      await store.setOptOut('sms', '+8613800000001', true, T + 1)
+      expect(await store.isOptedOut('sms', '+8613800000001')).toBe(true)
+      // Another channel, another address: untouched.
+      expect(await store.isOptedOut('whatsapp', '+8613800000001')).toBe(false)
+      expect(await store.isOptedOut('sms', '+8613800000002')).toBe(false)
+      await store.setOptOut('sms', '+8613800000001', false, T + 2)
+      await store.setOptOut('sms', '+8613800000001', false, T + 3)
+      expect(await store.isOptedOut('sms', '+8613800000001')).toBe(false)
+    })
+
     test('listOutbox filters by status and case, newest first, 100 rows unless told', async () => {
       const writes = []
       for (let i = 0; i < 3; i++) writes.push(await recordNew({ at: T + i * SECOND }))

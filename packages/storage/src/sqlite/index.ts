@@ -6,9 +6,9 @@ import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import { CaseFilter, OPEN_STATUSES, type CasePage, type Store } from '@intake/core'
+import { CaseFilter, OPEN_STATUSES, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { cases, caseEvents, messages, offices, outbox } from './schema.ts'
+import { cases, caseEvents, messages, offices, optOuts, outbox } from './schema.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
@@ -405,21 +405,53 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
 
     async updateDeliveryStatus(channelId, providerId, status) {
+      // Reports arrive out of order (Twilio may post `sent` after `delivered`): a status only
+      // replaces an earlier stage, never a later one.
+      const stage = DELIVERY_STAGES.indexOf(status as (typeof DELIVERY_STAGES)[number])
+      if (stage < 1) return false
+      const earlier: string[] = DELIVERY_STAGES.slice(0, stage)
       // Delivery reports concern messages we sent; an inbound message may carry the same provider id.
       const updated = await write((tx) =>
         tx
           .update(messages)
           .set({ deliveryStatus: status })
           .where(
-            and(eq(messages.channelId, channelId), eq(messages.externalId, providerId), eq(messages.direction, 'out')),
+            and(
+              eq(messages.channelId, channelId),
+              eq(messages.externalId, providerId),
+              eq(messages.direction, 'out'),
+              inArray(messages.deliveryStatus, earlier as DeliveryStatus[]),
+            ),
           )
           .returning({ id: messages.id })
           .all(),
       )
       return updated.length > 0
     },
+
+    async setOptOut(channelId, citizenId, optedOut, at) {
+      await write((tx) => {
+        if (!optedOut) {
+          tx.delete(optOuts).where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId))).run()
+          return
+        }
+        tx.insert(optOuts).values({ channelId, citizenId, optedOutAt: at }).onConflictDoNothing().run()
+      })
+    },
+
+    async isOptedOut(channelId, citizenId) {
+      const row = connection()
+        .select({ at: optOuts.optedOutAt })
+        .from(optOuts)
+        .where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
+        .get()
+      return row !== undefined
+    },
   }
 }
+
+/** The order a sent message moves through; a carrier's late failure report wins over `delivered`. */
+const DELIVERY_STAGES = ['pending', 'sent', 'delivered', 'failed'] as const
 
 function caseNotFound(id: string): Error {
   return Object.assign(new Error(`${COMPONENT} case '${id}' does not exist`), { code: 'case_not_found' })

@@ -4,7 +4,7 @@
  * Migrations in ../../migrations/sqlite are generated from this file by drizzle-kit
  * (`pnpm db:generate`); edit this file, then regenerate, never the SQL by hand.
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type {
   Attachment,
   CaseEvent,
@@ -159,4 +159,15 @@ export const attachments = sqliteTable(
     blobKey: text('blob_key'),
   },
   (t) => [index('attachments_message_idx').on(t.messageId)],
+)
+
+/** Citizens who asked for no more messages on a channel (STOP, 退订); START deletes the row. */
+export const optOuts = sqliteTable(
+  'opt_outs',
+  {
+    channelId: text('channel_id').notNull(),
+    citizenId: text('citizen_id').notNull(),
+    optedOutAt: integer('opted_out_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.citizenId] })],
 )
