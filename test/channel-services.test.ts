@@ -34,6 +34,16 @@ function probeChannel(): Probe {
         },
         {
           method: 'POST',
+          path: '/inline',
+          acknowledgesInline: true,
+          async parse(req, ctx) {
+            const body = JSON.parse(req.text()) as { id: string; from: string; text: string }
+            return { messages: [{ channelId: ctx.channelId, externalId: body.id, from: { channelId: ctx.channelId, id: body.from }, text: body.text, receivedAt: ctx.now() }] }
+          },
+          respond: (handled) => new Response(handled.kind === 'messages' ? handled.results.map((r) => r.acknowledgement).join('\n') : ''),
+        },
+        {
+          method: 'POST',
           path: '/status',
           async parse(req) {
             const body = JSON.parse(req.text()) as { id: string; status: 'sent' | 'delivered' | 'failed'; error?: string }
@@ -149,5 +159,29 @@ describe('threading', () => {
     const staff = probe.sent.find((m) => m.kind === 'reply')!
     expect(staff.inReplyTo).toBe('in-2')
     expect(staff.references?.slice(0, 3)).toEqual(['in-1', 'probe-out-1', 'in-2'])
+  })
+})
+
+describe('acknowledgement in the webhook answer', () => {
+  it('answers with the acknowledgement, records it as sent, queues nothing — and answers a retry with the same text', async () => {
+    const { probe, gw, post } = await setup()
+    const first = await post('/inline', { id: 'wx-1', from: 'openid-1', text: '疏勒县的垃圾没人清运' })
+    const text = await first.text()
+    const [kase] = (await gw.intake.store.listCases({})).cases
+    expect(text).toContain(kase!.trackingCode)
+    await gw.intake.outbox.drain()
+    expect(probe.sent).toHaveLength(0)
+    const out = (await gw.intake.store.listMessages(kase!.id)).filter((m) => m.direction === 'out')
+    expect(out.map((m) => [m.text, m.deliveryStatus])).toEqual([[text, 'sent']])
+
+    const retry = await post('/inline', { id: 'wx-1', from: 'openid-1', text: '疏勒县的垃圾没人清运' })
+    expect(await retry.text()).toBe(text)
+    expect((await gw.intake.store.listCases({})).cases).toHaveLength(1)
+
+    // A follow-up on the same case is acknowledged inline too.
+    const more = await post('/inline', { id: 'wx-2', from: 'openid-1', text: '已经一周了' })
+    expect(await more.text()).toContain(kase!.trackingCode)
+    await gw.intake.outbox.drain()
+    expect(probe.sent).toHaveLength(0)
   })
 })

@@ -134,7 +134,7 @@ async function handleInbound(
     const results: IntakeResult[] = []
     for (const message of outcome.messages) {
       try {
-        results.push(await deps.pipeline.ingest({ ...message, channelId }))
+        results.push(await deps.pipeline.ingest({ ...message, channelId }, { inlineAck: route.acknowledgesInline === true }))
       } catch (err) {
         if (err instanceof InboundValidationError) {
           deps.metrics.count('inbound_rejected', { channelId, code: err.code })

@@ -91,6 +91,11 @@ export interface IntakeResult {
   /** True when the message was added to an existing case. */
   followUp: boolean
   officeId: string
+  /**
+   * For routes that acknowledge inline: the acknowledgement's text, to put in the webhook's answer.
+   * It is recorded as delivered there and never queued (the same text again on a duplicate).
+   */
+  acknowledgement?: string
 }
 
 export interface InboundRoute {
@@ -99,6 +104,12 @@ export interface InboundRoute {
   readonly path: string
   /** Largest body accepted, in bytes (default 1 MiB). Larger requests get 413 before anything else. */
   readonly maxBodyBytes?: number
+  /**
+   * The provider expects the acknowledgement in the answer to its webhook (WeChat's passive reply,
+   * TwiML that speaks the tracking code): the pipeline records it as delivered inline instead of
+   * queueing it, and `respond` finds its text in each result's `acknowledgement`.
+   */
+  readonly acknowledgesInline?: boolean
   /** Check the provider's signature over the raw request. Runs before parsing; a failure stores nothing. */
   verify?(req: RawRequest, ctx: RouteContext): Promise<Verification> | Verification
   parse(req: RawRequest, ctx: RouteContext): Promise<InboundOutcome>

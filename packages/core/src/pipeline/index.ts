@@ -52,7 +52,7 @@ export class InboundValidationError extends Error {
 
 export interface Pipeline {
   /** Persist one message (idempotent on channel + external id), route it, queue the acknowledgement. */
-  ingest(input: InboundMessageInput): Promise<IntakeResult>
+  ingest(input: InboundMessageInput, options?: IngestOptions): Promise<IntakeResult>
   statusUrl(trackingCode: string): string
   /** Render a template in the case's language. */
   render(kind: keyof MessageTemplates, kase: Case, values?: Record<string, string>): string
@@ -60,6 +60,11 @@ export interface Pipeline {
   outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number, thread?: Thread): OutboundWrite
   /** The provider ids a reply on this case answers and refers to, so it threads on the citizen's side. */
   threadOf(kase: Case): Promise<Thread>
+}
+
+export interface IngestOptions {
+  /** The channel answers the provider's webhook with the acknowledgement (see InboundRoute.acknowledgesInline). */
+  inlineAck?: boolean
 }
 
 /** Where an outbound message sits in the conversation (email In-Reply-To/References, a chat reply). */
@@ -154,7 +159,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return store.findOpenCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
   }
 
-  async function ingest(input: InboundMessageInput): Promise<IntakeResult> {
+  /** The acknowledgement goes out in the webhook's answer: on the record as sent, never queued. */
+  const deliveredInline = (write: OutboundWrite, at: number): OutboundWrite => ({
+    message: { ...write.message, deliveryStatus: 'sent' },
+    outbox: { ...write.outbox, status: 'sent', attempts: 1, providerId: `inline-${write.message.id}`, updatedAt: at },
+  })
+
+  async function ingest(input: InboundMessageInput, { inlineAck = false }: IngestOptions = {}): Promise<IntakeResult> {
     const parsed = InboundMessage.safeParse(input)
     if (!parsed.success) throw new InboundValidationError(parsed.error.issues)
     const msg = parsed.data
@@ -192,10 +203,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           data: { messageId, channelId: msg.channelId, reopened: reopen, ...(found.mistyped.length ? { mistypedCodes: found.mistyped } : {}) },
         },
       ]
-      const out =
-        options.acknowledgeFollowUps && existing.channelId === msg.channelId
-          ? [outbound(existing, 'notice', render('followUp', existing), 'system', at, replyTo(msg))]
-          : []
+      const notice =
+        (options.acknowledgeFollowUps || inlineAck) && existing.channelId === msg.channelId
+          ? outbound(existing, 'notice', render('followUp', existing), 'system', at, replyTo(msg))
+          : undefined
+      const out = notice ? [inlineAck ? deliveredInline(notice, at) : notice] : []
       const result = await store.recordInbound({
         inbox,
         message,
@@ -203,10 +215,18 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         events,
         outbound: out,
       })
-      if (result.duplicate) return duplicateResult(result.caseId, result.messageId)
-      if (out.length) options.onOutboxQueued?.()
+      if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
+      if (out.length && !inlineAck) options.onOutboxQueued?.()
       log.info('follow-up added to case', { caseId: existing.id, channelId: msg.channelId, reopened: reopen })
-      return { caseId: existing.id, trackingCode: existing.trackingCode, messageId, duplicate: false, followUp: true, officeId: existing.officeId }
+      return {
+        caseId: existing.id,
+        trackingCode: existing.trackingCode,
+        messageId,
+        duplicate: false,
+        followUp: true,
+        officeId: existing.officeId,
+        ...(inlineAck ? { acknowledgement: render('followUp', existing) } : {}),
+      }
     }
 
     const draft: CaseDraft = {
@@ -279,14 +299,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           message: { ...message, caseId },
           newCase: kase,
           events,
-          outbound: [ack],
+          outbound: [inlineAck ? deliveredInline(ack, at) : ack],
         })
-        if (result.duplicate) return duplicateResult(result.caseId, result.messageId)
+        if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
       } catch (err) {
         if (err instanceof StoreConflictError && err.field === 'tracking_code' && attempt < MAX_CODE_ATTEMPTS) continue
         throw err
       }
-      options.onOutboxQueued?.()
+      if (!inlineAck) options.onOutboxQueued?.()
       log.info('case opened', {
         caseId,
         trackingCode: kase.trackingCode,
@@ -295,14 +315,28 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         strategy: decision.strategy,
         confidence: decision.confidence,
       })
-      return { caseId, trackingCode: kase.trackingCode, messageId, duplicate: false, followUp: false, officeId: office.id }
+      return {
+        caseId,
+        trackingCode: kase.trackingCode,
+        messageId,
+        duplicate: false,
+        followUp: false,
+        officeId: office.id,
+        ...(inlineAck ? { acknowledgement: ack.message.text } : {}),
+      }
     }
   }
 
-  async function duplicateResult(caseId: string, messageId: string): Promise<IntakeResult> {
+  async function duplicateResult(caseId: string, messageId: string, inlineAck: boolean): Promise<IntakeResult> {
     const kase = await store.getCase(caseId)
     if (!kase) throw new Error(`[pipeline] inbox row points at missing case ${caseId}`)
-    return { caseId, trackingCode: kase.trackingCode, messageId, duplicate: true, followUp: false, officeId: kase.officeId }
+    const result: IntakeResult = { caseId, trackingCode: kase.trackingCode, messageId, duplicate: true, followUp: false, officeId: kase.officeId }
+    if (!inlineAck) return result
+    // The provider retries when our first answer did not reach it in time: answer with the same text.
+    const messages = await store.listMessages(caseId)
+    const at = messages.findIndex((m) => m.id === messageId)
+    const answer = messages.slice(at + 1).find((m) => m.direction === 'out' && m.author === 'system')
+    return { ...result, acknowledgement: answer?.text ?? render('followUp', kase) }
   }
 
   return { ingest, statusUrl, render, outbound, threadOf }
