@@ -15,6 +15,7 @@ import type { InboundMessageInput } from './model/index.ts'
 import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
 import { createPipeline, type Pipeline } from './pipeline/index.ts'
+import { createTranscriptionWorker, type TranscriptionWorker } from './transcription/index.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -46,6 +47,8 @@ export interface Intake {
   readonly offices: OfficeDirectory
   readonly pipeline: Pipeline
   readonly outbox: OutboxWorker
+  /** Present when a transcriber is configured: retries voice messages not transcribed at intake. */
+  readonly transcriptions?: TranscriptionWorker
   readonly metrics: Metrics
   readonly config: ResolvedConfig
   readonly log: Logger
@@ -98,7 +101,16 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     ids,
     log: log.child({ component: 'pipeline' }),
     onOutboxQueued: () => deliveries.wake(),
+    blobs,
+    transcriber: resolved.transcriber,
+    transcription: resolved.transcription,
   })
+  const transcriptions = resolved.transcriber
+    ? createTranscriptionWorker(
+        { store, blobs, transcriber: resolved.transcriber, pipeline, log: log.child({ component: 'transcription' }), now, random: options.random },
+        resolved.transcription,
+      )
+    : undefined
 
   const app = new Hono()
   app.use('*', async (c, next) => {
@@ -151,6 +163,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     offices,
     pipeline,
     outbox,
+    transcriptions,
     metrics,
     config: resolved,
     log,
@@ -161,11 +174,13 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await store.saveOffices(resolved.offices)
       for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
       if (!options.deliveries) outbox.start()
+      transcriptions?.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
       await outbox.stop()
+      await transcriptions?.stop()
       for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
       started = false
     },

@@ -6,6 +6,8 @@ import type { BlobStore } from '../contracts/blob-store.ts'
 import type { ChannelAdapter } from '../contracts/channel.ts'
 import type { RoutingStrategy } from '../contracts/routing.ts'
 import type { Store } from '../contracts/store.ts'
+import type { Transcriber } from '../contracts/transcriber.ts'
+import type { TranscriptionOptions } from '../transcription/index.ts'
 import { parseDuration, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
 import type { LogLevel } from '../log/index.ts'
 import { Office, type OfficeInput } from '../model/index.ts'
@@ -36,6 +38,9 @@ export interface IntakeConfig {
   followUpWindow?: string
   acknowledgeFollowUps?: boolean
   outbox?: OutboxOptions
+  /** Speech to text for voice calls and voice notes (an OpenAI-compatible API, an offline engine). */
+  transcriber?: Transcriber
+  transcription?: TranscriptionOptions
   log?: { level?: LogLevel }
 }
 
@@ -112,6 +117,19 @@ const ConfigSchema = z.object({
     .partial()
     .strict()
     .default({}),
+  transcriber: z.object({ name: z.string(), transcribe: fn('a Transcriber') }, { error: 'expected a Transcriber, e.g. openAiTranscriber({ ... })' }).optional(),
+  transcription: z
+    .object({
+      timeoutMs: z.number().int().min(100),
+      maxAttempts: z.number().int().min(1),
+      baseDelayMs: z.number().int().min(1),
+      maxDelayMs: z.number().int().min(1),
+      pollMs: z.number().int().min(10),
+      leaseMs: z.number().int().min(500),
+    })
+    .partial()
+    .strict()
+    .default({}),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().default({ level: 'info' }),
 }).strict()
 
@@ -138,6 +156,8 @@ export interface ResolvedConfig {
   followUpWindowMs: number
   acknowledgeFollowUps: boolean
   outbox: OutboxOptions
+  transcriber?: Transcriber
+  transcription: TranscriptionOptions
   logLevel: LogLevel
 }
 
@@ -190,6 +210,8 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     followUpWindowMs: window.kind === 'fixed' ? window.ms : window.days * 86_400_000,
     acknowledgeFollowUps: c.acknowledgeFollowUps,
     outbox: c.outbox,
+    transcriber: input.transcriber,
+    transcription: c.transcription,
     logLevel: c.log.level,
   }
 }

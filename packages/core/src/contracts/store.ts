@@ -39,7 +39,30 @@ export interface InboundWrite {
   touchCase?: { id: string; updatedAt: number; reopen?: boolean }
   events: CaseEventInput[]
   outbound: OutboundWrite[]
+  /** Present when the message is audio that still needs a transcript: the worker takes it from here. */
+  transcription?: PendingTranscription
 }
+
+/** A voice message waiting for its transcript (the first attempt failed or no engine answered in time). */
+export interface PendingTranscription {
+  messageId: string
+  caseId: string
+  /** The audio attachment to transcribe. */
+  blobKey: string
+  contentType: string
+  language?: string
+  attempts: number
+  nextAttemptAt: number
+  lastError: string | null
+}
+
+/** What became of one transcription attempt. */
+export type TranscriptionOutcome =
+  /** The message's text becomes the transcript; the change carries the events (and any re-routing). */
+  | { text: string; change: CaseChange }
+  | { retryAt: number; error: string }
+  /** Given up: the change records it on the case (staff listen to the audio). */
+  | { dead: true; error: string; change: CaseChange }
 
 export type InboundWriteResult =
   | { duplicate: false }
@@ -50,7 +73,7 @@ export type InboundWriteResult =
 export interface CaseChange {
   caseId: string
   at: number
-  patch?: Partial<Pick<Case, 'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating'>>
+  patch?: Partial<Pick<Case, 'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating' | 'summary'>>
   events: CaseEventInput[]
   outbound?: OutboundWrite[]
 }
@@ -120,6 +143,14 @@ export interface Store {
    * forward (sent → delivered or failed): a late `sent` never undoes a `delivered`.
    */
   updateDeliveryStatus(channelId: string, providerId: string, status: DeliveryStatus): Promise<boolean>
+
+  /**
+   * Lease up to `limit` due transcriptions until `now + leaseMs`, counting the attempt; two workers
+   * never lease the same one.
+   */
+  claimTranscriptions(now: number, limit: number, leaseMs: number): Promise<PendingTranscription[]>
+  /** Record an attempt's outcome: the transcript and its case change, a retry time, or the end. */
+  recordTranscription(messageId: string, outcome: TranscriptionOutcome, now: number): Promise<void>
 
   /** Record a citizen's STOP (`optedOut: true`) or START (`false`) on one channel. */
   setOptOut(channelId: string, citizenId: string, optedOut: boolean, at: number): Promise<void>

@@ -132,6 +132,9 @@ export const CaseEventType = z.enum([
   'note',
   'delivery_failed',
   'rated',
+  'transcribed',
+  'transcription_pending',
+  'transcription_failed',
 ])
 export type CaseEventType = z.infer<typeof CaseEventType>
 

@@ -1,7 +1,9 @@
 import { z } from 'zod'
 import type { IntakeResult } from '../contracts/channel.ts'
 import type { CaseDraft, RoutingStrategy } from '../contracts/routing.ts'
-import { StoreConflictError, type OutboundWrite, type Store } from '../contracts/store.ts'
+import type { BlobStore } from '../contracts/blob-store.ts'
+import { StoreConflictError, type CaseChange, type OutboundWrite, type PendingTranscription, type Store } from '../contracts/store.ts'
+import type { Transcriber, Transcript } from '../contracts/transcriber.ts'
 import { deadlineFor, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
 import type { IdGenerator } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
@@ -18,6 +20,7 @@ import type { OfficeDirectory } from '../offices/index.ts'
 import { runRoutingChain } from '../routing-chain/index.ts'
 import { pickLanguage, renderTemplate, type MessageTemplates } from '../templates/index.ts'
 import { findTrackingCodes, newTrackingCode } from '../tracking-code/index.ts'
+import { audioToTranscribe, transcribeStored, TRANSCRIPTION_DEFAULTS } from '../transcription/index.ts'
 
 export interface PipelineOptions {
   store: Store
@@ -38,6 +41,11 @@ export interface PipelineOptions {
   log: Logger
   /** Called after a write that queued outbox rows, so the worker can deliver at once. */
   onOutboxQueued?: () => void
+  blobs: BlobStore
+  /** Turns voice messages into text; without one, they reach staff as audio. */
+  transcriber?: Transcriber
+  /** Time allowed to transcribe at intake, and the delay before the worker's first retry. */
+  transcription?: { timeoutMs?: number; baseDelayMs?: number }
 }
 
 /** The message did not pass the InboundMessage schema: the adapter should answer 400. */
@@ -60,6 +68,11 @@ export interface Pipeline {
   outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number, thread?: Thread): OutboundWrite
   /** The provider ids a reply on this case answers and refers to, so it threads on the citizen's side. */
   threadOf(kase: Case): Promise<Thread>
+  /**
+   * What a late transcript changes on its case: the event, the summary when the voice message
+   * opened the case, and a new office when the case waited at the intake desk for want of words.
+   */
+  transcribed(caseId: string, messageId: string, transcript: Transcript, engine: string, at: number): Promise<CaseChange>
 }
 
 export interface IngestOptions {
@@ -77,9 +90,12 @@ export interface Thread {
 const MAX_REFERENCES = 20
 
 const MAX_CODE_ATTEMPTS = 4
+const VOICE_SUMMARY = '(voice message, transcript pending)'
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const { store, offices, now, ids, log } = options
+  const transcriptionTimeoutMs = options.transcription?.timeoutMs ?? TRANSCRIPTION_DEFAULTS.timeoutMs
+  const transcriptionRetryMs = options.transcription?.baseDelayMs ?? TRANSCRIPTION_DEFAULTS.baseDelayMs
   const languages = Object.keys(options.templates)
   const statusUrl = (code: string) => `${options.publicUrl.replace(/\/$/, '')}/status/${code}`
 
@@ -173,6 +189,29 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       throw new InboundValidationError([{ code: 'custom', path: ['text'], message: 'a message needs text or an attachment', input: msg.text }])
     }
     const at = now()
+    const voice = audioToTranscribe(msg.text, msg.attachments)
+    let transcript: TranscriptEvent | undefined
+    let pendingVoice: Omit<PendingTranscription, 'caseId'> | undefined
+    // A provider's retry of a voice message is answered from the inbox: no second transcription.
+    if (voice && options.transcriber && !(await store.findCaseByMessageRef(msg.channelId, [msg.externalId]))) {
+      try {
+        const heard = await transcribeStored(options.transcriber, options.blobs, voice, msg.language, transcriptionTimeoutMs)
+        msg.text = heard.text
+        transcript = { engine: options.transcriber.name, confidence: heard.confidence }
+      } catch (err) {
+        const error = (err as Error).message
+        log.warn('transcription at intake failed; the worker retries', { channelId: msg.channelId, error })
+        pendingVoice = {
+          messageId: '',
+          blobKey: voice.blobKey,
+          contentType: voice.contentType,
+          ...(msg.language ? { language: msg.language } : {}),
+          attempts: 1,
+          nextAttemptAt: at + transcriptionRetryMs,
+          lastError: error,
+        }
+      }
+    }
     const found = findTrackingCodes(`${msg.subject ?? ''}\n${msg.text}`)
     const existing = await findExistingCase(msg, found.valid)
     const messageId = ids()
@@ -190,6 +229,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       createdAt: at,
     }
     const inbox = { id: ids(), channelId: msg.channelId, externalId: msg.externalId, receivedAt: msg.receivedAt, payload: msg.raw ?? null }
+    const voiceEvents = (caseId: string): CaseEventInput[] =>
+      transcript
+        ? [{ caseId, at, type: 'transcribed', actor: transcript.engine, public: true, data: { messageId, confidence: transcript.confidence } }]
+        : pendingVoice
+          ? [{ caseId, at, type: 'transcription_pending', actor: 'system', public: true, data: { messageId, error: pendingVoice.lastError } }]
+          : []
+    const pending = (caseId: string) => (pendingVoice ? { transcription: { ...pendingVoice, messageId, caseId } } : {})
 
     if (existing) {
       const reopen = !OPEN_STATUSES.includes(existing.status)
@@ -212,8 +258,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         inbox,
         message,
         touchCase: { id: existing.id, updatedAt: at, reopen },
-        events,
+        events: [...events, ...voiceEvents(existing.id)],
         outbound: out,
+        ...pending(existing.id),
       })
       if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
       if (out.length && !inlineAck) options.onOutboxQueued?.()
@@ -262,7 +309,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         citizen: msg.from,
         contact: msg.contact ?? null,
         anonymous: msg.anonymous,
-        summary: summarize(msg.subject, msg.text),
+        summary: pendingVoice ? VOICE_SUMMARY : summarize(msg.subject, msg.text),
         place: msg.place?.text ?? null,
         language,
         deadlineAt: deadlineFor(urgency, at, options.deadlines, options.calendar),
@@ -274,6 +321,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at, replyTo(msg))
       const events: CaseEventInput[] = [
         { caseId, at, type: 'received', actor: 'citizen', public: true, data: { messageId, channelId: msg.channelId } },
+        ...voiceEvents(caseId),
         {
           caseId,
           at,
@@ -300,6 +348,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           newCase: kase,
           events,
           outbound: [inlineAck ? deliveredInline(ack, at) : ack],
+          ...pending(caseId),
         })
         if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
       } catch (err) {
@@ -339,7 +388,39 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { ...result, acknowledgement: answer?.text ?? render('followUp', kase) }
   }
 
-  return { ingest, statusUrl, render, outbound, threadOf }
+  const transcribed: Pipeline['transcribed'] = async (caseId, messageId, heard, engine, at) => {
+    const kase = await store.getCase(caseId)
+    if (!kase) throw new Error(`[pipeline] case ${caseId} is gone`)
+    const events: CaseEventInput[] = [{ caseId, at, type: 'transcribed', actor: engine, public: true, data: { messageId, confidence: heard.confidence } }]
+    const patch: CaseChange['patch'] = {}
+    if (kase.summary === VOICE_SUMMARY) patch.summary = summarize(undefined, heard.text)
+    const desk = offices.get(kase.officeId)?.intakeDesk
+    if (kase.status === 'received' && desk) {
+      const draft: CaseDraft = { text: heard.text, channelId: kase.channelId, from: kase.citizen, language: kase.language, trackingCodes: [] }
+      const { decision, trail } = await runRoutingChain(options.routing, draft, { offices, log, now, cases: { byTrackingCode: (code) => store.getCaseByTrackingCode(code) } })
+      const office = offices.get(decision.officeId)
+      if (office && office.id !== kase.officeId) {
+        patch.officeId = office.id
+        if (decision.category) patch.category = decision.category
+        events.push({
+          caseId,
+          at,
+          type: 'routed',
+          actor: decision.strategy,
+          public: true,
+          data: { officeId: office.id, officeName: office.name, strategy: decision.strategy, reason: decision.reason, confidence: decision.confidence, trail, after: 'transcript' },
+        })
+      }
+    }
+    return { caseId, at, patch, events }
+  }
+
+  return { ingest, statusUrl, render, outbound, threadOf, transcribed }
+}
+
+interface TranscriptEvent {
+  engine: string
+  confidence: number | null
 }
 
 /** An answer to the message that just came in: it replies to it, after what it referred to. */

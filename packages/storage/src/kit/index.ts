@@ -673,6 +673,79 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await store.isOptedOut('sms', '+8613800000001')).toBe(false)
     })
 
+    /** A voice message whose transcript is still to come, recorded with its case. */
+    async function recordVoice(at: number) {
+      const write = makeInboundWrite({ at, text: '' })
+      const transcription = {
+        messageId: write.message.id,
+        caseId: write.newCase.id,
+        blobKey: 'a'.repeat(64),
+        contentType: 'audio/ogg',
+        language: 'zh-CN',
+        attempts: 1,
+        nextAttemptAt: at + MINUTE,
+        lastError: 'engine busy',
+      }
+      await store.recordInbound({ ...write, transcription })
+      return { write, transcription }
+    }
+
+    test('transcriptions: due ones are leased once, attempts counted, and come back when the lease runs out', async () => {
+      const { transcription } = await recordVoice(T)
+      expect(await store.claimTranscriptions(T, 10, MINUTE), 'not due yet').toEqual([])
+      const [job] = await store.claimTranscriptions(T + MINUTE, 10, MINUTE)
+      expect(job).toEqual({ ...transcription, attempts: 2 })
+      expect(await store.claimTranscriptions(T + MINUTE + 1, 10, MINUTE), 'leased').toEqual([])
+      const [again] = await store.claimTranscriptions(T + 2 * MINUTE + 1, 10, MINUTE)
+      expect(again?.attempts, 'a dead worker\'s lease expired').toBe(3)
+    })
+
+    test('transcriptions: a transcript becomes the message text and applies its case change; a retry waits; the end is recorded', async () => {
+      const done = await recordVoice(T)
+      const retried = await recordVoice(T + 1)
+      const dead = await recordVoice(T + 2)
+      const at = T + HOUR
+      await store.claimTranscriptions(at, 10, MINUTE)
+
+      await store.recordTranscription(
+        done.transcription.messageId,
+        {
+          text: '路灯坏了一个星期',
+          change: {
+            caseId: done.write.newCase.id,
+            at,
+            patch: { summary: '路灯坏了一个星期' },
+            events: [{ caseId: done.write.newCase.id, at, type: 'transcribed', actor: 'whisper', public: true, data: { confidence: 0.9 } }],
+          },
+        },
+        at,
+      )
+      expect((await messageOf(done.write.newCase.id, done.write.message.id)).text).toBe('路灯坏了一个星期')
+      expect((await store.getCase(done.write.newCase.id))?.summary).toBe('路灯坏了一个星期')
+      expect((await store.listEvents(done.write.newCase.id)).map((e) => e.type)).toContain('transcribed')
+
+      await store.recordTranscription(retried.transcription.messageId, { retryAt: at + HOUR, error: 'timeout' }, at)
+      await store.recordTranscription(
+        dead.transcription.messageId,
+        {
+          dead: true,
+          error: 'no words',
+          change: { caseId: dead.write.newCase.id, at, events: [{ caseId: dead.write.newCase.id, at, type: 'transcription_failed', actor: 'whisper', public: false }] },
+        },
+        at,
+      )
+      expect((await messageOf(dead.write.newCase.id, dead.write.message.id)).text).toBe('')
+      expect((await store.listEvents(dead.write.newCase.id)).map((e) => e.type)).toContain('transcription_failed')
+
+      expect(await store.claimTranscriptions(at + HOUR - 1, 10, MINUTE)).toEqual([])
+      const due = await store.claimTranscriptions(at + HOUR, 10, MINUTE)
+      expect(due.map((j) => [j.messageId, j.lastError])).toEqual([[retried.transcription.messageId, 'timeout']])
+      // Recording a finished one again (a worker whose lease ran out) changes nothing.
+      await store.recordTranscription(done.transcription.messageId, { retryAt: at, error: 'late' }, at)
+      const later = await store.claimTranscriptions(at + 2 * HOUR, 10, MINUTE)
+      expect(later.map((j) => j.messageId)).toEqual([retried.transcription.messageId])
+    })
+
     test('listOutbox filters by status and case, newest first, 100 rows unless told', async () => {
       const writes = []
       for (let i = 0; i < 3; i++) writes.push(await recordNew({ at: T + i * SECOND }))

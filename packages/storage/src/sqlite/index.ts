@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import { CaseFilter, OPEN_STATUSES, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
+import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { cases, caseEvents, messages, offices, optOuts, outbox } from './schema.ts'
+import { cases, caseEvents, messages, offices, optOuts, outbox, transcriptions } from './schema.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
@@ -77,6 +77,25 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
       opened = { client, db }
     }
     return opened
+  }
+
+  /** A case change inside a write: fields, events and replies together. */
+  function applyChange(tx: Connection, change: CaseChange) {
+    const patch = change.patch ?? {}
+    const set: Partial<typeof cases.$inferInsert> = { updatedAt: change.at }
+    if (patch.status !== undefined) set.status = patch.status
+    if (patch.officeId !== undefined) set.officeId = patch.officeId
+    if (patch.category !== undefined) set.category = patch.category
+    if (patch.urgency !== undefined) set.urgency = patch.urgency
+    if (patch.deadlineAt !== undefined) set.deadlineAt = patch.deadlineAt
+    if (patch.resolvedAt !== undefined) set.resolvedAt = patch.resolvedAt
+    if (patch.rating !== undefined) set.rating = patch.rating
+    if (patch.summary !== undefined) set.summary = patch.summary
+    const updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
+    if (!updated) throw caseNotFound(change.caseId)
+    insertEvents(hot(), change.events)
+    insertOutbound(hot(), change.outbound ?? [])
+    return toCase(updated)
   }
 
   /**
@@ -218,26 +237,49 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
         insertMessage(q, inbound.message)
         insertEvents(q, inbound.events)
         insertOutbound(q, inbound.outbound)
+        if (inbound.transcription) tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null }).run()
         return { duplicate: false as const }
       })
     },
 
     async applyCaseChange(change) {
+      return write((tx) => applyChange(tx, change))
+    },
+
+    async claimTranscriptions(now, limit, leaseMs) {
       return write((tx) => {
-        const patch = change.patch ?? {}
-        const set: Partial<typeof cases.$inferInsert> = { updatedAt: change.at }
-        if (patch.status !== undefined) set.status = patch.status
-        if (patch.officeId !== undefined) set.officeId = patch.officeId
-        if (patch.category !== undefined) set.category = patch.category
-        if (patch.urgency !== undefined) set.urgency = patch.urgency
-        if (patch.deadlineAt !== undefined) set.deadlineAt = patch.deadlineAt
-        if (patch.resolvedAt !== undefined) set.resolvedAt = patch.resolvedAt
-        if (patch.rating !== undefined) set.rating = patch.rating
-        const updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
-        if (!updated) throw caseNotFound(change.caseId)
-        insertEvents(hot(), change.events)
-        insertOutbound(hot(), change.outbound ?? [])
-        return toCase(updated)
+        const due = tx
+          .select()
+          .from(transcriptions)
+          .where(and(lte(transcriptions.nextAttemptAt, now), or(isNull(transcriptions.leaseUntil), lt(transcriptions.leaseUntil, now))))
+          .orderBy(asc(transcriptions.nextAttemptAt))
+          .limit(limit)
+          .all()
+        for (const row of due) {
+          tx.update(transcriptions)
+            .set({ leaseUntil: now + leaseMs, attempts: row.attempts + 1 })
+            .where(eq(transcriptions.messageId, row.messageId))
+            .run()
+        }
+        return due.map(({ leaseUntil: _lease, language, ...row }) => ({ ...row, attempts: row.attempts + 1, ...(language ? { language } : {}) }))
+      })
+    },
+
+    async recordTranscription(messageId, outcome, now) {
+      await write((tx) => {
+        const row = tx.select().from(transcriptions).where(eq(transcriptions.messageId, messageId)).get()
+        // Recorded already (another worker's lease ran out while this one was still transcribing).
+        if (!row) return
+        if ('retryAt' in outcome) {
+          tx.update(transcriptions)
+            .set({ nextAttemptAt: outcome.retryAt, leaseUntil: null, lastError: outcome.error })
+            .where(eq(transcriptions.messageId, messageId))
+            .run()
+          return
+        }
+        tx.delete(transcriptions).where(eq(transcriptions.messageId, messageId)).run()
+        if ('text' in outcome) tx.update(messages).set({ text: outcome.text }).where(eq(messages.id, messageId)).run()
+        applyChange(tx, { ...outcome.change, at: outcome.change.at ?? now })
       })
     },
 

@@ -171,3 +171,25 @@ export const optOuts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.channelId, t.citizenId] })],
 )
+
+/** Voice messages waiting for a transcript; the row goes when the transcript (or the last attempt) is recorded. */
+export const transcriptions = sqliteTable(
+  'transcriptions',
+  {
+    messageId: text('message_id')
+      .primaryKey()
+      .references(() => messages.id),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    blobKey: text('blob_key').notNull(),
+    contentType: text('content_type').notNull(),
+    language: text('language'),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    // While a worker holds it: a lease in the past means that worker died.
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+  },
+  (t) => [index('transcriptions_due_idx').on(t.nextAttemptAt)],
+)
