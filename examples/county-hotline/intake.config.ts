@@ -37,4 +37,6 @@ export default defineConfig({
   dataDir,
   server: { port: 3000, host: '127.0.0.1' },
   outbox: { leaseMs: Number(env.INTAKE_OUTBOX_LEASE_MS ?? 30_000) },
+  // Urgent cases are announced to their office through the integrator's callback, when there is one.
+  ...(env.INTAKE_API_CALLBACK_URL ? { alerts: { channel: 'api' } } : {}),
 })

@@ -43,8 +43,14 @@ export async function demoGateway(over: Partial<IntakeConfig> = {}, opts: { now?
     outbox: { baseDelayMs: 1, maxDelayMs: 5, pollMs: 60_000 },
     ...over,
   }
-  const intake = createIntake(config, { env: {}, now: opts.now, log: createLogger({ level: 'debug', sink: (l) => lines.push(l), secrets: [API_KEY, API_SECRET] }) })
-  await intake.start()
+  let intake: Intake
+  try {
+    intake = createIntake(config, { env: {}, now: opts.now, log: createLogger({ level: 'debug', sink: (l) => lines.push(l), secrets: [API_KEY, API_SECRET] }) })
+    await intake.start()
+  } catch (err) {
+    await callback.close()
+    throw err
+  }
   return {
     intake,
     callback,

@@ -8,7 +8,7 @@ import { mountChannels, routeContext } from './app/channel-routes.ts'
 import { createMetrics, type Metrics } from './app/metrics.ts'
 import { openApiDocument, openApiReference } from './app/openapi.ts'
 import { createStatusPages } from './app/status-page.ts'
-import { resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
+import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type Logger } from './log/index.ts'
 import type { InboundMessageInput } from './model/index.ts'
@@ -16,6 +16,7 @@ import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
 import { createPipeline, type Pipeline } from './pipeline/index.ts'
 import { createTranscriptionWorker, type TranscriptionWorker } from './transcription/index.ts'
+import { createCaseActions, type CaseActions } from './case-actions/index.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -77,6 +78,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const log = options.log ?? createLogger({ level: resolved.logLevel, secrets })
   const store = resolved.store
   const offices = buildOfficeDirectory(resolved.offices)
+  checkDispatchAndAlerts(resolved, offices)
   const blobs = resolved.blobs ?? fileBlobStore(join(resolved.dataDir, 'attachments'))
   const metrics = createMetrics()
   const publicUrl = resolved.server.publicUrl
@@ -104,6 +106,16 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     blobs,
     transcriber: resolved.transcriber,
     transcription: resolved.transcription,
+    dispatchRules: resolved.dispatchRules,
+    landing: (...args) => actions.landing(...args),
+  })
+  const actions: CaseActions = createCaseActions({
+    store,
+    offices,
+    pipeline,
+    now,
+    alertChannel: resolved.alerts?.channel,
+    onOutboxQueued: () => deliveries.wake(),
   })
   const transcriptions = resolved.transcriber
     ? createTranscriptionWorker(
@@ -139,7 +151,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const doc = openApiDocument(publicUrl)
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, apiKeys: resolved.apiKeys, now, wakeOutbox: () => deliveries.wake() }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, wakeOutbox: () => deliveries.wake() }))
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
   mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
@@ -189,4 +201,21 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       return pipeline.ingest({ ...message, channelId })
     },
   }
+}
+
+/** Rules and alerts name offices and channels: a typo fails at start, not on the first urgent case. */
+function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirectory): void {
+  const problems: string[] = []
+  resolved.dispatchRules.forEach((rule, i) => {
+    for (const key of ['from', 'to'] as const) {
+      if (!offices.get(rule[key])) problems.push(`config.dispatchRules[${i}].${key}: no office "${rule[key]}"`)
+    }
+    if (offices.get(rule.from) && offices.get(rule.to) && (rule.from === rule.to || !offices.covers(rule.from, rule.to))) {
+      problems.push(`config.dispatchRules[${i}].to: "${rule.to}" is not below "${rule.from}" (dispatch goes down the tree)`)
+    }
+  })
+  if (resolved.alerts && !resolved.channels[resolved.alerts.channel]) {
+    problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
+  }
+  if (problems.length) throw new ConfigError(problems)
 }

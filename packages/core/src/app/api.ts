@@ -6,6 +6,7 @@ import type { Store } from '../contracts/store.ts'
 import { CaseFilter, CaseStatus, OPEN_STATUSES, OutboxStatus, type Case, type CaseStatus as Status } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
+import { RETURN_REASONS, type ActionResult, type CaseActions } from '../case-actions/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
 
 /** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
@@ -45,10 +46,21 @@ const ListQuery = z.object({
   cursor: z.string().optional(),
 })
 
+/** 派单: down the office tree. */
+export const Dispatch = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), note: z.string().max(2000).optional() }).strict()
+/** 转办: to any other office or agency, with the reason. */
+export const Transfer = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), reason: z.string().trim().min(1).max(2000) }).strict()
+/** 退回: back to whoever dispatched or transferred it here. */
+export const ReturnCase = z.object({ actor: z.string().min(1).max(100), reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
+/** To one person, or (no staffId) by the office's assignment policy among those on duty. */
+export const Assign = z.object({ actor: z.string().min(1).max(100), staffId: z.string().min(1).optional() }).strict()
+export const Duty = z.object({ onDuty: z.boolean() }).strict()
+
 export interface ApiDeps {
   store: Store
   offices: OfficeDirectory
   pipeline: Pipeline
+  actions: CaseActions
   apiKeys: readonly string[]
   now: () => number
   wakeOutbox: () => void
@@ -188,6 +200,42 @@ export function createApi(deps: ApiDeps): Hono {
     })
     if (outbound.length) deps.wakeOutbox()
     return c.json(updated satisfies Case)
+  })
+
+  /** One route per case action: validate, act, answer the updated case or the action's 4xx. */
+  const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>) => Promise<ActionResult>) =>
+    api.post(`/cases/:id/${path}`, async (c) => {
+      const body = await jsonBody(c)
+      if (!body.ok) return body.response
+      const input = schema.safeParse(body.value)
+      if (!input.success) return invalid(c, input.error)
+      const result = await act(c.req.param('id'), input.data)
+      if (!result.ok) return c.json({ error: { code: result.code, message: result.message } }, result.status)
+      return c.json(result.case satisfies Case)
+    })
+  action('dispatch', Dispatch, (id, input) => deps.actions.dispatch(id, input))
+  action('transfer', Transfer, (id, input) => deps.actions.transfer(id, input))
+  action('return', ReturnCase, (id, input) => deps.actions.returnCase(id, input))
+  action('assign', Assign, (id, input) => deps.actions.assign(id, input))
+
+  api.get('/staff', async (c) => {
+    const duty = await store.listDuty()
+    const officeId = c.req.query('officeId')
+    const staff = offices.all
+      .filter((o) => !officeId || o.id === officeId)
+      .flatMap((o) => o.staff.map((s) => ({ id: s.id, name: s.name, officeId: o.id, onDuty: duty[s.id] ?? s.onDuty })))
+    return c.json({ staff })
+  })
+
+  api.put('/staff/:id/duty', async (c) => {
+    const body = await jsonBody(c)
+    if (!body.ok) return body.response
+    const input = Duty.safeParse(body.value)
+    if (!input.success) return invalid(c, input.error)
+    const staffId = c.req.param('id')
+    if (!offices.all.some((o) => o.staff.some((s) => s.id === staffId))) return notFound(c, 'staff member')
+    await store.setOnDuty(staffId, input.data.onDuty, now())
+    return c.json({ id: staffId, onDuty: input.data.onDuty })
   })
 
   api.get('/offices', (c) => c.json({ offices: offices.all }))

@@ -1,7 +1,7 @@
 import { html, raw } from 'hono/html'
 import { z } from 'zod'
 import { Case, CaseEvent, CaseMessage, Office, OutboxItem } from '../model/index.ts'
-import { StaffReply, StatusChange } from './api.ts'
+import { Assign, Dispatch, Duty, ReturnCase, StaffReply, StatusChange, Transfer } from './api.ts'
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' })
@@ -18,6 +18,17 @@ const errors = {
   '404': { description: 'Not found', ...json(ref('Error')) },
 }
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
+
+const caseAction = (path: string, body: string, summary: string) => ({
+  [`/cases/{id}/${path}`]: {
+    post: {
+      summary,
+      parameters: [idParam],
+      requestBody: { required: true, ...json(ref(body)) },
+      responses: { '200': { description: 'The updated case', ...json(ref('Case')) }, '409': { description: 'Not possible in the case\'s state' }, '422': { description: 'Unknown office or staff, or not allowed there' }, ...errors },
+    },
+  },
+})
 
 /** The OpenAPI 3.0 document of /api/v1, generated from the same zod schemas that validate requests. */
 export function openApiDocument(publicUrl: string) {
@@ -41,6 +52,11 @@ export function openApiDocument(publicUrl: string) {
         Office: schema(Office),
         StaffReply: schema(StaffReply, 'input'),
         StatusChange: schema(StatusChange, 'input'),
+        Dispatch: schema(Dispatch, 'input'),
+        Transfer: schema(Transfer, 'input'),
+        ReturnCase: schema(ReturnCase, 'input'),
+        Assign: schema(Assign, 'input'),
+        Duty: schema(Duty, 'input'),
         Error: ErrorBody,
       },
     },
@@ -105,6 +121,20 @@ export function openApiDocument(publicUrl: string) {
           requestBody: { required: true, ...json(ref('StatusChange')) },
           responses: { '200': { description: 'The updated case', ...json(ref('Case')) }, '409': { description: 'Not allowed from the current status' }, ...errors },
         },
+      },
+      ...caseAction('dispatch', 'Dispatch', 'Dispatch down the office tree (派单); assigns and alerts at the office it lands in'),
+      ...caseAction('transfer', 'Transfer', 'Transfer to another office or agency, with the reason (转办)'),
+      ...caseAction('return', 'ReturnCase', 'Return to the office that dispatched or transferred it here, with a reason code (退回)'),
+      ...caseAction('assign', 'Assign', "Give the case to one person, or by the office's policy (round-robin, least-open) among those on duty"),
+      '/staff': {
+        get: {
+          summary: 'Staff of every office (or ?officeId=) with whether they are on duty',
+          parameters: [{ name: 'officeId', in: 'query', schema: { type: 'string' } }],
+          responses: { '200': { description: 'Staff' }, ...errors },
+        },
+      },
+      '/staff/{id}/duty': {
+        put: { summary: 'Go on or off duty', parameters: [idParam], requestBody: { required: true, ...json(ref('Duty')) }, responses: { '200': { description: 'Changed' }, ...errors } },
       },
       '/offices': { get: { summary: 'The office tree', responses: { '200': { description: 'Offices', ...json({ type: 'object', properties: { offices: { type: 'array', items: ref('Office') } } }) } } } },
       '/outbox': {

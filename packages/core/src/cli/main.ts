@@ -5,6 +5,7 @@ import { ConfigError, configDirOf } from '../config/index.ts'
 import { createIntake } from '../intake.ts'
 import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
+import { routeEvalCommand } from './route-eval.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
 
@@ -13,12 +14,15 @@ usage:
   intake migrate [--config intake.config.ts]   apply the store's migrations and save the offices
   intake send    [--config intake.config.ts] --channel ID --text TEXT [--from ID] [--place PLACE] [--id MESSAGE_ID]
                                                simulate an inbound message on a channel and deliver its replies
+  intake route-eval FILE.csv [--config intake.config.ts] [--json]
+                                               run the configured routing chain over a labelled CSV (text, place,
+                                               expected_office, expected_category): accuracy, precision, recall
 
 environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
     options: {
       config: { type: 'string', default: 'intake.config.ts' },
@@ -27,8 +31,10 @@ async function main(argv: string[]): Promise<number> {
       from: { type: 'string', default: 'cli-user' },
       place: { type: 'string' },
       id: { type: 'string' },
+      json: { type: 'boolean', default: false },
     },
     strict: true,
+    allowPositionals: command === 'route-eval',
   })
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
@@ -90,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', () => void shutdown('SIGTERM'))
       return -1
     }
+    case 'route-eval':
+      return routeEvalCommand({ file: positionals[0], json: values.json, routing: intake.config.routing, offices: intake.offices })
     default:
       console.error(`unknown command "${command}"\n\n${USAGE}`)
       return 2

@@ -8,6 +8,7 @@ import type { RoutingStrategy } from '../contracts/routing.ts'
 import type { Store } from '../contracts/store.ts'
 import type { Transcriber } from '../contracts/transcriber.ts'
 import type { TranscriptionOptions } from '../transcription/index.ts'
+import type { DispatchRule } from '../pipeline/index.ts'
 import { parseDuration, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
 import type { LogLevel } from '../log/index.ts'
 import { Office, type OfficeInput } from '../model/index.ts'
@@ -41,6 +42,10 @@ export interface IntakeConfig {
   /** Speech to text for voice calls and voice notes (an OpenAI-compatible API, an offline engine). */
   transcriber?: Transcriber
   transcription?: TranscriptionOptions
+  /** Dispatch by rule: what lands at an office goes straight down to one below it. */
+  dispatchRules?: DispatchRule[]
+  /** Urgent cases are announced to their office on this channel, at the office's `contact.alert` address. */
+  alerts?: { channel: string }
   log?: { level?: LogLevel }
 }
 
@@ -90,7 +95,7 @@ const ConfigSchema = z.object({
     .strict()
     .default({}),
   locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
-  templates: z.record(z.string(), z.object({ acknowledgement: z.string(), followUp: z.string(), reply: z.string(), resolved: z.string() }).partial().strict()).default({}),
+  templates: z.record(z.string(), z.object({ acknowledgement: z.string(), followUp: z.string(), reply: z.string(), resolved: z.string(), alert: z.string() }).partial().strict()).default({}),
   server: z
     .object({
       port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -117,6 +122,8 @@ const ConfigSchema = z.object({
     .partial()
     .strict()
     .default({}),
+  dispatchRules: z.array(z.object({ name: z.string().optional(), from: z.string(), to: z.string(), category: z.string().optional() }).strict()).default([]),
+  alerts: z.object({ channel: z.string() }).strict().optional(),
   transcriber: z.object({ name: z.string(), transcribe: fn('a Transcriber') }, { error: 'expected a Transcriber, e.g. openAiTranscriber({ ... })' }).optional(),
   transcription: z
     .object({
@@ -158,6 +165,8 @@ export interface ResolvedConfig {
   outbox: OutboxOptions
   transcriber?: Transcriber
   transcription: TranscriptionOptions
+  dispatchRules: DispatchRule[]
+  alerts?: { channel: string }
   logLevel: LogLevel
 }
 
@@ -212,6 +221,8 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     outbox: c.outbox,
     transcriber: input.transcriber,
     transcription: c.transcription,
+    dispatchRules: c.dispatchRules,
+    alerts: c.alerts,
     logLevel: c.log.level,
   }
 }

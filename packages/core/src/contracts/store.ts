@@ -73,7 +73,7 @@ export type InboundWriteResult =
 export interface CaseChange {
   caseId: string
   at: number
-  patch?: Partial<Pick<Case, 'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating' | 'summary'>>
+  patch?: Partial<Pick<Case, 'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating' | 'summary' | 'assigneeId'>>
   events: CaseEventInput[]
   outbound?: OutboundWrite[]
 }
@@ -151,6 +151,13 @@ export interface Store {
   claimTranscriptions(now: number, limit: number, leaseMs: number): Promise<PendingTranscription[]>
   /** Record an attempt's outcome: the transcript and its case change, a retry time, or the end. */
   recordTranscription(messageId: string, outcome: TranscriptionOutcome, now: number): Promise<void>
+
+  /** Staff going on or off duty (overrides the office file's `onDuty` until changed again). */
+  setOnDuty(staffId: string, onDuty: boolean, at: number): Promise<void>
+  /** Duty changes made since start, by staff id. */
+  listDuty(): Promise<Record<string, boolean>>
+  /** For assignment inside an office: open cases per assignee, and who was given a case last. */
+  assignmentLoad(officeId: string): Promise<{ openCases: Record<string, number>; lastAssigneeId: string | null }>
 
   /** Record a citizen's STOP (`optedOut: true`) or START (`false`) on one channel. */
   setOptOut(channelId: string, citizenId: string, optedOut: boolean, at: number): Promise<void>

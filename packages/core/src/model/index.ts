@@ -117,6 +117,8 @@ export const Case = z.object({
   updatedAt: Timestamp,
   resolvedAt: Timestamp.nullable(),
   rating: z.number().int().min(1).max(5).nullable(),
+  /** The staff member inside the office who has the case, once assigned. */
+  assigneeId: z.string().nullable(),
 })
 export type Case = z.infer<typeof Case>
 
@@ -135,6 +137,9 @@ export const CaseEventType = z.enum([
   'transcribed',
   'transcription_pending',
   'transcription_failed',
+  'returned',
+  'assigned',
+  'alerted',
 ])
 export type CaseEventType = z.infer<typeof CaseEventType>
 
@@ -179,7 +184,8 @@ export const OutboundMessage = z.object({
   caseId: z.string(),
   channelId: z.string(),
   to: Address,
-  kind: z.enum(['acknowledgement', 'reply', 'notice']),
+  /** `alert` goes to an office (an urgent case), not to the citizen. */
+  kind: z.enum(['acknowledgement', 'reply', 'notice', 'alert']),
   subject: z.string().optional(),
   text: z.string(),
   trackingCode: z.string(),
@@ -232,8 +238,18 @@ export const Office = z.object({
   /** Categories of matters this office handles. */
   remit: z.array(z.string()).default([]),
   contact: z
-    .object({ email: z.string().optional(), phone: z.string().optional(), address: z.string().optional() })
+    .object({
+      email: z.string().optional(),
+      phone: z.string().optional(),
+      address: z.string().optional(),
+      /** Where urgent cases are announced, as an address on the configured alert channel. */
+      alert: z.string().optional(),
+    })
     .default({}),
+  /** People who take cases inside the office; assignment picks among those on duty. */
+  staff: z.array(z.object({ id: z.string().min(1), name: z.string().min(1), onDuty: z.boolean().default(true) })).default([]),
+  /** How a case that lands here is given to one person: not at all, in turn, or to whoever has the fewest open. */
+  assignment: z.enum(['none', 'round-robin', 'least-open']).default('none'),
   /** The office where a person dispatches what no rule could route. */
   intakeDesk: z.boolean().default(false),
 })

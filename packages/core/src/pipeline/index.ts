@@ -17,6 +17,7 @@ import {
   type OutboundMessage,
 } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
+import type { Landing } from '../case-actions/index.ts'
 import { runRoutingChain } from '../routing-chain/index.ts'
 import { pickLanguage, renderTemplate, type MessageTemplates } from '../templates/index.ts'
 import { findTrackingCodes, newTrackingCode } from '../tracking-code/index.ts'
@@ -46,6 +47,17 @@ export interface PipelineOptions {
   transcriber?: Transcriber
   /** Time allowed to transcribe at intake, and the delay before the worker's first retry. */
   transcription?: { timeoutMs?: number; baseDelayMs?: number }
+  dispatchRules?: readonly DispatchRule[]
+  /** Assignment and urgent alerts for a case landing in an office (the case actions provide it). */
+  landing?: (kase: Case, officeId: string, at: number, actor: string) => Promise<Landing>
+}
+
+/** What lands at `from` (optionally only one category) is dispatched straight to `to`, an office below it. */
+export interface DispatchRule {
+  name?: string
+  from: string
+  to: string
+  category?: string
 }
 
 /** The message did not pass the InboundMessage schema: the adapter should answer 400. */
@@ -295,14 +307,17 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const urgency = decision.urgency ?? 'normal'
     const language = pickLanguage(`${msg.subject ?? ''}${msg.text}`, msg.language, options.locale, languages)
     const office = offices.get(decision.officeId)!
+    // A dispatch rule sends what lands at an office straight down to one below it (派单 by rule).
+    const rule = options.dispatchRules?.find((r) => r.from === office.id && (!r.category || r.category === decision.category))
+    const landedOffice = rule ? offices.get(rule.to)! : office
 
     for (let attempt = 1; ; attempt++) {
       const caseId = ids()
       const kase: Case = {
         id: caseId,
         trackingCode: newTrackingCode(),
-        status: 'received',
-        officeId: decision.officeId,
+        status: rule ? 'dispatched' : 'received',
+        officeId: landedOffice.id,
         category: decision.category ?? null,
         urgency,
         channelId: msg.channelId,
@@ -317,7 +332,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         updatedAt: at,
         resolvedAt: null,
         rating: null,
+        assigneeId: null,
       }
+      const landed = await options.landing?.(kase, landedOffice.id, at, 'system')
+      if (landed) kase.assigneeId = landed.assigneeId
       const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at, replyTo(msg))
       const events: CaseEventInput[] = [
         { caseId, at, type: 'received', actor: 'citizen', public: true, data: { messageId, channelId: msg.channelId } },
@@ -339,7 +357,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
             trail,
           },
         },
+        ...(rule
+          ? [{ caseId, at, type: 'dispatched' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: true, data: { from: office.id, to: landedOffice.id, officeName: landedOffice.name } }]
+          : []),
         { caseId, at, type: 'acknowledged', actor: 'system', public: true, data: { messageId: ack.message.id } },
+        ...(landed?.events ?? []),
       ]
       try {
         const result = await store.recordInbound({
@@ -347,7 +369,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           message: { ...message, caseId },
           newCase: kase,
           events,
-          outbound: [inlineAck ? deliveredInline(ack, at) : ack],
+          outbound: [inlineAck ? deliveredInline(ack, at) : ack, ...(landed?.outbound ?? [])],
           ...pending(caseId),
         })
         if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
@@ -355,12 +377,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (err instanceof StoreConflictError && err.field === 'tracking_code' && attempt < MAX_CODE_ATTEMPTS) continue
         throw err
       }
-      if (!inlineAck) options.onOutboxQueued?.()
+      if (!inlineAck || landed?.outbound.length) options.onOutboxQueued?.()
       log.info('case opened', {
         caseId,
         trackingCode: kase.trackingCode,
         channelId: msg.channelId,
-        officeId: office.id,
+        officeId: landedOffice.id,
         strategy: decision.strategy,
         confidence: decision.confidence,
       })
@@ -370,7 +392,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         messageId,
         duplicate: false,
         followUp: false,
-        officeId: office.id,
+        officeId: landedOffice.id,
         ...(inlineAck ? { acknowledgement: ack.message.text } : {}),
       }
     }

@@ -8,6 +8,8 @@ export interface MessageTemplates {
   followUp: string
   reply: string
   resolved: string
+  /** To an office, for an urgent case: {summary} is the case's summary. */
+  alert: string
 }
 
 export const DEFAULT_TEMPLATES: Record<string, MessageTemplates> = {
@@ -17,6 +19,7 @@ export const DEFAULT_TEMPLATES: Record<string, MessageTemplates> = {
     followUp: '您好，您补充的内容已加入诉求 {trackingCode}，{officeName}会一并处理。查询进度：{statusUrl}',
     reply: '【{officeName}答复 {trackingCode}】{text}',
     resolved: '您好，您的诉求 {trackingCode} 已办结。请回复 1–5 为我们的答复打分（5 为非常满意）。查询：{statusUrl}',
+    alert: '【紧急诉求】{officeName}：{trackingCode}「{summary}」请立即处理。{statusUrl}',
   },
   en: {
     acknowledgement:
@@ -25,6 +28,7 @@ export const DEFAULT_TEMPLATES: Record<string, MessageTemplates> = {
     reply: '[{officeName} — reply on {trackingCode}] {text}',
     resolved:
       'Hello, your case {trackingCode} has been resolved. Please reply with 1–5 to rate our answer (5 = very satisfied). Status: {statusUrl}',
+    alert: 'URGENT for {officeName}: case {trackingCode} "{summary}" needs action now. {statusUrl}',
   },
 }
 

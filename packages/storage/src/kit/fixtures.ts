@@ -61,6 +61,7 @@ export function makeCase(overrides: Partial<Case> = {}): Case {
     updatedAt: at,
     resolvedAt: null,
     rating: null,
+    assigneeId: null,
     ...overrides,
   }
 }

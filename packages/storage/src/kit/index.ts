@@ -91,6 +91,8 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
         remit: [],
         contact: { phone: '+86 998 000 0000' },
         intakeDesk: true,
+        staff: [{ id: 'clerk-ma', name: '马', onDuty: true }],
+        assignment: 'round-robin',
       }
       const roads: Office = {
         id: 'roads',
@@ -101,6 +103,8 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
         remit: ['potholes', 'streetlights'],
         contact: {},
         intakeDesk: false,
+        staff: [],
+        assignment: 'none',
       }
       const parks: Office = { ...roads, id: 'parks', name: 'Parks Office', remit: ['trees'] }
       const byId = (list: Office[]) => [...list].sort((a, b) => (a.id < b.id ? -1 : 1))

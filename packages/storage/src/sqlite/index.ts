@@ -8,7 +8,7 @@ import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { cases, caseEvents, messages, offices, optOuts, outbox, transcriptions } from './schema.ts'
+import { cases, caseEvents, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
@@ -91,6 +91,10 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     if (patch.resolvedAt !== undefined) set.resolvedAt = patch.resolvedAt
     if (patch.rating !== undefined) set.rating = patch.rating
     if (patch.summary !== undefined) set.summary = patch.summary
+    if (patch.assigneeId !== undefined) {
+      set.assigneeId = patch.assigneeId
+      set.assignedAt = patch.assigneeId === null ? null : change.at
+    }
     const updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
     if (!updated) throw caseNotFound(change.caseId)
     insertEvents(hot(), change.events)
@@ -469,6 +473,42 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
           .all(),
       )
       return updated.length > 0
+    },
+
+    async setOnDuty(staffId, onDuty, at) {
+      await write((tx) =>
+        tx
+          .insert(staffDuty)
+          .values({ staffId, onDuty, updatedAt: at })
+          .onConflictDoUpdate({ target: staffDuty.staffId, set: { onDuty, updatedAt: at } })
+          .run(),
+      )
+    },
+
+    async listDuty() {
+      const rows = connection().select().from(staffDuty).all()
+      return Object.fromEntries(rows.map((r) => [r.staffId, r.onDuty]))
+    },
+
+    async assignmentLoad(officeId) {
+      const db = connection()
+      const counts = db
+        .select({ assigneeId: cases.assigneeId, open: sql<number>`count(*)` })
+        .from(cases)
+        .where(and(eq(cases.officeId, officeId), inArray(cases.status, [...OPEN_STATUSES]), sql`${cases.assigneeId} is not null`))
+        .groupBy(cases.assigneeId)
+        .all()
+      const last = db
+        .select({ assigneeId: cases.assigneeId })
+        .from(cases)
+        .where(and(eq(cases.officeId, officeId), sql`${cases.assignedAt} is not null`))
+        .orderBy(desc(cases.assignedAt), desc(cases.id))
+        .limit(1)
+        .get()
+      return {
+        openCases: Object.fromEntries(counts.map((r) => [r.assigneeId!, Number(r.open)])),
+        lastAssigneeId: last?.assigneeId ?? null,
+      }
     },
 
     async setOptOut(channelId, citizenId, optedOut, at) {

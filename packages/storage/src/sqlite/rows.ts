@@ -32,6 +32,7 @@ export function toCase(row: CaseRow): Case {
     updatedAt: row.updatedAt,
     resolvedAt: row.resolvedAt,
     rating: row.rating,
+    assigneeId: row.assigneeId,
   }
 }
 

@@ -47,6 +47,9 @@ export const cases = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
     resolvedAt: integer('resolved_at'),
     rating: integer('rating'),
+    assigneeId: text('assignee_id'),
+    // When the current assignee got the case: round-robin continues after the latest.
+    assignedAt: integer('assigned_at'),
   },
   (t) => [
     index('cases_status_idx').on(t.status),
@@ -193,3 +196,10 @@ export const transcriptions = sqliteTable(
   },
   (t) => [index('transcriptions_due_idx').on(t.nextAttemptAt)],
 )
+
+/** Duty changes made through the API; staff not listed here are as the offices file says. */
+export const staffDuty = sqliteTable('staff_duty', {
+  staffId: text('staff_id').primaryKey(),
+  onDuty: integer('on_duty', { mode: 'boolean' }).notNull(),
+  updatedAt: integer('updated_at').notNull(),
+})

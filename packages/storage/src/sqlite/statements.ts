@@ -42,9 +42,11 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
     ),
     insertCaseRow: client.prepare(
       `insert into cases (id, tracking_code, status, office_id, category, urgency, channel_id, citizen_id,
-         citizen_name, contact, anonymous, summary, place, language, deadline_at, created_at, updated_at, resolved_at, rating)
+         citizen_name, contact, anonymous, summary, place, language, deadline_at, created_at, updated_at, resolved_at, rating,
+         assignee_id, assigned_at)
        values (@id, @trackingCode, @status, @officeId, @category, @urgency, @channelId, @citizenId,
-         @citizenName, @contact, @anonymous, @summary, @place, @language, @deadlineAt, @createdAt, @updatedAt, @resolvedAt, @rating)`,
+         @citizenName, @contact, @anonymous, @summary, @place, @language, @deadlineAt, @createdAt, @updatedAt, @resolvedAt, @rating,
+         @assigneeId, @assignedAt)`,
     ),
     insertMessageRow: client.prepare(
       `insert into messages (id, case_id, direction, channel_id, external_id, author, subject, text, attachments, delivery_status, created_at)
@@ -165,6 +167,8 @@ export function insertCase(q: HotStatements, c: Case): void {
       updatedAt: c.updatedAt,
       resolvedAt: c.resolvedAt,
       rating: c.rating,
+      assigneeId: c.assigneeId,
+      assignedAt: c.assigneeId === null ? null : c.createdAt,
     })
   } catch (error) {
     if (isUniqueViolation(error, 'cases.tracking_code')) throw new StoreConflictError('tracking_code')

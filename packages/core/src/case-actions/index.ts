@@ -1,0 +1,208 @@
+import type { CaseChange, OutboundWrite, Store } from '../contracts/store.ts'
+import type { Case, CaseEventInput, Office } from '../model/index.ts'
+import type { OfficeDirectory } from '../offices/index.ts'
+import type { Pipeline } from '../pipeline/index.ts'
+
+/**
+ * What staff (and rules) do with a case once it is in: dispatch it down the office tree (派单),
+ * transfer it to another office (转办), return it to whoever sent it (退回), give it to one person
+ * inside the office. Each is one atomic case change with its event; an urgent case that lands in
+ * an office is announced to that office at once.
+ */
+
+/** Why an office sends a case back (退回). */
+export const RETURN_REASONS = ['not_our_remit', 'outside_jurisdiction', 'insufficient_information', 'duplicate', 'other'] as const
+export type ReturnReason = (typeof RETURN_REASONS)[number]
+
+export type ActionResult = { ok: true; case: Case } | { ok: false; status: 404 | 409 | 422; code: string; message: string }
+
+export interface CaseActionsDeps {
+  store: Store
+  offices: OfficeDirectory
+  pipeline: Pipeline
+  now: () => number
+  /** The channel urgent-case alerts go out on (office contact `alert` is the address there). */
+  alertChannel?: string
+  onOutboxQueued?: () => void
+}
+
+export interface CaseActions {
+  dispatch(caseId: string, input: { officeId: string; actor: string; note?: string }): Promise<ActionResult>
+  transfer(caseId: string, input: { officeId: string; actor: string; reason: string }): Promise<ActionResult>
+  returnCase(caseId: string, input: { actor: string; reason: ReturnReason; note?: string }): Promise<ActionResult>
+  /** To one person (`staffId`), or by the office's assignment policy when none is given. */
+  assign(caseId: string, input: { actor: string; staffId?: string }): Promise<ActionResult>
+  /** The assignee, event and alert for a case landing in an office (used at intake as well). */
+  landing(kase: Case, officeId: string, at: number, actor: string): Promise<Landing>
+}
+
+/** What landing in an office adds to a change. */
+export interface Landing {
+  assigneeId: string | null
+  events: CaseEventInput[]
+  outbound: OutboundWrite[]
+}
+
+/** The staff of an office who may get a case now: on duty, in the order the offices file lists them. */
+export function staffOnDuty(office: Office, duty: Record<string, boolean>): Office['staff'] {
+  return office.staff.filter((s) => duty[s.id] ?? s.onDuty)
+}
+
+/**
+ * Round-robin goes to the next person on duty after whoever got the last case; least-open goes to
+ * whoever has the fewest open cases here (ties: the order of the offices file).
+ */
+export function pickAssignee(
+  office: Office,
+  duty: Record<string, boolean>,
+  load: { openCases: Record<string, number>; lastAssigneeId: string | null },
+): string | null {
+  const onDuty = staffOnDuty(office, duty)
+  if (office.assignment === 'none' || onDuty.length === 0) return null
+  if (office.assignment === 'least-open') {
+    let best = onDuty[0]!
+    for (const s of onDuty) if ((load.openCases[s.id] ?? 0) < (load.openCases[best.id] ?? 0)) best = s
+    return best.id
+  }
+  const order = office.staff.map((s) => s.id)
+  const last = load.lastAssigneeId ? order.indexOf(load.lastAssigneeId) : -1
+  for (let step = 1; step <= order.length; step++) {
+    const candidate = order[(last + step + order.length) % order.length]!
+    if (onDuty.some((s) => s.id === candidate)) return candidate
+  }
+  return null
+}
+
+export function createCaseActions(deps: CaseActionsDeps): CaseActions {
+  const { store, offices, pipeline, now } = deps
+
+  /** The office that announces urgent cases for `office`: itself, or the nearest above with an alert address. */
+  const alertContact = (officeId: string) => offices.lineage(officeId).find((o) => o.contact.alert)
+
+  const landing: CaseActions['landing'] = async (kase, officeId, at, actor) => {
+    const office = offices.get(officeId)!
+    const events: CaseEventInput[] = []
+    const outbound: OutboundWrite[] = []
+    let assigneeId: string | null = null
+    if (office.assignment !== 'none' && office.staff.length) {
+      assigneeId = pickAssignee(office, await store.listDuty(), await store.assignmentLoad(officeId))
+      if (assigneeId) {
+        events.push({ caseId: kase.id, at, type: 'assigned', actor, public: false, data: { officeId, staffId: assigneeId, policy: office.assignment } })
+      }
+    }
+    const contact = kase.urgency === 'urgent' && deps.alertChannel ? alertContact(officeId) : undefined
+    if (contact && deps.alertChannel) {
+      const landed = { ...kase, officeId }
+      const write = pipeline.outbound(landed, 'alert', pipeline.render('alert', landed, { summary: kase.summary }), 'system', at)
+      const to = { channelId: deps.alertChannel, id: contact.contact.alert! }
+      outbound.push({
+        message: { ...write.message, channelId: deps.alertChannel },
+        outbox: { ...write.outbox, channelId: deps.alertChannel, payload: { ...write.outbox.payload, channelId: deps.alertChannel, to } },
+      })
+      events.push({ caseId: kase.id, at, type: 'alerted', actor: 'system', public: false, data: { officeId: contact.id, channelId: deps.alertChannel, to: to.id } })
+    }
+    return { assigneeId, events, outbound }
+  }
+
+  async function load(caseId: string): Promise<Case | ActionResult> {
+    const kase = await store.getCase(caseId)
+    return kase ?? { ok: false, status: 404, code: 'not_found', message: 'case not found' }
+  }
+
+  function closed(kase: Case): ActionResult | undefined {
+    if (kase.status === 'resolved' || kase.status === 'closed') {
+      return { ok: false, status: 409, code: 'case_closed', message: `a ${kase.status} case is not dispatched or transferred; reopen it first` }
+    }
+    return undefined
+  }
+
+  /** Move the case to another office with one event, assigning and alerting there. */
+  async function move(kase: Case, to: Office, event: CaseEventInput, status: Case['status'], actor: string): Promise<ActionResult> {
+    const at = event.at
+    const landed = await landing(kase, to.id, at, actor)
+    const change: CaseChange = {
+      caseId: kase.id,
+      at,
+      patch: { officeId: to.id, status, assigneeId: landed.assigneeId },
+      events: [event, ...landed.events],
+      outbound: landed.outbound,
+    }
+    const updated = await store.applyCaseChange(change)
+    if (landed.outbound.length) deps.onOutboxQueued?.()
+    return { ok: true, case: updated }
+  }
+
+  const officeOr422 = (id: string): Office | ActionResult =>
+    offices.get(id) ?? { ok: false, status: 422, code: 'unknown_office', message: `no office "${id}"` }
+
+  return {
+    landing,
+
+    async dispatch(caseId, { officeId, actor, note }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const to = officeOr422(officeId)
+      if ('ok' in to) return to
+      const refused = closed(kase)
+      if (refused) return refused
+      if (to.id === kase.officeId || !offices.covers(kase.officeId, to.id)) {
+        return { ok: false, status: 422, code: 'not_below', message: `dispatch goes down the tree: "${to.id}" is not below "${kase.officeId}" (use transfer to send it sideways)` }
+      }
+      const at = now()
+      const event: CaseEventInput = { caseId, at, type: 'dispatched', actor, public: true, data: { from: kase.officeId, to: to.id, officeName: to.name, ...(note ? { note } : {}) } }
+      return move(kase, to, event, 'dispatched', actor)
+    },
+
+    async transfer(caseId, { officeId, actor, reason }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const to = officeOr422(officeId)
+      if ('ok' in to) return to
+      const refused = closed(kase)
+      if (refused) return refused
+      if (to.id === kase.officeId) return { ok: false, status: 422, code: 'same_office', message: 'the case is already with that office' }
+      const at = now()
+      const event: CaseEventInput = { caseId, at, type: 'transferred', actor, public: true, data: { from: kase.officeId, to: to.id, officeName: to.name, reason } }
+      return move(kase, to, event, 'dispatched', actor)
+    },
+
+    async returnCase(caseId, { actor, reason, note }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const refused = closed(kase)
+      if (refused) return refused
+      // Back to whoever sent it here: the latest dispatch or transfer that brought it to this office.
+      const events = await store.listEvents(caseId)
+      const brought = events.filter((e) => (e.type === 'dispatched' || e.type === 'transferred') && e.data.to === kase.officeId).at(-1)
+      const from = brought && typeof brought.data.from === 'string' ? offices.get(brought.data.from) : undefined
+      if (!from) return { ok: false, status: 409, code: 'nothing_to_return_to', message: 'this case was not dispatched or transferred to its office, so there is no one to return it to' }
+      const at = now()
+      const event: CaseEventInput = { caseId, at, type: 'returned', actor, public: false, data: { from: kase.officeId, to: from.id, reason, ...(note ? { note } : {}) } }
+      return move(kase, from, event, 'received', actor)
+    },
+
+    async assign(caseId, { actor, staffId }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const office = offices.get(kase.officeId)!
+      const at = now()
+      let assigneeId: string | null
+      if (staffId) {
+        if (!office.staff.some((s) => s.id === staffId)) {
+          return { ok: false, status: 422, code: 'unknown_staff', message: `"${staffId}" is not on the staff of ${office.name}` }
+        }
+        assigneeId = staffId
+      } else {
+        assigneeId = pickAssignee(office, await store.listDuty(), await store.assignmentLoad(office.id))
+        if (!assigneeId) return { ok: false, status: 409, code: 'no_one_on_duty', message: `no one at ${office.name} is on duty to take the case` }
+      }
+      const updated = await store.applyCaseChange({
+        caseId,
+        at,
+        patch: { assigneeId },
+        events: [{ caseId, at, type: 'assigned', actor, public: false, data: { officeId: office.id, staffId: assigneeId, policy: staffId ? 'by-hand' : office.assignment } }],
+      })
+      return { ok: true, case: updated }
+    },
+  }
+}
