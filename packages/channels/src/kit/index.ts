@@ -31,17 +31,42 @@ export interface ChannelRequestFixture {
   request: (channelUrl: string) => Request | Promise<Request>
 }
 
-export interface ValidFixture extends ChannelRequestFixture {
+/**
+ * For adapters that take messages in without an HTTP route (an SMTP listener, a poller): hand one
+ * over the way the provider would, through what the adapter's `start` opened. Resolves once the
+ * provider was told the message is taken (an SMTP 250); rejects with the provider's refusal.
+ */
+export interface DeliveryFixture {
+  name: string
+  deliver: (gw: KitGateway, adapter: ChannelAdapter) => Promise<void>
+}
+
+export interface ValidRequestFixture extends ChannelRequestFixture {
   /** How many citizen messages the request carries (usually 1). */
   messages: number
   /** Text the first case must contain, as the citizen wrote it. */
   text?: string
 }
 
-export interface MalformedFixture extends ChannelRequestFixture {
+export interface ValidDeliveryFixture extends DeliveryFixture {
+  messages: number
+  text?: string
+}
+
+export type ValidFixture = ValidRequestFixture | ValidDeliveryFixture
+
+export interface MalformedRequestFixture extends ChannelRequestFixture {
   /** The expected 4xx (default: any 400–415). */
   status?: number
 }
+
+/** A delivery the adapter must refuse, storing nothing (an SMTP 550 at RCPT, a 535 at AUTH, a 552 at DATA). */
+export interface RefusedDeliveryFixture extends DeliveryFixture {
+  /** What the refusal says, e.g. /\b550\b/ for an SMTP recipient refused. */
+  refusal: RegExp
+}
+
+export type MalformedFixture = MalformedRequestFixture | RefusedDeliveryFixture
 
 export interface SendErrorFixture {
   name: string
@@ -52,14 +77,18 @@ export interface SendErrorFixture {
 
 export interface ChannelFixtures {
   valid: ValidFixture[]
-  /** A valid-looking request with a forged signature. */
-  forged?: ChannelRequestFixture
+  /** A valid-looking request with a forged signature (or, without HTTP routes, a delivery with wrong credentials). */
+  forged?: ChannelRequestFixture | RefusedDeliveryFixture
   malformed: MalformedFixture[]
   sendErrors: SendErrorFixture[]
   /** Check what the provider received for a successful send (reset anything arranged before). */
   sendOk?: { arrange?: () => void | Promise<void>; verify: (sent: OutboundMessage, providerId: string) => void | Promise<void> }
   /** Every secret the adapter holds; none may appear in any log line. */
   secrets: string[]
+  /** Without HTTP routes: a message over the adapter's size limit, refused before anything is stored. */
+  oversized?: RefusedDeliveryFixture
+  /** Who the sample outbound message goes to, for providers with address rules (an email address, an E.164 number). */
+  recipient?: { id: string; displayName?: string }
   /** Cases the adapter cannot take, each with the written reason. */
   skip?: { signature?: string; send?: string; oversized?: string }
 }
@@ -119,11 +148,11 @@ export async function kitGateway(adapter: ChannelAdapter, channelId = 'test'): P
   }
 }
 
-const sampleOutbound = (channelId: string): OutboundMessage => ({
+const sampleOutbound = (channelId: string, recipient: ChannelFixtures['recipient'] = { id: 'citizen-kit', displayName: 'Kit Citizen' }): OutboundMessage => ({
   id: 'msg-kit-1',
   caseId: 'case-kit-1',
   channelId,
-  to: { channelId, id: 'citizen-kit', displayName: 'Kit Citizen' },
+  to: { channelId, ...recipient },
   kind: 'reply',
   text: 'Your street light will be repaired on Monday. 您好，路灯周一维修。',
   trackingCode: 'K7F3-9Q28',
@@ -157,11 +186,17 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
       expect(adapter.capabilities).toBeTypeOf('object')
     })
 
+    /** Hand a valid fixture over (request or delivery) and check the provider was told it is taken. */
+    const take = async (fx: ValidFixture) => {
+      if ('deliver' in fx) return fx.deliver(gw, adapter)
+      const res = await gw.fetch(await fx.request(gw.channelUrl))
+      expect(res.status, await res.clone().text()).toBeGreaterThanOrEqual(200)
+      expect(res.status).toBeLessThan(300)
+    }
+
     for (const fx of fixtures.valid) {
       it(`turns a valid request into a case and an acknowledgement: ${fx.name}`, async () => {
-        const res = await gw.fetch(await fx.request(gw.channelUrl))
-        expect(res.status, await res.clone().text()).toBeGreaterThanOrEqual(200)
-        expect(res.status).toBeLessThan(300)
+        await take(fx)
         const { cases } = await gw.intake.store.listCases({ limit: 500 })
         expect(cases.length).toBe(fx.messages)
         for (const kase of cases) {
@@ -179,15 +214,19 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
 
     it('makes one case when the provider delivers the same message twice', async () => {
       const fx = fixtures.valid[0]!
-      const first = await gw.fetch(await fx.request(gw.channelUrl))
-      const second = await gw.fetch(await fx.request(gw.channelUrl))
-      expect(first.status).toBeLessThan(300)
-      expect(second.status).toBeLessThan(300)
+      await take(fx)
+      await take(fx)
       expect(await caseCount()).toBe(fx.messages)
       expect((await gw.intake.store.listOutbox({})).length).toBe(fx.messages)
     })
 
-    if (fixtures.forged) {
+    if (fixtures.forged && 'deliver' in fixtures.forged) {
+      const forged = fixtures.forged
+      it(`refuses a delivery with forged credentials and stores nothing: ${forged.name}`, async () => {
+        await expect(forged.deliver(gw, adapter)).rejects.toThrow(forged.refusal)
+        expect(await caseCount()).toBe(0)
+      })
+    } else if (fixtures.forged) {
       const forged = fixtures.forged
       it('rejects a forged signature with 401/403 and stores nothing', async () => {
         const res = await gw.fetch(await forged.request(gw.channelUrl))
@@ -200,6 +239,13 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
     }
 
     for (const fx of fixtures.malformed) {
+      if ('deliver' in fx) {
+        it(`refuses a bad delivery with the provider's error and stores nothing: ${fx.name}`, async () => {
+          await expect(fx.deliver(gw, adapter)).rejects.toThrow(fx.refusal)
+          expect(await caseCount()).toBe(0)
+        })
+        continue
+      }
       it(`answers a malformed request with a clear 4xx, never a 500: ${fx.name}`, async () => {
         const res = await gw.fetch(await fx.request(gw.channelUrl))
         if (fx.status) expect(res.status).toBe(fx.status)
@@ -212,7 +258,15 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
       })
     }
 
-    if (!fixtures.skip?.oversized) {
+    if (fixtures.oversized) {
+      const oversized = fixtures.oversized
+      it(`refuses a message over the size limit and stores nothing: ${oversized.name}`, async () => {
+        await expect(oversized.deliver(gw, adapter)).rejects.toThrow(oversized.refusal)
+        expect(await caseCount()).toBe(0)
+      })
+    } else if (fixtures.skip?.oversized) {
+      it.skip(`refuses a body over the route limit — skipped: ${fixtures.skip.oversized}`, () => {})
+    } else {
       it('refuses a body over the route limit with 413 before reading on', async () => {
         const route = adapter.routes?.find((r) => r.method === 'POST')
         expect(route, 'an adapter with inbound routes has a POST route').toBeDefined()
@@ -245,7 +299,7 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
     for (const fx of fixtures.sendErrors) {
       it(`classifies a send error: ${fx.name} → ${fx.expect.code}${fx.expect.retryable ? ' (retryable)' : ''}`, async () => {
         await fx.arrange()
-        const result = await adapter.send(sampleOutbound(channelId), sendCtx())
+        const result = await adapter.send(sampleOutbound(channelId, fixtures.recipient), sendCtx())
         expect(result.ok).toBe(false)
         if (!result.ok) {
           expect(result.error.code).toBe(fx.expect.code)
@@ -258,7 +312,7 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
       const ok = fixtures.sendOk
       it('delivers a reply and returns the provider id', async () => {
         await ok.arrange?.()
-        const msg = sampleOutbound(channelId)
+        const msg = sampleOutbound(channelId, fixtures.recipient)
         const result = await adapter.send(msg, sendCtx())
         expect(result).toMatchObject({ ok: true })
         if (result.ok) {
