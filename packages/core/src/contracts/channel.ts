@@ -39,7 +39,11 @@ export interface ChannelCapabilities {
   maxText?: number
 }
 
-/** A request as the adapter sees it: the raw bytes, so signatures are checked over exactly what arrived. */
+/**
+ * A request as the adapter sees it: the raw bytes, so signatures are checked over exactly what arrived.
+ * One request is one object through verify, parse and respond, so an adapter may key per-request
+ * state on it (a WeChat push decrypted in verify, answered encrypted in respond).
+ */
 export interface RawRequest {
   readonly method: string
   readonly url: URL
