@@ -38,6 +38,7 @@ export function earlierCase(trackingCode: string, officeId: string, overrides: P
     updatedAt: KIT_NOW - 20 * day,
     resolvedAt: KIT_NOW - 20 * day,
     rating: null,
+    assigneeId: null,
     ...overrides,
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { classifyHttpStatus, httpPost, sendError, type ChannelAdapter, type HttpAnswer, type InboundOutcome, type SendResult } from '@intake/core'
+import { classifyHttpStatus, httpPost, sendError, type ChannelAdapter, type HttpAnswer, type InboundOutcome, type OutboundMessage, type SendResult } from '@intake/core'
 import { signRequest, verifySignature } from './signature.ts'
 
 export { computeSignature, signRequest, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts'
@@ -40,7 +40,8 @@ export type ApiInboundMessage = z.infer<typeof ApiInboundMessage>
 export interface ApiCallbackBody {
   type: 'message'
   id: string
-  kind: 'acknowledgement' | 'reply' | 'notice'
+  /** `alert` goes to an office's alert address (an urgent case), the others to the citizen. */
+  kind: OutboundMessage['kind']
   to: string
   caseId: string
   trackingCode: string
