@@ -39,7 +39,8 @@ export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'st
     basePath: `/channels/${channelId}`,
     async setOptOut(citizenId, optedOut) {
       await deps.store.setOptOut(channelId, citizenId, optedOut, deps.now())
-      log.info(optedOut ? 'citizen opted out' : 'citizen opted in again', { citizenId })
+      // No address in the log: for SMS it is a phone number.
+      log.info(optedOut ? 'citizen opted out' : 'citizen opted in again')
     },
   }
 }
