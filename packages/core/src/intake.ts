@@ -167,6 +167,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const channelContext = (channelId: string) => ({
     ...routeContext(channelId, { store, blobs, publicUrl, log, now }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
+    metrics,
   })
 
   return {

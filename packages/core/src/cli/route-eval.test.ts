@@ -78,7 +78,7 @@ Flooded basement after the storm,,roads,roads,home,
 async function run(args: { file: string | undefined; json?: boolean }) {
   const out: string[] = []
   const err: string[] = []
-  const code = await routeEvalCommand({ ...args, routing, offices, out: (t) => out.push(t), err: (t) => err.push(t) })
+  const code = await routeEvalCommand({ ...args, routing, offices, out: (t) => void out.push(t), err: (t) => void err.push(t) })
   return { code, out: out.join('\n'), err: err.join('\n') }
 }
 

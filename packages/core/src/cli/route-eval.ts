@@ -370,7 +370,7 @@ export interface RouteEvalCommandOptions {
   offices: OfficeDirectory
   logLevel?: LogLevel
   /** Where the report goes (default stdout); logs go to `err`, so `--json` output stays parseable. */
-  out?: (text: string) => void
+  out?: (text: string) => void | Promise<void>
   err?: (text: string) => void
 }
 
@@ -384,7 +384,8 @@ export async function routeEvalCommand({
   routing,
   offices,
   logLevel = 'warn',
-  out = (text) => process.stdout.write(`${text}\n`),
+  // Resolved once written: the CLI exits right after, and a pipe takes large output in chunks.
+  out = (text) => new Promise<void>((resolve, reject) => process.stdout.write(`${text}\n`, (e) => (e ? reject(e) : resolve()))),
   err = (text) => process.stderr.write(`${text}\n`),
 }: RouteEvalCommandOptions): Promise<number> {
   if (!file) {
@@ -400,6 +401,6 @@ export async function routeEvalCommand({
   }
   const log = createLogger({ level: logLevel, sink: err })
   const report = await evaluateRouting(rows, { routing, offices, log, file: basename(file) })
-  out(json ? JSON.stringify(report, null, 2) : formatEvalReport(report))
+  await out(json ? JSON.stringify(report, null, 2) : formatEvalReport(report))
   return 0
 }

@@ -147,6 +147,11 @@ export interface RouteContext {
 export interface ChannelContext extends RouteContext {
   /** Hand a message to the pipeline (for listeners and pollers that are not HTTP routes). */
   ingest(msg: InboundMessageInput): Promise<IntakeResult>
+  /**
+   * The gateway's counters, for what a listener refuses or ignores without the HTTP routes'
+   * bookkeeping (`inbound_rejected` with a code, `inbound_ignored` with a reason).
+   */
+  readonly metrics: { count(name: string, labels?: Record<string, string>, by?: number): void }
 }
 
 export interface SendContext {

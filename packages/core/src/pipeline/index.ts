@@ -96,6 +96,8 @@ export interface IngestOptions {
 export interface Thread {
   inReplyTo?: string
   references: string[]
+  /** The citizen's latest subject, for channels with subjects (an email answer is `Re:` it). */
+  subject?: string
 }
 
 /** Email clients and servers cap References; the newest ids matter most. */
@@ -133,6 +135,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       statusUrl: statusUrl(kase.trackingCode),
       language: kase.language,
       ...(thread?.inReplyTo ? { inReplyTo: thread.inReplyTo } : {}),
+      ...(thread?.subject ? { subject: thread.subject } : {}),
       ...(thread?.references.length ? { references: thread.references.slice(-MAX_REFERENCES) } : {}),
       ...(office ? { office: { id: office.id, name: office.name, ...(office.contact.email ? { email: office.contact.email } : {}) } } : {}),
     }
@@ -171,8 +174,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   const threadOf: Pipeline['threadOf'] = async (kase) => {
     const onChannel = (await store.listMessages(kase.id)).filter((m) => m.channelId === kase.channelId && m.externalId)
-    const lastIn = onChannel.filter((m) => m.direction === 'in').at(-1)
-    return { inReplyTo: lastIn?.externalId ?? undefined, references: onChannel.map((m) => m.externalId!) }
+    const inbound = onChannel.filter((m) => m.direction === 'in')
+    const subject = [...inbound].reverse().find((m) => m.subject)?.subject ?? undefined
+    return { inReplyTo: inbound.at(-1)?.externalId ?? undefined, references: onChannel.map((m) => m.externalId!), ...(subject ? { subject } : {}) }
   }
 
   async function findExistingCase(msg: InboundMessage, codes: string[]): Promise<Case | undefined> {
@@ -447,7 +451,11 @@ interface TranscriptEvent {
 
 /** An answer to the message that just came in: it replies to it, after what it referred to. */
 function replyTo(msg: InboundMessage): Thread {
-  return { inReplyTo: msg.externalId, references: [...msg.threadRefs.filter((r) => r !== msg.externalId), msg.externalId] }
+  return {
+    inReplyTo: msg.externalId,
+    references: [...msg.threadRefs.filter((r) => r !== msg.externalId), msg.externalId],
+    ...(msg.subject ? { subject: msg.subject } : {}),
+  }
 }
 
 function summarize(subject: string | undefined, text: string): string {
