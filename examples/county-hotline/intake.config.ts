@@ -1,6 +1,7 @@
 /**
  * The default demo: a prefecture's 12345 hotline (喀什地区) with three counties, their townships and
- * bureaus. `pnpm start` runs it on SQLite with the web form and the api channel.
+ * bureaus. `pnpm start` runs it on SQLite with the web form and the api channel; SMS, voice, email,
+ * Telegram, WeChat and speech come on with their environment variables (see channels-from-env.ts).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,6 +10,7 @@ import { apiChannel } from '@intake/channels/api'
 import { webForm } from '@intake/channels/web-form'
 import { byJurisdiction, byKeywords, byTrackingCode, loadKeywordRules, toIntakeDesk } from '@intake/routing'
 import { sqliteStore } from '@intake/storage/sqlite'
+import { channelsFromEnv, transcriberFromEnv } from './channels-from-env.ts'
 
 const here = import.meta.dirname
 const env = process.env
@@ -23,7 +25,9 @@ export default defineConfig({
   channels: {
     web: webForm(),
     api: apiChannel({ secret: apiSecret, callbackUrl: env.INTAKE_API_CALLBACK_URL }),
+    ...(await channelsFromEnv(env)),
   },
+  transcriber: await transcriberFromEnv(env),
   routing: [
     byTrackingCode(),
     byKeywords({ rules: loadKeywordRules(readFileSync(join(here, 'keywords.yaml'), 'utf8')) }),

@@ -1,0 +1,42 @@
+/**
+ * The demo switches channels on from the environment: with nothing set it is the web form and the
+ * api channel; each provider's variables add its channel (checked in a fresh process, as `intake
+ * start` loads the config).
+ */
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+
+async function configured(env: Record<string, string>): Promise<{ channels: string[]; transcriber: string | null }> {
+  const script = `const { default: c } = await import('./examples/county-hotline/intake.config.ts'); console.log(JSON.stringify({ channels: Object.keys(c.channels), transcriber: c.transcriber?.name ?? null }))`
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, INTAKE_DATA_DIR: join(ROOT, 'data'), ...env },
+  })
+  return JSON.parse(stdout.trim().split('\n').at(-1)!)
+}
+
+describe('the demo configuration', () => {
+  it('runs the web form and the api channel when nothing else is configured', async () => {
+    expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
+  })
+
+  it('adds SMS, voice, email, Telegram, WeChat and speech from their environment variables', async () => {
+    const env = {
+      TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+      TWILIO_AUTH_TOKEN: 'f'.repeat(32),
+      TWILIO_SMS_FROM: '+15005550006',
+      TWILIO_VOICE_FROM: '+15005550007',
+      INTAKE_MAIL_ADDRESSES: '12345@kashgar.gov.example',
+      TELEGRAM_BOT_TOKEN: '123456789:AAbbccddeeffgghhiijjkkllmmnnooppqq',
+      WECHAT_TOKEN: 'wechatToken2026',
+      WECHAT_APP_ID: 'wx0123456789abcdef',
+      WECHAT_APP_SECRET: 'a'.repeat(32),
+      INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
+    }
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat'], transcriber: 'openai-transcriber' })
+  })
+})

@@ -1,0 +1,83 @@
+/**
+ * The demo's optional channels and speech engine, each switched on by its environment variables
+ * (nothing is set by default, so `pnpm start` runs with the web form and the api channel only).
+ * Adapters are imported only when configured, so an unused provider SDK costs nothing at start.
+ *
+ *   SMS / WhatsApp   TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM (and/or TWILIO_WHATSAPP_FROM)
+ *   voice calls      the same account + TWILIO_VOICE_FROM (replies go out by SMS from TWILIO_SMS_FROM)
+ *   email            INTAKE_MAIL_ADDRESSES (comma-separated), INTAKE_SMTP_PORT (listener, default 2525, `off`),
+ *                    INTAKE_SMTP_RELAY_HOST[/PORT/USER/PASS] (outbound), INTAKE_IMAP_HOST/USER/PASS (polling)
+ *   Telegram         TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN (webhook; without it: long polling)
+ *   WeChat           WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_AES_KEY (safe mode)
+ *   speech           INTAKE_TRANSCRIBE_URL + INTAKE_TRANSCRIBE_KEY (OpenAI-compatible), or INTAKE_TRANSCRIBER=pocketsphinx
+ */
+import type { ChannelAdapter, Transcriber } from '@intake/core'
+
+type Env = Record<string, string | undefined>
+
+const list = (value: string | undefined) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+
+export async function channelsFromEnv(env: Env): Promise<Record<string, ChannelAdapter>> {
+  const channels: Record<string, ChannelAdapter> = {}
+  if (env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN) {
+    const account = { accountSid: env.TWILIO_ACCOUNT_SID, authToken: env.TWILIO_AUTH_TOKEN }
+    if (env.TWILIO_SMS_FROM || env.TWILIO_WHATSAPP_FROM) {
+      const { twilioSms } = await import('@intake/channels/twilio-sms')
+      channels.sms = twilioSms({ ...account, from: env.TWILIO_SMS_FROM, whatsappFrom: env.TWILIO_WHATSAPP_FROM })
+    }
+    if (env.TWILIO_VOICE_FROM) {
+      const { twilioVoice } = await import('@intake/channels/twilio-voice')
+      channels.voice = twilioVoice({ ...account, from: env.TWILIO_VOICE_FROM, smsFrom: env.TWILIO_SMS_FROM, language: 'zh-CN' })
+    }
+  }
+  const addresses = list(env.INTAKE_MAIL_ADDRESSES)
+  if (addresses.length) {
+    const { smtpEmailChannel } = await import('@intake/channels/smtp-email')
+    channels.mail = smtpEmailChannel({
+      addresses,
+      // The listener is on (port 2525 unless told) except when mail comes only from an IMAP mailbox.
+      listen: env.INTAKE_SMTP_PORT === 'off' ? false : { host: env.INTAKE_SMTP_HOST ?? '127.0.0.1', port: Number(env.INTAKE_SMTP_PORT ?? 2525) },
+      ...(env.INTAKE_IMAP_HOST
+        ? { imap: { host: env.INTAKE_IMAP_HOST, auth: { user: env.INTAKE_IMAP_USER ?? '', pass: env.INTAKE_IMAP_PASS ?? '' } } }
+        : {}),
+      ...(env.INTAKE_SMTP_RELAY_HOST
+        ? {
+            transport: {
+              host: env.INTAKE_SMTP_RELAY_HOST,
+              port: Number(env.INTAKE_SMTP_RELAY_PORT ?? 587),
+              ...(env.INTAKE_SMTP_RELAY_USER ? { auth: { user: env.INTAKE_SMTP_RELAY_USER, pass: env.INTAKE_SMTP_RELAY_PASS ?? '' } } : {}),
+            },
+          }
+        : {}),
+    })
+  }
+  if (env.TELEGRAM_BOT_TOKEN) {
+    const { telegramChannel } = await import('@intake/channels/telegram')
+    channels.tg = telegramChannel({
+      token: env.TELEGRAM_BOT_TOKEN,
+      ...(env.TELEGRAM_SECRET_TOKEN ? { secretToken: env.TELEGRAM_SECRET_TOKEN } : { mode: 'polling' as const }),
+    })
+  }
+  if (env.WECHAT_TOKEN && env.WECHAT_APP_ID && env.WECHAT_APP_SECRET) {
+    const { wechatChannel } = await import('@intake/channels/wechat')
+    channels.wechat = wechatChannel({
+      token: env.WECHAT_TOKEN,
+      appId: env.WECHAT_APP_ID,
+      appSecret: env.WECHAT_APP_SECRET,
+      ...(env.WECHAT_AES_KEY ? { mode: 'safe' as const, encodingAESKey: env.WECHAT_AES_KEY } : {}),
+    })
+  }
+  return channels
+}
+
+export async function transcriberFromEnv(env: Env): Promise<Transcriber | undefined> {
+  if (env.INTAKE_TRANSCRIBE_URL) {
+    const { openAiTranscriber } = await import('@intake/transcription/openai')
+    return openAiTranscriber({ baseURL: env.INTAKE_TRANSCRIBE_URL, apiKey: env.INTAKE_TRANSCRIBE_KEY ?? 'none', model: env.INTAKE_TRANSCRIBE_MODEL })
+  }
+  if (env.INTAKE_TRANSCRIBER === 'pocketsphinx') {
+    const { pocketsphinxTranscriber } = await import('@intake/transcription/pocketsphinx')
+    return pocketsphinxTranscriber({})
+  }
+  return undefined
+}
