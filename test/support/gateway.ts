@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createIntake, createLogger, memoryBlobStore, type Intake, type IntakeConfig } from '@intake/core'
 import { apiChannel, signRequest } from '@intake/channels/api'
 import { startCallbackServer, type CallbackServer } from '@intake/channels/api/callback-server'
 import { webForm } from '@intake/channels/web-form'
-import { byJurisdiction, byKeywords, byTrackingCode, loadKeywordRules, toIntakeDesk } from '@intake/routing'
+import { demoRouting } from '../../examples/county-hotline/routing.ts'
 import { sqliteStore } from '@intake/storage/sqlite'
 
 export const DEMO_DIR = join(import.meta.dirname, '..', '..', 'examples', 'county-hotline')
@@ -31,12 +30,7 @@ export async function demoGateway(over: Partial<IntakeConfig> = {}, opts: { now?
     store: sqliteStore({ file: ':memory:' }),
     offices: join(DEMO_DIR, 'offices.yaml'),
     channels: { web: webForm(), api: apiChannel({ secret: API_SECRET, callbackUrl: callback.url }) },
-    routing: [
-      byTrackingCode(),
-      byKeywords({ rules: loadKeywordRules(readFileSync(join(DEMO_DIR, 'keywords.yaml'), 'utf8')) }),
-      byJurisdiction(),
-      toIntakeDesk(),
-    ],
+    routing: demoRouting(),
     apiKeys: [API_KEY],
     blobs: memoryBlobStore(),
     server: { publicUrl: BASE },

@@ -1,8 +1,9 @@
 import { z } from 'zod'
-import type { CaseDraft, Office, OfficeDirectory, RoutingStrategy } from '@intake/core'
+import type { CaseDraft, Office, OfficeDirectory, RoutingContext, RoutingStrategy } from '@intake/core'
 import { RoutingConfigError } from './errors.ts'
 import { normalizeForMatching } from './text-match.ts'
-import { ADMINISTRATIVE_SUFFIXES, buildGazetteer, type Gazetteer, type MentionKind, type PlaceMention } from './gazetteer.ts'
+import { ADMINISTRATIVE_SUFFIXES, buildGazetteer, type Gazetteer, type MentionKind, type PlaceMention, type PlaceRef, type Reading } from './gazetteer.ts'
+import type { PlaceSource } from './place-gazetteer.ts'
 
 export interface ByJurisdictionOptions {
   /**
@@ -10,33 +11,72 @@ export interface ByJurisdictionOptions {
    * Default: Chinese suffixes (县, 区, 市, 镇, 乡, 街道, 地区, 自治县…) and English ones (" county"…).
    */
   suffixes?: readonly string[]
-  /** Short forms that are ordinary words in the deployment's language (荒地, "wasteland"). */
+  /** Short forms of the office tree's names that are ordinary words in the deployment's language (荒地, "wasteland"). */
   ignoreShortForms?: readonly string[]
+  /**
+   * A place list whose places the offices cover by code: `chinaDivisions({ within: '65' })` (loaded
+   * on the first message, once per process) or an agency's `placeList(…)`. Without it only the
+   * places the office tree names are known.
+   */
+  places?: PlaceSource
+  /**
+   * The office that owns a channel or an office account, by the draft's `to` (the number or account
+   * written to) or else its channel id. A bare village named on a county's hotline is that county's
+   * village; an ambiguous name is read inside that office's area first.
+   */
+  channelOffices?: Readonly<Record<string, string>>
+  /**
+   * The offices that handled the citizen's earlier cases, most recent first. Asked only when a
+   * place name stays ambiguous after the other places and the office context.
+   */
+  earlierCaseOffices?: (draft: CaseDraft, ctx: RoutingContext) => Promise<readonly string[]> | readonly string[]
 }
 
 const Options = z
   .object({
     suffixes: z.array(z.string().refine((s) => s.trim().length > 0, 'a suffix must not be blank')).min(1).optional(),
     ignoreShortForms: z.array(z.string().trim().min(1)).optional(),
+    places: z
+      .custom<PlaceSource>((v) => typeof v === 'object' && v !== null && typeof (v as PlaceSource).load === 'function', 'a place source: chinaDivisions(…) or placeList(…)')
+      .optional(),
+    channelOffices: z.record(z.string().min(1), z.string().min(1)).optional(),
+    earlierCaseOffices: z.custom<ByJurisdictionOptions['earlierCaseOffices']>((v) => typeof v === 'function', 'a function').optional(),
   })
   .strict()
 
-/** The place field of a form is the citizen saying where; free text only mentions places. */
-const CONFIDENCE: Record<'form' | 'text', Record<MentionKind, number>> = {
+/**
+ * How much a place found counts. The place field of a form is the citizen saying where; free text
+ * only mentions places. In the text, a name whose surroundings are also named (伽师县巴仁镇) counts
+ * more than a name alone, a short form less, a place only the office context makes readable (a bare
+ * village on its county's hotline) less again, and an ambiguity left unsettled least.
+ */
+const CONFIDENCE = {
   form: { name: 0.97, code: 0.97, 'short-form': 0.9, 'code-prefix': 0.9 },
   text: { name: 0.9, 'short-form': 0.75, code: 0.9, 'code-prefix': 0.9 },
-}
+  textWithSurroundings: { name: 0.93, 'short-form': 0.8, code: 0.93, 'code-prefix': 0.9 },
+  contextOnly: 0.6,
+} as const
 /** An ambiguous place or places in different branches: only the common area above them is known. */
 const LOWERED_CONFIDENCE = 0.5
+/** How far above a place a mention or the office context still supports it: a village's county. */
+const SUPPORT_LEVELS = 2
 
+type Field = 'code' | 'form' | 'subject' | 'text'
 type Source = 'form' | 'text'
+
+interface Hit {
+  field: Field
+  mention: PlaceMention
+  /** The readings that count: covered by an office, and supported where they need it. */
+  valid: Reading[]
+}
 
 interface Located {
   source: Source
-  /** The office whose own places include it; for an unsettled ambiguity, the lowest one above all readings. */
+  /** The office of the place; for an unsettled ambiguity, the lowest one above all readings. */
   officeId: string
   confidence: number
-  /** How it reads in a reason: `巴仁镇 (written "巴仁", settled by 伽师)`. */
+  /** How it reads in a reason: 「巴仁」(喀什地区伽师县巴仁镇, 653129100; settled by 伽师). */
   description: string
 }
 
@@ -45,6 +85,8 @@ interface JurisdictionIndex {
   /** Offices handling a category, nearest to the place first (see `officeFor`). */
   handlers: Map<string, readonly Office[]>
 }
+
+const sourceOf = (field: Field): Source => (field === 'code' || field === 'form' ? 'form' : 'text')
 
 function lowestCommonAncestor(directory: OfficeDirectory, ids: readonly string[]): string | undefined {
   let common: string[] | undefined
@@ -64,115 +106,178 @@ function lowestCommonAncestor(directory: OfficeDirectory, ids: readonly string[]
   return common?.[common.length - 1]
 }
 
-/** The one office among `ids` that covers all of them, if they lie on one line of the tree. */
-function topOfLine(directory: OfficeDirectory, ids: readonly string[]): string | undefined {
-  const lca = lowestCommonAncestor(directory, ids)
-  return lca !== undefined && ids.includes(lca) ? lca : undefined
+function placeLabel(gazetteer: Gazetteer, officeId: string): string {
+  const place = gazetteer.placesOf(officeId)[0]
+  if (place !== undefined) return gazetteer.nameOf(place)
+  return gazetteer.directory.get(officeId)?.name ?? officeId
 }
 
-function placeLabel(directory: OfficeDirectory, officeId: string): string {
-  const office = directory.get(officeId)
-  return office?.jurisdiction.places[0]?.name ?? office?.name ?? officeId
+/** Distinct items in first-seen order; lists here are short, so no Set. */
+function unique<T>(items: readonly T[]): T[] {
+  const out: T[] = []
+  for (const item of items) if (!out.includes(item)) out.push(item)
+  return out
 }
 
-function unique<T>(items: Iterable<T>): T[] {
-  return [...new Set(items)]
+/** Depth of the deepest place above (or equal to) both, or -1 when they share none. */
+function commonDepth(gazetteer: Gazetteer, a: PlaceRef, b: PlaceRef): number {
+  let da = gazetteer.depthOf(a)
+  let db = gazetteer.depthOf(b)
+  while (da > db) {
+    a = gazetteer.parentOf(a)
+    da--
+  }
+  while (db > da) {
+    b = gazetteer.parentOf(b)
+    db--
+  }
+  while (a !== b && a >= 0 && b >= 0) {
+    a = gazetteer.parentOf(a)
+    b = gazetteer.parentOf(b)
+    da--
+  }
+  return a === b && a >= 0 ? da : -1
 }
+
+/** Whether a proper ancestor of `place` (any level) is in `places`. */
+function hasAncestorIn(gazetteer: Gazetteer, place: PlaceRef, places: ReadonlySet<PlaceRef>): boolean {
+  for (let p = gazetteer.parentOf(place); p >= 0; p = gazetteer.parentOf(p)) if (places.has(p)) return true
+  return false
+}
+
+const overlaps = (a: Hit, b: Hit) => a.field === b.field && a.mention.start < b.mention.end && b.mention.start < a.mention.end
 
 /**
- * Reads one mention as one office. A name shared by places in different branches (巴仁 → 巴仁镇 in
- * 伽师县, 巴仁乡 in 疏勒县) is settled by the other places mentioned: the reading that lies closest
- * to them in the tree wins. Unsettled, it falls to the lowest office above every reading.
+ * Which readings count. A reading that needs no support (a county, a township by its full name, any
+ * name an office lists, anything in the place field) counts at once; a bare village, or a township's
+ * short form, counts when a place up to two levels above it is named by another mention that counts,
+ * or is the office context's own place. Repeated until nothing changes, so a village can lean on a
+ * township that leans on its county.
  */
-function locate(directory: OfficeDirectory, mention: PlaceMention, source: Source, others: readonly PlaceMention[]): Located | undefined {
-  const confidence = CONFIDENCE[source][mention.kind]
-  const where = source === 'form' ? ' in the place field' : ''
-  const describe = (officeId: string, settledBy: readonly string[] = []): string => {
-    const place = mention.candidates.find((c) => c.officeId === officeId)?.place ?? placeLabel(directory, officeId)
-    if (mention.kind === 'code') return `code ${mention.written} (${place})${where}`
-    if (mention.kind === 'code-prefix') return `code ${mention.written}, within ${place}${where}`
-    const notes: string[] = []
-    if (mention.written !== normalizeForMatching(place).trim()) notes.push(`written "${mention.written}"`)
-    if (settledBy.length > 0) notes.push(`settled by ${settledBy.join(', ')}`)
-    return `${place}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}${where}`
-  }
-
-  let ids = unique(mention.candidates.map((c) => c.officeId))
-  const direct = topOfLine(directory, ids)
-  if (direct !== undefined) return { source, officeId: direct, confidence, description: describe(direct) }
-
-  const supporters = others.filter((o) => o.written !== mention.written)
-  const scored = ids.map((id) => {
-    let score = -1
-    let by: string[] = []
-    for (const other of supporters) {
-      for (const c of other.candidates) {
-        const lca = lowestCommonAncestor(directory, [id, c.officeId])
-        const depth = lca === undefined ? -1 : directory.depth(lca)
-        if (depth > score) [score, by] = [depth, [other.written]]
-        else if (depth === score && !by.includes(other.written)) by.push(other.written)
+function validate(gazetteer: Gazetteer, hits: readonly Hit[], contextPlaces: ReadonlySet<PlaceRef>): void {
+  const supporters = new Map<PlaceRef, Hit[]>()
+  const pendingHits: Hit[] = []
+  const pendingValues: number[] = []
+  for (const hit of hits) {
+    hit.valid = []
+    // Readings materialised by the gazetteer never need support (names offices list, counties,
+    // townships by their full names); in the place field, nothing needs support.
+    for (const r of hit.mention.readings) count(supporters, hit, r)
+    const form = sourceOf(hit.field) === 'form'
+    for (const value of hit.mention.weak) {
+      if (form) {
+        const r = gazetteer.weakReading(value)
+        if (r) count(supporters, hit, r)
+      } else {
+        pendingHits.push(hit)
+        pendingValues.push(value)
       }
     }
-    return { id, score, by }
-  })
-  const top = Math.max(...scored.map((s) => s.score))
-  const closest = scored.filter((s) => s.score === top)
-  if (top >= 0 && closest.length < ids.length) {
-    ids = closest.map((s) => s.id)
-    const settled = topOfLine(directory, ids)
-    if (settled !== undefined) {
-      const by = closest.find((s) => s.id === settled)?.by ?? []
-      return { source, officeId: settled, confidence, description: describe(settled, by) }
-    }
   }
-
-  const above = lowestCommonAncestor(directory, ids)
-  if (above === undefined) return undefined
-  const readings = unique(mention.candidates.filter((c) => ids.includes(c.officeId)).map((c) => c.place))
-  return {
-    source,
-    officeId: above,
-    confidence: LOWERED_CONFIDENCE,
-    description: `"${mention.written}"${where}, which may be ${readings.join(' or ')}, all within ${placeLabel(directory, above)}`,
+  // Nothing can support anything: the common case of a message full of words that are also villages.
+  if (pendingHits.length === 0 || (supporters.size === 0 && contextPlaces.size === 0)) return
+  const done = new Uint8Array(pendingHits.length)
+  for (let changed = true; changed; ) {
+    changed = false
+    for (let k = 0; k < pendingHits.length; k++) {
+      if (done[k] === 1) continue
+      const hit = pendingHits[k]!
+      const place = pendingValues[k]! >>> 1
+      if (supported(gazetteer, place, hit, supporters, contextPlaces)) {
+        done[k] = 1
+        const r = gazetteer.weakReading(pendingValues[k]!)
+        if (!r) continue
+        count(supporters, hit, r)
+        changed = true
+      }
+    }
   }
 }
 
-function mentionsIn(gazetteer: Gazetteer, draft: CaseDraft): { form: PlaceMention[]; text: PlaceMention[] } {
-  const form: PlaceMention[] = []
-  const code = draft.place?.code ? gazetteer.findCode(draft.place.code) : undefined
-  if (code) form.push(code)
-  if (draft.place?.text) form.push(...gazetteer.findInText(draft.place.text))
-  const text = gazetteer.findInText(draft.subject ?? '')
-  for (const m of gazetteer.findInText(draft.text)) if (!text.some((t) => t.written === m.written)) text.push(m)
-  return { form, text }
+function count(supporters: Map<PlaceRef, Hit[]>, hit: Hit, r: Reading): void {
+  hit.valid.push(r)
+  const list = supporters.get(r.place)
+  if (list) list.push(hit)
+  else supporters.set(r.place, [hit])
+}
+
+/** Whether the place itself or one up to SUPPORT_LEVELS above it is the office context's, or named by another mention that counts. */
+function supported(gazetteer: Gazetteer, place: PlaceRef, hit: Hit, supporters: ReadonlyMap<PlaceRef, Hit[]>, contextPlaces: ReadonlySet<PlaceRef>): boolean {
+  const depth = gazetteer.depthOf(place)
+  for (let p = place; p >= 0 && depth - gazetteer.depthOf(p) <= SUPPORT_LEVELS; p = gazetteer.parentOf(p)) {
+    if (contextPlaces.has(p)) return true
+    const list = supporters.get(p)
+    if (list) for (const other of list) if (other !== hit && !overlaps(other, hit)) return true
+  }
+  return false
 }
 
 /**
- * Routes by the places a message names, using the office tree's jurisdictions: place names and
- * aliases, their short forms (伽师县 → 伽师), official codes. The place field of a form counts
- * most; places in the text that lie outside it are ignored. Among the offices covering the place,
- * one whose remit lists the draft's category wins (a labour complaint from 伽师县 goes to the
- * county's labour bureau), the one nearest the place first; otherwise the place's own office.
- * Returns undefined when no place is found.
+ * Longest first, never overlapping within one field, each written form once per source. A full name
+ * of three characters or more that does not count (a bare village, 巴什铁日木村) still keeps the
+ * names inside it from being read on their own (铁日木); it does not push aside a name it only
+ * overlaps (镇中心村 in 巴仁镇中心村 leaves 巴仁镇 be).
+ */
+function select(hits: readonly Hit[]): Hit[] {
+  const blockers = hits.filter(
+    (h) => h.valid.length === 0 && h.mention.end - h.mention.start >= 3 && (h.mention.readings.some((r) => !r.short) || h.mention.weak.some((v) => (v & 1) === 0)),
+  )
+  const inside = (h: Hit, b: Hit) =>
+    b.field === h.field && b.mention.start <= h.mention.start && h.mention.end <= b.mention.end && b.mention.end - b.mention.start > h.mention.end - h.mention.start
+  const ordered = hits
+    .filter((h) => h.valid.length > 0 && !blockers.some((b) => inside(h, b)))
+    .sort((a, b) => b.mention.end - b.mention.start - (a.mention.end - a.mention.start) || a.mention.start - b.mention.start)
+  const taken: Hit[] = []
+  for (const hit of ordered) {
+    if (taken.some((t) => overlaps(t, hit))) continue
+    if (taken.some((t) => sourceOf(t.field) === sourceOf(hit.field) && t.mention.written === hit.mention.written)) continue
+    taken.push(hit)
+  }
+  const fieldOrder: Record<Field, number> = { code: 0, form: 1, subject: 2, text: 3 }
+  return taken.sort((a, b) => fieldOrder[a.field] - fieldOrder[b.field] || a.mention.start - b.mention.start)
+}
+
+/**
+ * Routes by the places a message names. Places come from the office tree's jurisdictions (names,
+ * aliases, their short forms, official codes) and, when given, a place list such as China's
+ * administrative divisions, each of whose places belongs to the office whose code covers it most
+ * specifically. The place field of a form counts most; places in the text that lie outside it are
+ * ignored. A name shared by several places is settled by the other places named, the office that
+ * owns the channel, then the citizen's earlier cases; else it falls to the lowest office above all
+ * of them. Among the offices covering the place, one whose remit lists the draft's category wins
+ * (a labour complaint from 伽师县 goes to the county's labour bureau), the one nearest the place
+ * first; otherwise the place's own office. Returns undefined when no place is found.
  *
  * @example
- * byJurisdiction()  // "matched place 伽师县 → office 伽师县人民检察院 (jiashi-procuratorate) for category judicial"
+ * byJurisdiction({ places: chinaDivisions({ within: '65' }) })
+ * // "matched place 「巴仁镇」(喀什地区伽师县巴仁镇, 653129100) → office 伽师县巴仁镇人民政府 (jiashi-bairen)"
  */
 export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStrategy {
   const parsed = Options.safeParse(options)
   if (!parsed.success) throw new RoutingConfigError('by-jurisdiction', `invalid options:\n${z.prettifyError(parsed.error)}`)
+  const { channelOffices = {}, earlierCaseOffices, places } = parsed.data
   const gazetteerOptions = {
     suffixes: parsed.data.suffixes ?? ADMINISTRATIVE_SUFFIXES,
     ignoreShortForms: parsed.data.ignoreShortForms ?? [],
   }
   // One index per office directory, built on its first message: the directory is fixed for the
   // life of an app, and rebuilding the gazetteer for every message would cost more than routing.
+  // The place list is loaded then too (once per process: chinaDivisions caches it).
   const indexes = new WeakMap<OfficeDirectory, JurisdictionIndex>()
-  const indexFor = (directory: OfficeDirectory): JurisdictionIndex => {
+  const indexFor = (ctx: RoutingContext): JurisdictionIndex => {
+    const directory = ctx.offices
     let index = indexes.get(directory)
     if (!index) {
-      index = { gazetteer: buildGazetteer(directory, gazetteerOptions), handlers: new Map() }
+      index = { gazetteer: buildGazetteer(directory, { ...gazetteerOptions, places: places?.load() }), handlers: new Map() }
       indexes.set(directory, index)
+      // The office tree is only known now: say once which channel owners it lacks (they are ignored).
+      const unknown = Object.entries(channelOffices).filter(([, id]) => !directory.get(id))
+      if (unknown.length > 0) {
+        ctx.log.warn('channelOffices names offices not in the office tree; ignored', {
+          strategy: 'jurisdiction',
+          offices: unknown.map(([key, id]) => `${key} → ${id}`).join(', '),
+        })
+      }
     }
     return index
   }
@@ -202,16 +307,165 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
   }
 
   return async function byJurisdiction(draft, ctx) {
-    const index = indexFor(ctx.offices)
+    const index = indexFor(ctx)
+    const { gazetteer } = index
     const directory = ctx.offices
-    const mentions = mentionsIn(index.gazetteer, draft)
-    const all = [...mentions.form, ...mentions.text]
-    const located: Located[] = []
-    for (const [source, list] of [['form', mentions.form], ['text', mentions.text]] as const) {
-      for (const mention of list) {
-        const place = locate(directory, mention, source, all.filter((m) => m !== mention))
-        if (place) located.push(place)
+
+    const hits: Hit[] = []
+    const code = draft.place?.code ? gazetteer.findCode(draft.place.code) : undefined
+    if (code) hits.push({ field: 'code', mention: code, valid: [] })
+    if (draft.place?.text) for (const m of gazetteer.findInText(draft.place.text)) hits.push({ field: 'form', mention: m, valid: [] })
+    if (draft.subject) for (const m of gazetteer.findInText(draft.subject)) hits.push({ field: 'subject', mention: m, valid: [] })
+    for (const m of gazetteer.findInText(draft.text)) hits.push({ field: 'text', mention: m, valid: [] })
+    if (hits.length === 0) return undefined
+
+    // The office context: the office that owns the channel or account written to.
+    const contextId = [draft.to, draft.channelId].map((key) => (key === undefined ? undefined : channelOffices[key])).find((id) => id !== undefined)
+    const contextOffice = contextId !== undefined && directory.get(contextId) ? contextId : undefined
+    const contextTerritory = contextOffice === undefined ? undefined : gazetteer.territoryOf(contextOffice)
+    const contextPlaces = new Set(contextTerritory === undefined ? [] : gazetteer.placesOf(contextTerritory))
+
+    validate(gazetteer, hits, contextPlaces)
+    // Chosen among the readings that count, then counted again among the mentions chosen: a place
+    // that leant on a mention that lost to a longer one must find support elsewhere.
+    const chosen = select(hits)
+    validate(gazetteer, chosen, contextPlaces)
+    const mentions = chosen.filter((h) => h.valid.length > 0)
+    if (mentions.length === 0) return undefined
+
+    // The citizen's earlier cases, looked up at most once, and only when a name stays ambiguous. A
+    // failing lookup must not lose the case: it counts as no earlier case.
+    let earlier: Promise<readonly string[]> | undefined
+    const earlierOffices = () =>
+      (earlier ??= (async () => (earlierCaseOffices ? await earlierCaseOffices(draft, ctx) : []))().catch((err: unknown) => {
+        ctx.log.warn('earlier cases lookup failed', { strategy: 'jurisdiction', error: (err as Error).message })
+        return []
+      }))
+
+    const describe = (hit: Hit, readings: readonly Reading[], notes: readonly string[], officeId: string): string => {
+      const where = hit.field === 'code' || hit.field === 'form' ? ' in the place field' : ''
+      const { mention } = hit
+      const first = readings[0]!
+      const place = first.place
+      if (gazetteer.inList(place)) {
+        const more = readings.length > 1 ? `; or ${readings.length - 1} more within ${placeLabel(gazetteer, officeId)}` : ''
+        const detail = `${gazetteer.pathOf(place)}, ${gazetteer.codeOf(place)}${more}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}`
+        if (mention.kind === 'code' || mention.kind === 'code-prefix') return `code ${mention.written} (${detail})${where}`
+        return `「${mention.written}」(${detail})${where}`
       }
+      const name = gazetteer.nameOf(place)
+      if (mention.kind === 'code') return `code ${mention.written} (${name})${where}`
+      if (mention.kind === 'code-prefix') return `code ${mention.written}, within ${name}${where}`
+      const all: string[] = []
+      if (mention.written !== normalizeForMatching(name).trim()) all.push(`written "${mention.written}"`)
+      all.push(...notes)
+      return `${name}${all.length > 0 ? ` (${all.join(', ')})` : ''}${where}`
+    }
+
+    /**
+     * Reads one mention as one office. A name shared by places in different branches (巴仁 → 巴仁镇
+     * in 伽师县, 巴仁乡 in 疏勒县) is settled by the other places mentioned (the reading that lies
+     * closest to them wins), then by the office context, then by the citizen's earlier cases.
+     * Unsettled, it falls to the lowest office above every reading.
+     */
+    const locate = async (hit: Hit, others: readonly Hit[]): Promise<Located | undefined> => {
+      const source = sourceOf(hit.field)
+      const { mention } = hit
+      const otherPlaces = new Set(others.filter((o) => o.mention.written !== mention.written).flatMap((o) => o.valid.map((r) => r.place)))
+      const officeOf = (r: Reading) => gazetteer.officeOf(r.place)!
+      /** The office when every reading is its place (three 新村 of towns that only 伽师县 serves). */
+      const oneOffice = (readings: readonly Reading[]): string | undefined => {
+        const ids = unique(readings.map(officeOf))
+        return ids.length === 1 ? ids[0] : undefined
+      }
+
+      const decide = (readings: readonly Reading[], officeId: string, notes: readonly string[]): Located => {
+        const mine = readings.filter((r) => officeOf(r) === officeId)
+        const chosen = mine.length > 0 ? mine : readings
+        const short = chosen.every((r) => r.short)
+        const kind: MentionKind = mention.kind === 'code' || mention.kind === 'code-prefix' ? mention.kind : short ? 'short-form' : 'name'
+        let confidence: number
+        if (source === 'form') confidence = CONFIDENCE.form[kind]
+        else if (chosen.some((r) => hasAncestorIn(gazetteer, r.place, otherPlaces))) confidence = CONFIDENCE.textWithSurroundings[kind]
+        else if (chosen.every((r) => gazetteer.needsSupport(r))) confidence = CONFIDENCE.contextOnly
+        else confidence = CONFIDENCE.text[kind]
+        return { source, officeId, confidence, description: describe(hit, chosen, notes, officeId) }
+      }
+
+      let readings = hit.valid
+      const top = readings.reduce((a, b) => (gazetteer.depthOf(b.place) < gazetteer.depthOf(a.place) ? b : a))
+      // Readings on one line of the place tree are one area named at two levels: the one above.
+      if (readings.every((r) => commonDepth(gazetteer, r.place, top.place) === gazetteer.depthOf(top.place))) {
+        return decide(readings, officeOf(top), [])
+      }
+
+      // The other places named: the readings closest to them in the place tree. Done even when all
+      // readings lie in one office's area, so the reason names the right one.
+      let settledBy: string[] = []
+      const supporters = others.filter((o) => o.mention.written !== mention.written)
+      if (supporters.length > 0) {
+        const scored = readings.map((r) => {
+          let score = -1
+          let by: string[] = []
+          for (const other of supporters) {
+            for (const c of other.valid) {
+              const depth = commonDepth(gazetteer, r.place, c.place)
+              if (depth > score) [score, by] = [depth, [other.mention.written]]
+              else if (depth === score && !by.includes(other.mention.written)) by.push(other.mention.written)
+            }
+          }
+          return { r, score, by }
+        })
+        const best = Math.max(...scored.map((s) => s.score))
+        const closest = scored.filter((s) => s.score === best)
+        if (best >= 0 && closest.length < readings.length) {
+          readings = closest.map((s) => s.r)
+          settledBy = unique(closest.flatMap((s) => s.by))
+        }
+      }
+      const settled = oneOffice(readings)
+      if (settled !== undefined) return decide(readings, settled, settledBy.length > 0 ? [`settled by ${settledBy.join(', ')}`] : [])
+
+      // The office that owns the channel.
+      if (contextTerritory !== undefined) {
+        const inside = readings.filter((r) => directory.covers(contextTerritory, officeOf(r)))
+        if (inside.length > 0 && inside.length < readings.length) {
+          readings = inside
+          const inContext = oneOffice(readings)
+          if (inContext !== undefined) return decide(readings, inContext, [`settled by the office context ${directory.get(contextOffice!)!.name}`])
+        }
+      }
+
+      // The citizen's earlier cases, most recent first.
+      for (const earlierId of await earlierOffices()) {
+        if (!directory.get(earlierId)) continue
+        const area = gazetteer.territoryOf(earlierId)
+        const inside = readings.filter((r) => directory.covers(area, officeOf(r)))
+        if (inside.length === 0 || inside.length === readings.length) continue
+        const byEarlier = oneOffice(inside)
+        if (byEarlier !== undefined) return decide(inside, byEarlier, [`settled by an earlier case at ${directory.get(earlierId)!.name}`])
+      }
+
+      const above = lowestCommonAncestor(directory, unique(readings.map(officeOf)))
+      if (above === undefined) return undefined
+      const where = source === 'form' ? ' in the place field' : ''
+      const names = unique(readings.map((r) => (gazetteer.inList(r.place) ? gazetteer.pathOf(r.place) : gazetteer.nameOf(r.place))))
+      const shown = names.length > 6 ? [...names.slice(0, 5), `${names.length - 5} more`] : names
+      return {
+        source,
+        officeId: above,
+        confidence: LOWERED_CONFIDENCE,
+        description: `"${mention.written}"${where}, which may be ${shown.join(' or ')}, all within ${placeLabel(gazetteer, above)}`,
+      }
+    }
+
+    const located: Located[] = []
+    for (const hit of mentions) {
+      const place = await locate(
+        hit,
+        mentions.filter((m) => m !== hit),
+      )
+      if (place) located.push(place)
     }
 
     const form = located.filter((l) => l.source === 'form')
@@ -232,13 +486,13 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
       found =
         used.length === 1
           ? `matched place ${mostSpecific.description}`
-          : `matched places ${used.map((u) => u.description).join(', ')}; most specific: ${placeLabel(directory, deepest)}`
+          : `matched places ${used.map((u) => u.description).join(', ')}; most specific: ${placeLabel(gazetteer, deepest)}`
     } else {
       const above = lowestCommonAncestor(directory, ids)
       if (above === undefined) return undefined
       placeOfficeId = above
       confidence = Math.min(LOWERED_CONFIDENCE, ...used.map((u) => u.confidence))
-      found = `matched places in different branches: ${used.map((u) => u.description).join(', ')}; all within ${placeLabel(directory, above)}`
+      found = `matched places in different branches: ${used.map((u) => u.description).join(', ')}; all within ${placeLabel(gazetteer, above)}`
     }
 
     const category = draft.category || undefined

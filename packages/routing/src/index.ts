@@ -8,5 +8,25 @@ export {
   type ByKeywordsOptions,
 } from './by-keywords.ts'
 export { byJurisdiction, type ByJurisdictionOptions } from './by-jurisdiction.ts'
-export { ADMINISTRATIVE_SUFFIXES } from './gazetteer.ts'
+export { ADMINISTRATIVE_SUFFIXES, COMMON_WORDS } from './gazetteer.ts'
+export { chinaDivisions, type ChinaDivisionsOptions } from './china-divisions.ts'
+export { placeList, parsePlaceList, type PlaceGazetteer, type PlaceListOptions, type PlaceRecord, type PlaceSource, type SupportRule } from './place-gazetteer.ts'
 export { RoutingConfigError } from './errors.ts'
+export { byUrgency, DEFAULT_URGENCY_SIGNALS, UrgencySignal, type UrgencySignalInput, type ByUrgencyOptions } from './by-urgency.ts'
+export { byLocation, type ByLocationOptions } from './by-location.ts'
+export { byChannelOwner, type ByChannelOwnerOptions } from './by-channel-owner.ts'
+export {
+  byCategory,
+  categorizer,
+  defaultTaxonomy,
+  loadTaxonomy,
+  DEFAULT_TAXONOMY_FILE,
+  TaxonomyCategory,
+  type TaxonomyCategoryInput,
+  type CategoryMatch,
+  type PlaceOfficeHook,
+  type UnlistedCategory,
+  type ByCategoryOptions,
+} from './by-category.ts'
+export { byClassifier, DEFAULT_CLASSIFIER_PROMPT, type ByClassifierOptions, type ClassifierDeferral } from './by-classifier.ts'
+export { remitIndex, type RemitIndex } from './remit.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { indexOfTerm, normalizeForMatching, TermIndex } from './text-match.ts'
+import { characterCount, indexOfTerm, isOnWordBoundaries, normalizeForMatching, TermIndex } from './text-match.ts'
 
 const find = (text: string, term: string) => indexOfTerm(normalizeForMatching(text), normalizeForMatching(term))
 
@@ -49,5 +49,18 @@ describe('TermIndex', () => {
 
   it('keeps word boundaries for Latin terms and whole characters outside the BMP', () => {
     expect(index.find('Shulers and SHULE and 𠮷野家').map((h) => h.term)).toEqual(['shule', '𠮷野'])
+  })
+})
+
+describe('characterCount and isOnWordBoundaries', () => {
+  it('counts characters, a surrogate pair as one', () => {
+    expect([characterCount('伽师'), characterCount('𠮷野'), characterCount('ab'), characterCount('')]).toEqual([2, 2, 2, 0])
+  })
+
+  it('wants boundaries only where a match begins or ends with a letter of a spaced script', () => {
+    const text = normalizeForMatching('Shulers in 伽师县 and Shule')
+    expect(isOnWordBoundaries(text, 0, 5)).toBe(false) // "shule" inside "shulers"
+    expect(isOnWordBoundaries(text, 19, 24)).toBe(true)
+    expect(isOnWordBoundaries(text, 11, 13)).toBe(true) // 伽师 inside 伽师县: Chinese has no boundaries
   })
 })

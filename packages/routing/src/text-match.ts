@@ -11,7 +11,7 @@ const UNSPACED_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p
 const HAN = /\p{Script=Han}/u
 
 /** Whether a character belongs to a word of a script that separates words with spaces. */
-function isWordCharacter(ch: string | undefined): boolean {
+export function isWordCharacter(ch: string | undefined): boolean {
   return ch !== undefined && LETTER_OR_DIGIT.test(ch) && !UNSPACED_SCRIPT.test(ch)
 }
 
@@ -29,7 +29,15 @@ export function containsHan(text: string): boolean {
 
 /** Length in characters (code points), not UTF-16 units: 𠮷 is one character. */
 export function characterCount(text: string): number {
-  return [...text].length
+  let count = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0xdc00 && c <= 0xdfff && i > 0) {
+      const before = text.charCodeAt(i - 1)
+      if (before >= 0xd800 && before <= 0xdbff) count--
+    }
+  }
+  return count
 }
 
 /** The character that ends just before `end`, a surrogate pair kept whole. */
@@ -53,6 +61,13 @@ function onWordBoundaries(text: string, term: string, start: number): boolean {
   const end = start + term.length
   if (isWordCharacter(characterAt(term, 0)) && isWordCharacter(characterBefore(text, start))) return false
   if (isWordCharacter(characterBefore(term, term.length)) && isWordCharacter(characterAt(text, end))) return false
+  return true
+}
+
+/** Whether the match [start, end) of `text` sits on word boundaries where its first or last character needs one. */
+export function isOnWordBoundaries(text: string, start: number, end: number): boolean {
+  if (isWordCharacter(characterAt(text, start)) && isWordCharacter(characterBefore(text, start))) return false
+  if (isWordCharacter(characterBefore(text, end)) && isWordCharacter(characterAt(text, end))) return false
   return true
 }
 

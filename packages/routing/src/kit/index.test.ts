@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { startVitest } from 'vitest/node'
 import { Office, type RoutingStrategy } from '@intake/core'
-import { caseDraft, KIT_NOW, routingContext, testStrategy, type TestStrategyOptions } from './index.ts'
+import { caseDraft, decisionProblems, KIT_NOW, routingContext, testStrategy, type TestStrategyOptions } from './index.ts'
 import { demoOffices, earlierCase } from '../demo-fixtures.ts'
 
 describe('routingContext', () => {
@@ -36,6 +36,27 @@ describe('testStrategy refuses a broken table before any test runs', () => {
   })
 })
 
+describe('decisionProblems', () => {
+  const directory = routingContext(demoOffices).offices
+  const decide = (overrides: object) => ({ officeId: 'jiashi', strategy: 'x', reason: 'matched 伽师县', confidence: 0.9, ...overrides })
+
+  it('accepts a decision that keeps every rule, and one passing on only an urgency', () => {
+    expect(decisionProblems(decide({}), 'x', directory)).toEqual([])
+    expect(decisionProblems(decide({ officeId: '', urgency: 'urgent' }), 'x', directory)).toEqual([])
+  })
+
+  it.each<[string, object, string]>([
+    ['no office and nothing to pass on', { officeId: '' }, 'a decision without an office must carry a category or an urgency'],
+    ['an office the directory lacks', { officeId: 'atlantis' }, 'unknown office atlantis'],
+    ['a blank reason', { reason: '  ' }, 'has no reason'],
+    ['a confidence above 1', { confidence: 1.2 }, 'confidence 1.2 is not in [0, 1]'],
+    ['a confidence that is not a number', { confidence: Number.NaN }, 'confidence NaN is not in [0, 1]'],
+    ['another strategy name', { strategy: 'y' }, 'names strategy "y", not "x"'],
+  ])('names %s', (_title, overrides, problem) => {
+    expect(decisionProblems(decide(overrides), 'x', directory)).toContain(problem)
+  })
+})
+
 describe('the kit catches faulty strategies', () => {
   it('fails each one on the rule it breaks, and only there', async () => {
     const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -66,8 +87,9 @@ describe('the kit catches faulty strategies', () => {
         'routing strategy "wobbles" > decides the same input the same way, with a fresh or a used context',
         'routing strategy "sloppy" > gives well-formed decisions: a reason, a confidence in [0, 1], its name, a known office',
         'routing strategy "meddles" > never changes the draft or the office directory',
+        'routing strategy "brittle" > copes with odd drafts (empty, blank, very long, coordinates only, another script) without throwing',
       ].sort(),
     )
-    expect(passed.filter((n) => n.includes('decides its table'))).toHaveLength(5)
+    expect(passed.filter((n) => n.includes('decides its table'))).toHaveLength(6)
   }, 60_000)
 })

@@ -1,0 +1,18 @@
+/**
+ * The demo's routing chain, shared by its config and the end-to-end tests: a tracking code first
+ * (follow-ups), urgency signals, then the 12345 category placed by jurisdiction (a wage complaint
+ * from a town reaches its county's labour bureau), then the place alone, and the intake desk for
+ * what none decides. Places come from China's official divisions for Xinjiang (~16,000 places,
+ * villages included), loaded once per process.
+ *
+ *   intake route-eval examples/county-hotline/eval.csv --config examples/county-hotline/intake.config.ts
+ */
+import type { RoutingStrategy } from '@intake/core'
+import { byCategory, byJurisdiction, byTrackingCode, byUrgency, chinaDivisions, toIntakeDesk } from '@intake/routing'
+
+export const xinjiangPlaces = chinaDivisions({ within: '65' })
+
+export function demoRouting(): RoutingStrategy[] {
+  const jurisdiction = byJurisdiction({ places: xinjiangPlaces })
+  return [byTrackingCode(), byUrgency(), byCategory({ within: jurisdiction }), jurisdiction, toIntakeDesk()]
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest'
+import { memoryLogger, Office, runRoutingChain } from '@intake/core'
+import { byCategory, categorizer, defaultTaxonomy, loadTaxonomy, type TaxonomyCategoryInput } from './by-category.ts'
+import { byJurisdiction } from './by-jurisdiction.ts'
+import { toIntakeDesk } from './to-intake-desk.ts'
+import { RoutingConfigError } from './errors.ts'
+import { demoOffices } from './demo-fixtures.ts'
+import { caseDraft, routingContext, testStrategy } from './kit/index.ts'
+
+const jurisdiction = byJurisdiction()
+
+testStrategy({
+  name: 'category',
+  strategy: byCategory({ within: jurisdiction }),
+  offices: demoOffices,
+  cases: [
+    {
+      title: 'wages in a county: the county’s labour bureau, not the prefecture’s',
+      draft: { text: '我在伽师县一个建筑工地干活，老板拖欠工资三个月了' },
+      expect: { officeId: 'jiashi-labour', reasonIncludes: 'matched "拖欠工资" → category labour; place: matched place 伽师县' },
+    },
+    { title: 'wages in a town: its county’s labour bureau', draft: { text: '巴仁镇的轧花厂欠薪' }, expect: { officeId: 'jiashi-labour' } },
+    {
+      title: 'wages in 喀什市, which has no labour bureau: the prefecture’s',
+      draft: { text: '喀什市东湖街道一家餐厅不发工资' },
+      expect: { officeId: 'kashgar-labour', reasonIncludes: '喀什地区人力资源和社会保障局 (kashgar-labour) handles labour there' },
+    },
+    { title: 'pollution in a town of 莎车县: the county’s environment branch', draft: { text: '莎车县荒地镇的化工厂晚上偷偷排污' }, expect: { officeId: 'shache-environment' } },
+    { title: 'a street light in a town: the town (it handles what its county handles)', draft: { text: '伽师县巴仁镇学校门口的路灯坏了' }, expect: { officeId: 'jiashi-bairen' } },
+    {
+      title: 'a court matter where no office lists it: the place’s own office',
+      draft: { text: '疏勒县法院的判决一直不执行' },
+      expect: { officeId: 'shule', reasonIncludes: 'no office serving it lists judicial: 疏勒县人民政府 (shule)' },
+    },
+    { draft: { text: '伽师县法院判决以后一直执行不了，我要申诉' }, expect: { officeId: 'jiashi-procuratorate' } },
+    { title: 'the place field of the form counts', draft: { text: '家里停水三天了', place: { text: '疏勒县疏勒镇' } }, expect: { officeId: 'shule-town' } },
+    { title: 'an English message with an alias', draft: { text: 'Unpaid wages at the cotton mill in Jiashi since March' }, expect: { officeId: 'jiashi-labour' } },
+    {
+      title: 'no place: only the category, passed on',
+      draft: { text: '老板拖欠工资三个月了，包工头也找不到人' },
+      expect: { category: 'labour', reasonIncludes: 'matched "拖欠工资", "包工头" → category labour; no place found', confidence: { min: 0.8, max: 0.8 } },
+    },
+    {
+      title: 'a category from an earlier strategy',
+      draft: { text: '疏勒镇卫生院的医生态度太差', category: 'health' },
+      expect: { officeId: 'shule-town', reasonIncludes: 'category health from an earlier strategy' },
+    },
+    { title: 'weak words only: a lower confidence', draft: { text: '伽师县有个学校的事想反映' }, expect: { officeId: 'jiashi', reasonIncludes: '(weak)', confidence: { max: 0.5 } } },
+    { title: 'an earlier category and no place: nothing to add', draft: { text: '工资的事', category: 'labour' }, expect: { none: true } },
+  ],
+  quiet: ['伽师县巴仁镇', '谢谢你们上次的帮助', 'Firefox keeps crashing on the library computer.', 'The busker at the night market was great.'],
+})
+
+describe('categorizer', () => {
+  const categorize = categorizer(defaultTaxonomy())
+
+  it.each<[string, string, string[]?]>([
+    ['老板拖欠工资三个月', 'labour', ['拖欠工资']],
+    ['法院判决了老板付工资，到现在不执行', 'judicial'],
+    ['工地塌方，工人被埋', 'public-safety'],
+    ['楼上漏水，物业不管', 'housing', ['漏水', '物业']],
+    ['小区门口有人乱摆摊，流浪狗也多', 'urban-management'],
+    ['流浪狗咬人', 'urban-management', ['流浪狗']],
+    ['家里停水三天了', 'utilities'],
+    ['超市卖过期食品', 'market-regulation'],
+    ['低保什么时候发', 'social-assistance'],
+    ['棉花收购价压得太低', 'agriculture'],
+    ['The street light on Oak St is out', 'transport'],
+    ['Loud music from the bar every night', 'environment'],
+    ['学校门口的红绿灯坏了', 'transport'],
+  ])('%s → %s', (text, id, matched) => {
+    const found = categorize(text)
+    expect(found?.category.id).toBe(id)
+    if (matched) expect(found?.matched).toEqual(matched)
+  })
+
+  it('counts weak phrases only when nothing stronger occurs', () => {
+    expect(categorize('学校的事')).toMatchObject({ weak: true, category: { id: 'education' } })
+    expect(categorize('谢谢')).toBeUndefined()
+  })
+
+  it('breaks ties on priority, then the number of phrases, then the longest phrase, then order', () => {
+    const taxonomy: TaxonomyCategoryInput[] = [
+      { id: 'a', phrases: ['路', '灯'] },
+      { id: 'b', phrases: ['路灯'] },
+      { id: 'c', phrases: ['路灯坏'], priority: -1 },
+      { id: 'd', phrases: ['路'] },
+    ]
+    const categorize = categorizer(taxonomy)
+    expect(categorize('路灯坏了')?.category.id).toBe('a')
+    expect(categorize('路边')?.category.id).toBe('a')
+    expect(categorizer(taxonomy.slice(1))('路灯坏了')?.category.id).toBe('b')
+  })
+})
+
+describe('byCategory', () => {
+  it('places a whole-city deployment with the placeOffice hook', async () => {
+    const offices = [
+      Office.parse({ id: 'springfield', name: 'City of Springfield', jurisdiction: { places: [{ name: 'Springfield' }] } }),
+      Office.parse({ id: 'springfield-311', name: 'Springfield 311', parentId: 'springfield', intakeDesk: true }),
+      Office.parse({ id: 'public-works', name: 'Public Works', parentId: 'springfield', remit: ['transport'] }),
+      Office.parse({ id: 'water', name: 'Water Department', parentId: 'springfield', remit: ['utilities'] }),
+    ]
+    const decide = byCategory({ placeOffice: () => 'springfield' })
+    const ctx = routingContext(offices)
+    expect(await decide(caseDraft('Big pothole on Evergreen Terrace'), ctx)).toMatchObject({ officeId: 'public-works', category: 'transport' })
+    expect(await decide(caseDraft('No water since this morning'), ctx)).toMatchObject({ officeId: 'water', category: 'utilities' })
+    expect(await decide(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield', category: 'environment' })
+  })
+
+  it("with unlisted 'pass-on', leaves a category no department lists to the next strategies; a desk listing a remit handles it", async () => {
+    const offices = [
+      Office.parse({ id: 'springfield', name: 'City of Springfield', jurisdiction: { places: [{ name: 'Springfield' }] } }),
+      Office.parse({ id: 'springfield-311', name: 'Springfield 311', parentId: 'springfield', intakeDesk: true, remit: ['other'] }),
+      Office.parse({ id: 'public-works', name: 'Public Works', parentId: 'springfield', remit: ['transport'] }),
+    ]
+    const taxonomy = defaultTaxonomy().map((c) => (c.id === 'other' ? { ...c, phrases: ['thank you'] } : c))
+    const decide = byCategory({ taxonomy, placeOffice: () => 'springfield', unlisted: 'pass-on' })
+    const ctx = routingContext(offices)
+    expect(await decide(caseDraft('Loud music next door'), ctx)).toEqual({
+      officeId: '',
+      strategy: 'category',
+      reason: 'matched "loud music" → category environment; no office serving City of Springfield lists it',
+      confidence: 0.7,
+      category: 'environment',
+    })
+    expect(await decide(caseDraft('Thank you for your help last week'), ctx)).toMatchObject({ officeId: 'springfield-311', category: 'other' })
+  })
+
+  it('warns and goes on to `within` when placeOffice names an unknown office', async () => {
+    const log = memoryLogger()
+    const decide = byCategory({ placeOffice: () => 'atlantis', within: jurisdiction })
+    const decision = await decide(caseDraft('疏勒县的路灯坏了'), { ...routingContext(demoOffices), log })
+    expect(decision?.officeId).toBe('shule')
+    expect(log.lines.join('\n')).toContain('"officeId":"atlantis"')
+  })
+
+  it('in the chain: the category only, placed later by byJurisdiction with the same remit rules', async () => {
+    const chain = [byCategory(), jurisdiction, toIntakeDesk()]
+    const { decision } = await runRoutingChain(chain, caseDraft('莎车镇有人偷排废水'), routingContext(demoOffices))
+    expect(decision).toMatchObject({ officeId: 'shache-environment', strategy: 'jurisdiction', category: 'environment' })
+  })
+
+  it('ships a taxonomy with the demo’s categories', () => {
+    const ids = defaultTaxonomy().map((c) => c.id)
+    for (const remit of new Set(demoOffices.flatMap((o) => o.remit))) expect(ids).toContain(remit)
+    expect(defaultTaxonomy().find((c) => c.id === 'labour')?.names).toEqual({ zh: '劳动和社会保障', en: 'Labour, wages and social insurance' })
+  })
+
+  it.each<[string, string, RegExp]>([
+    ['not YAML', '- id: [labour', /not valid YAML/],
+    ['not a list', 'id: labour', /invalid taxonomy/],
+    ['a bad id', '- { id: Labour Bureau, phrases: [欠薪] }', /kebab-case/],
+    ['a duplicate', '- { id: labour, phrases: [欠薪] }\n- { id: labour, phrases: [工资] }', /duplicate category "labour"/],
+    ['a misspelt key', '- { id: labour, phrase: [欠薪] }', /phrase/],
+  ])('loadTaxonomy refuses %s', (_title, text, message) => {
+    expect(() => loadTaxonomy(text)).toThrow(RoutingConfigError)
+    expect(() => loadTaxonomy(text)).toThrow(message)
+  })
+
+  it('refuses a within that is not a strategy', () => {
+    expect(() => byCategory({ within: 'byJurisdiction' as never })).toThrow(/expected a routing strategy\n  → at within/)
+  })
+})

@@ -1,0 +1,284 @@
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+import { parse as parseYaml } from 'yaml'
+import type { CaseDraft, RoutingContext, RoutingDecision, RoutingStrategy } from '@intake/core'
+import { RoutingConfigError } from './errors.ts'
+import { remitIndex } from './remit.ts'
+import { containsHan, indexOfTerm, normalizeForMatching } from './text-match.ts'
+
+/**
+ * One category of a taxonomy, with the words that show it.
+ *
+ * @example
+ * { id: 'labour', names: { zh: '劳动保障', en: 'Labour' }, priority: 20, phrases: ['欠薪', 'unpaid wages'] }
+ */
+export const TaxonomyCategory = z
+  .object({
+    /** The id offices list in their remit. */
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'category ids are kebab-case'),
+    /** Names by language, for reasons, staff and the classifier's prompt. */
+    names: z.record(z.string(), z.string().min(1)).default({}),
+    /** What belongs here, in a line: given to the classifier. */
+    description: z.string().optional(),
+    /**
+     * Any one shows the category. Chinese phrases match as substrings, others as whole words,
+     * without case; a Chinese phrase with a space ("医院 收费") needs every part, anywhere.
+     */
+    phrases: z.array(z.string().trim().min(1, 'a phrase must not be blank')).default([]),
+    /** Words that only suggest the category (学校 says where, not what): counted when no phrase of any category occurs. */
+    weakPhrases: z.array(z.string().trim().min(1, 'a phrase must not be blank')).default([]),
+    /** Higher wins when several categories' phrases occur; then more phrases; then the longest phrase; then the earlier category. */
+    priority: z.number().finite().default(0),
+  })
+  .strict()
+export type TaxonomyCategory = z.infer<typeof TaxonomyCategory>
+export type TaxonomyCategoryInput = z.input<typeof TaxonomyCategory>
+
+const Taxonomy = z
+  .array(TaxonomyCategory)
+  .min(1, 'a taxonomy needs at least one category')
+  .superRefine((categories, ctx) => {
+    const seen = new Set<string>()
+    categories.forEach((c, i) => {
+      if (seen.has(c.id)) ctx.addIssue({ code: 'custom', message: `duplicate category "${c.id}"`, path: [i, 'id'] })
+      seen.add(c.id)
+    })
+  })
+
+function parseTaxonomy(input: unknown, component: string): TaxonomyCategory[] {
+  const parsed = Taxonomy.safeParse(input)
+  if (!parsed.success) throw new RoutingConfigError(component, `invalid taxonomy:\n${z.prettifyError(parsed.error)}`)
+  return parsed.data
+}
+
+/** A taxonomy from YAML text (a list of categories, as in taxonomy/china-12345.yaml). */
+export function loadTaxonomy(yamlText: string): TaxonomyCategory[] {
+  let data: unknown
+  try {
+    data = parseYaml(yamlText)
+  } catch (err) {
+    throw new RoutingConfigError('by-category', `the taxonomy is not valid YAML: ${(err as Error).message}`)
+  }
+  return parseTaxonomy(data, 'by-category')
+}
+
+/** Where the shipped taxonomy of a Chinese 12345 hotline lives (Chinese and English phrases). */
+export const DEFAULT_TAXONOMY_FILE = new URL('./taxonomy/china-12345.yaml', import.meta.url)
+
+let shipped: TaxonomyCategory[] | undefined
+/** The shipped 12345 taxonomy: labour, housing and land, transport, environment, health, … */
+export function defaultTaxonomy(): TaxonomyCategory[] {
+  shipped ??= loadTaxonomy(readFileSync(DEFAULT_TAXONOMY_FILE, 'utf8'))
+  return shipped
+}
+
+interface CompiledPhrase {
+  phrase: string
+  parts: string[]
+  length: number
+}
+
+interface CompiledCategory {
+  category: TaxonomyCategory
+  order: number
+  phrases: CompiledPhrase[]
+  weak: CompiledPhrase[]
+}
+
+function compilePhrase(phrase: string): CompiledPhrase {
+  const normalized = normalizeForMatching(phrase).trim()
+  // As in keyword rules: Chinese has no spaces, so a space there can only mean "and".
+  const parts = containsHan(normalized) ? normalized.split(' ') : [normalized]
+  return { phrase, parts, length: parts.reduce((n, p) => n + p.length, 0) }
+}
+
+/** What a categoriser found in a text. */
+export interface CategoryMatch {
+  category: TaxonomyCategory
+  /** The phrases as the taxonomy writes them. */
+  matched: string[]
+  /** Only weak phrases occurred. */
+  weak: boolean
+}
+
+/**
+ * A function that finds the category of a text by a taxonomy's phrases, or undefined.
+ *
+ * @example
+ * categorizer(defaultTaxonomy())('老板拖欠工资三个月')  // { category: labour, matched: ['拖欠工资', '工资'], weak: false }
+ */
+export function categorizer(taxonomy: readonly TaxonomyCategoryInput[]): (text: string) => CategoryMatch | undefined {
+  const compiled: CompiledCategory[] = parseTaxonomy(taxonomy, 'by-category').map((category, order) => ({
+    category,
+    order,
+    phrases: category.phrases.map(compilePhrase),
+    weak: category.weakPhrases.map(compilePhrase),
+  }))
+  const find = (text: string, pick: (c: CompiledCategory) => CompiledPhrase[]) => {
+    let best: { entry: CompiledCategory; matched: CompiledPhrase[]; longest: number } | undefined
+    for (const entry of compiled) {
+      const occurring = pick(entry).filter((p) => p.parts.every((part) => indexOfTerm(text, part) !== -1))
+      // 工资 inside 拖欠工资 is one mention, not two.
+      const matched = occurring.filter((p) => !occurring.some((q) => q !== p && q.phrase.length > p.phrase.length && q.phrase.includes(p.phrase)))
+      if (matched.length === 0) continue
+      const longest = Math.max(...matched.map((m) => m.length))
+      const better = best
+        ? entry.category.priority - best.entry.category.priority || matched.length - best.matched.length || longest - best.longest
+        : 1
+      if (better > 0) best = { entry, matched, longest }
+    }
+    return best
+  }
+  return (raw) => {
+    const text = normalizeForMatching(raw)
+    const strong = find(text, (c) => c.phrases)
+    const found = strong ?? find(text, (c) => c.weak)
+    if (!found) return undefined
+    return { category: found.entry.category, matched: found.matched.map((m) => m.phrase), weak: strong === undefined }
+  }
+}
+
+/** The office whose place a draft is about, for byCategory and byClassifier. */
+export type PlaceOfficeHook = (draft: CaseDraft, ctx: RoutingContext) => string | undefined | Promise<string | undefined>
+
+export interface PlacedOffice {
+  officeId: string
+  confidence: number
+  /** How it was found, for the reason. */
+  reason: string
+}
+
+/**
+ * The office of the place a draft is about: the `placeOffice` hook first, then the `within`
+ * strategy (byJurisdiction, byLocation…) asked without the draft's category, so that it answers
+ * with the place's own office and leaves the choice of the office handling the category to us.
+ */
+export async function findPlaceOffice(
+  draft: CaseDraft,
+  ctx: RoutingContext,
+  { placeOffice, within, component }: { placeOffice?: PlaceOfficeHook; within?: RoutingStrategy; component: string },
+): Promise<PlacedOffice | undefined> {
+  if (placeOffice) {
+    const id = await placeOffice(draft, ctx)
+    if (id !== undefined) {
+      const office = ctx.offices.get(id)
+      if (office) return { officeId: id, confidence: 1, reason: `place ${office.name} (${id}) given by the deployment` }
+      ctx.log.warn(`${component}: placeOffice named an office not in the directory`, { officeId: id })
+    }
+  }
+  if (within) {
+    const { category: _category, ...withoutCategory } = draft
+    let decision: RoutingDecision | undefined
+    try {
+      decision = await within(withoutCategory, ctx)
+    } catch (err) {
+      ctx.log.warn(`${component}: the within strategy failed`, { strategy: within.name, error: (err as Error).message })
+      return undefined
+    }
+    if (decision && decision.officeId !== '' && ctx.offices.get(decision.officeId)) {
+      return { officeId: decision.officeId, confidence: decision.confidence, reason: decision.reason }
+    }
+  }
+  return undefined
+}
+
+/**
+ * What to do with a category no office serving the place lists: send the case to the place's own
+ * office ('place-office': a town government handles what has no bureau), or decide only the
+ * category and let the next strategies (the intake desk) take it ('pass-on': a city whose root
+ * office is not a department).
+ */
+export type UnlistedCategory = 'place-office' | 'pass-on'
+
+/** The office that handles `category` at `place`: the remit office nearest the place, else the place's own. */
+export function officeForCategory(
+  ctx: RoutingContext,
+  place: PlacedOffice,
+  category: string,
+  unlisted: UnlistedCategory = 'place-office',
+): { officeId: string; note: string } | undefined {
+  const handler = remitIndex(ctx.offices).handlerFor(place.officeId, category)
+  if (handler) return { officeId: handler.id, note: `${handler.name} (${handler.id}) handles ${category} there` }
+  if (unlisted === 'pass-on') return undefined
+  const own = ctx.offices.get(place.officeId)!
+  return { officeId: own.id, note: `no office serving it lists ${category}: ${own.name} (${own.id})` }
+}
+
+export interface ByCategoryOptions {
+  /** Default: the shipped 12345 taxonomy (`defaultTaxonomy()`). */
+  taxonomy?: readonly TaxonomyCategoryInput[]
+  /**
+   * The strategy that finds the place (usually the chain's byJurisdiction). Its office is the
+   * place; the office handling the category there is chosen from the office tree's remits.
+   */
+  within?: RoutingStrategy
+  /**
+   * Names the place's office directly, before `within` is asked: a deployment with one territory
+   * (a city whose departments all serve the whole city) returns the city's office.
+   */
+  placeOffice?: PlaceOfficeHook
+  /** Confidence of a category shown by one phrase; default 0.7 (two or more: +0.1; weak phrases only: 0.5). */
+  confidence?: number
+  /** A category no office at the place lists: default 'place-office'; 'pass-on' decides only the category. */
+  unlisted?: UnlistedCategory
+}
+
+const Options = z.object({
+  within: z.custom<RoutingStrategy>((v) => typeof v === 'function', 'expected a routing strategy').optional(),
+  placeOffice: z.custom<PlaceOfficeHook>((v) => typeof v === 'function', 'expected a function (draft, ctx) => office id').optional(),
+  confidence: z.number().min(0).max(1).default(0.7),
+  unlisted: z.enum(['place-office', 'pass-on']).default('place-office'),
+})
+
+/**
+ * Routes by what a message is about, then where: phrases → a category of the taxonomy, then the
+ * office whose remit holds that category and whose territory is the smallest around the place
+ * (the county's labour bureau, not the prefecture's). The place comes from `placeOffice` or the
+ * `within` strategy. Without a place it decides only the category (office `''`), which the chain
+ * passes on; without a category it returns undefined. A category set by an earlier strategy is
+ * used as it is.
+ *
+ * @example
+ * const jurisdiction = byJurisdiction()
+ * byCategory({ within: jurisdiction })
+ * // 'matched "拖欠工资" → category labour; place: matched place 伽师县 → …; 伽师县人力资源和社会保障局 (jiashi-labour) handles labour there'
+ */
+export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
+  const parsed = Options.safeParse({ within: options.within, placeOffice: options.placeOffice, confidence: options.confidence, unlisted: options.unlisted })
+  if (!parsed.success) throw new RoutingConfigError('by-category', `invalid options:\n${z.prettifyError(parsed.error)}`)
+  const { within, placeOffice, confidence, unlisted } = parsed.data
+  const categorize = categorizer(options.taxonomy ?? defaultTaxonomy())
+
+  return async function byCategory(draft, ctx) {
+    let category: string
+    let found: string
+    let categoryConfidence: number
+    if (draft.category) {
+      category = draft.category
+      found = `category ${category} from an earlier strategy`
+      categoryConfidence = confidence
+    } else {
+      const match = categorize([draft.subject ?? '', draft.text].join('\n'))
+      if (!match) return undefined
+      category = match.category.id
+      const words = match.matched.map((m) => `"${m}"`).join(', ')
+      found = `matched ${words}${match.weak ? ' (weak)' : ''} → category ${category}`
+      categoryConfidence = match.weak ? Math.min(confidence, 0.5) : Math.min(1, Math.round((confidence + (match.matched.length > 1 ? 0.1 : 0)) * 100) / 100)
+    }
+    const place = await findPlaceOffice(draft, ctx, { placeOffice, within, component: 'by-category' })
+    const office = place && officeForCategory(ctx, place, category, unlisted)
+    if (!place || !office) {
+      // Nothing to add to a category an earlier strategy already passed on.
+      if (draft.category) return undefined
+      const why = place ? `no office serving ${ctx.offices.get(place.officeId)!.name} lists it` : 'no place found'
+      return { officeId: '', strategy: 'category', reason: `${found}; ${why}`, confidence: categoryConfidence, category }
+    }
+    return {
+      officeId: office.officeId,
+      strategy: 'category',
+      reason: `${found}; place: ${place.reason}; ${office.note}`,
+      confidence: Math.min(categoryConfidence, place.confidence),
+      category,
+    }
+  }
+}
