@@ -5,7 +5,7 @@
  * Transcriber stands for "the engine answered / failed / hung".
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ChannelAdapter, Transcriber } from '@intake/core'
+import type { ChannelAdapter, InboundRoute, Transcriber } from '@intake/core'
 import { demoGateway, type DemoGateway } from './support/gateway.ts'
 
 type Answer = string | Error | 'hang'
@@ -26,31 +26,30 @@ function scriptedTranscriber(answers: Answer[]): Transcriber & { heard: Array<{ 
 }
 
 /** A channel that takes a voice note as raw bytes, as a chat app's webhook would after download. */
+const takeVoice: InboundRoute['parse'] = async (req, ctx) => {
+  const blobKey = await ctx.blobs.put(req.body)
+  return {
+    messages: [
+      {
+        channelId: ctx.channelId,
+        externalId: req.url.searchParams.get('id')!,
+        from: { channelId: ctx.channelId, id: req.url.searchParams.get('from') ?? 'caller-1' },
+        text: '',
+        language: 'zh-CN',
+        attachments: [{ contentType: 'audio/wav', size: req.body.length, blobKey }],
+        receivedAt: ctx.now(),
+      },
+    ],
+  }
+}
+
 const voiceChannel: ChannelAdapter = {
   kind: 'voice-probe',
   capabilities: { media: true },
   routes: [
-    {
-      method: 'POST',
-      path: '/voice',
-      async parse(req, ctx) {
-        const blobKey = await ctx.blobs.put(req.body)
-        const id = req.url.searchParams.get('id')!
-        return {
-          messages: [
-            {
-              channelId: ctx.channelId,
-              externalId: id,
-              from: { channelId: ctx.channelId, id: req.url.searchParams.get('from') ?? 'caller-1' },
-              text: '',
-              language: 'zh-CN',
-              attachments: [{ contentType: 'audio/wav', size: req.body.length, blobKey }],
-              receivedAt: ctx.now(),
-            },
-          ],
-        }
-      },
-    },
+    { method: 'POST', path: '/voice', parse: takeVoice },
+    // Like WeChat's push or Twilio's record action: the provider waits for the acknowledgement.
+    { method: 'POST', path: '/voice-inline', acknowledgesInline: true, parse: takeVoice, respond: (h) => new Response(h.kind === 'messages' ? h.results[0]!.acknowledgement : '') },
   ],
   send: async (msg) => ({ ok: true, providerId: `voice-out-${msg.id}` }),
 }
@@ -61,11 +60,11 @@ afterEach(async () => {
   gw = undefined
 })
 
-async function setup(answers: Answer[], over: { timeoutMs?: number; maxAttempts?: number } = {}) {
+async function setup(answers: Answer[], over: { timeoutMs?: number; inlineTimeoutMs?: number; maxAttempts?: number } = {}) {
   let clock = Date.UTC(2026, 10, 23, 2, 0)
   const transcriber = scriptedTranscriber(answers)
   gw = await demoGateway(
-    { channels: { voice: voiceChannel }, transcriber, transcription: { timeoutMs: over.timeoutMs ?? 2_000, maxAttempts: over.maxAttempts ?? 3, baseDelayMs: 1_000, maxDelayMs: 1_000 } },
+    { channels: { voice: voiceChannel }, transcriber, transcription: { timeoutMs: over.timeoutMs ?? 2_000, inlineTimeoutMs: over.inlineTimeoutMs, maxAttempts: over.maxAttempts ?? 3, baseDelayMs: 1_000, maxDelayMs: 1_000 } },
     { now: () => clock },
   )
   const g = gw
@@ -131,6 +130,17 @@ describe('voice messages', () => {
     t.advance(1_000)
     await t.gw.intake.transcriptions!.drain()
     expect((await t.view(kase.id)).text).toBe('疏勒县供暖不热')
+  })
+
+  it('a route whose provider waits for the answer gets a shorter limit at intake; the worker then has the full one', async () => {
+    const t = await setup(['hang', '疏勒县供暖不热'], { timeoutMs: 5_000, inlineTimeoutMs: 100 })
+    const res = await t.gw.intake.app.request('http://intake.test/channels/voice/voice-inline?id=rec-6', { method: 'POST', body: new Uint8Array(4_000).fill(7) })
+    const [kase] = (await t.gw.intake.store.listCases({})).cases
+    expect(await res.text(), 'the provider still hears the tracking code in time').toContain(kase!.trackingCode)
+    expect((await t.view(kase!.id)).events.find((e) => e.type === 'transcription_pending')?.data).toMatchObject({ error: expect.stringMatching(/within 100 ms/) })
+    t.advance(1_000)
+    await t.gw.intake.transcriptions!.drain()
+    expect((await t.view(kase!.id)).text).toBe('疏勒县供暖不热')
   })
 
   it('after the last attempt the case stays with its audio for staff, and says so on the record', async () => {

@@ -115,8 +115,8 @@ const notForm = { rejected: { status: 415 as const, code: 'unsupported_media_typ
  * or later. Replies reach the caller by SMS, or by a call that speaks them.
  *
  * Twilio waits 15 s for the answer to `/recorded` (then the caller hears an application error):
- * the download and the transcription at intake must fit, so keep `transcription.timeoutMs` at 8 s
- * or less on a deployment with a voice line; a slower engine just finishes in the worker.
+ * the route acknowledges inline, so core gives the transcription at intake only
+ * `transcription.inlineTimeoutMs` (2.5 s by default); a slower engine finishes in the worker.
  *
  * @example
  * channels: {
@@ -124,7 +124,6 @@ const notForm = { rejected: { status: 415 as const, code: 'unsupported_media_typ
  *                        language: 'zh-CN', replyBy: 'sms', replyByOffice: { 'village-office': 'call' } }),
  * },
  * transcriber: openAiTranscriber({ apiKey: env.OPENAI_API_KEY }),
- * transcription: { timeoutMs: 8_000 },
  */
 export function twilioVoice({
   accountSid,

@@ -128,6 +128,7 @@ const ConfigSchema = z.object({
   transcription: z
     .object({
       timeoutMs: z.number().int().min(100),
+      inlineTimeoutMs: z.number().int().min(100),
       maxAttempts: z.number().int().min(1),
       baseDelayMs: z.number().int().min(1),
       maxDelayMs: z.number().int().min(1),

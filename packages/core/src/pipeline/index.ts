@@ -46,7 +46,7 @@ export interface PipelineOptions {
   /** Turns voice messages into text; without one, they reach staff as audio. */
   transcriber?: Transcriber
   /** Time allowed to transcribe at intake, and the delay before the worker's first retry. */
-  transcription?: { timeoutMs?: number; baseDelayMs?: number }
+  transcription?: { timeoutMs?: number; inlineTimeoutMs?: number; baseDelayMs?: number }
   dispatchRules?: readonly DispatchRule[]
   /** Assignment and urgent alerts for a case landing in an office (the case actions provide it). */
   landing?: (kase: Case, officeId: string, at: number, actor: string) => Promise<Landing>
@@ -110,6 +110,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const { store, offices, now, ids, log } = options
   const transcriptionTimeoutMs = options.transcription?.timeoutMs ?? TRANSCRIPTION_DEFAULTS.timeoutMs
   const transcriptionRetryMs = options.transcription?.baseDelayMs ?? TRANSCRIPTION_DEFAULTS.baseDelayMs
+  const inlineTranscriptionMs = Math.min(transcriptionTimeoutMs, options.transcription?.inlineTimeoutMs ?? TRANSCRIPTION_DEFAULTS.inlineTimeoutMs)
   const languages = Object.keys(options.templates)
   const statusUrl = (code: string) => `${options.publicUrl.replace(/\/$/, '')}/status/${code}`
 
@@ -211,7 +212,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // A provider's retry of a voice message is answered from the inbox: no second transcription.
     if (voice && options.transcriber && !(await store.findCaseByMessageRef(msg.channelId, [msg.externalId]))) {
       try {
-        const heard = await transcribeStored(options.transcriber, options.blobs, voice, msg.language, transcriptionTimeoutMs)
+        const limit = inlineAck ? inlineTranscriptionMs : transcriptionTimeoutMs
+        const heard = await transcribeStored(options.transcriber, options.blobs, voice, msg.language, limit)
         msg.text = heard.text
         transcript = { engine: options.transcriber.name, confidence: heard.confidence }
       } catch (err) {

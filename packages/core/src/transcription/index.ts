@@ -7,8 +7,13 @@ import { backoffDelay } from '../outbox/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 
 export interface TranscriptionOptions {
-  /** How long one attempt may take, inline at intake or in the worker (default 10 s). */
+  /** How long one attempt may take, at intake or in the worker (default 10 s). */
   timeoutMs?: number
+  /**
+   * At intake on a route that answers the provider inline (WeChat waits 5 s for its passive reply,
+   * Twilio 15 s for a call's next step), no longer than this (default 2.5 s); the worker then retries.
+   */
+  inlineTimeoutMs?: number
   /** Attempts before the case is left to staff to listen to (default 6). */
   maxAttempts?: number
   /** First retry delay; doubles each attempt, with jitter (default 30 s). */
@@ -20,6 +25,7 @@ export interface TranscriptionOptions {
 
 export const TRANSCRIPTION_DEFAULTS = {
   timeoutMs: 10_000,
+  inlineTimeoutMs: 2_500,
   maxAttempts: 6,
   baseDelayMs: 30_000,
   maxDelayMs: 30 * 60_000,
