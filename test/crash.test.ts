@@ -5,30 +5,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signRequest } from '@intake/channels/api'
 import { startCallbackServer, type CallbackServer } from '@intake/channels/api/callback-server'
 import { sqliteStore } from '@intake/storage/sqlite'
+import { freePort } from '../bench/support/free-port.ts'
 import { DEMO_DIR } from './support/gateway.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const SECRET = 'crash-test-secret-000000'
 const API_KEY = 'crash-test-api-key-00000'
 const TOTAL = 400
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-    srv.on('error', reject)
-  })
-}
 
 describe('a gateway killed mid-stream loses nothing and duplicates nothing', () => {
   let dataDir: string

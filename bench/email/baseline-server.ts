@@ -4,7 +4,8 @@
  * under the real store's durability (WAL, synchronous=FULL), then 250. No recipient check, no
  * routing, no case, no acknowledgement. Run as its own process by run.ts: BENCH_PORT, BENCH_DB.
  */
-import { importFromWorkspace, loadBetterSqlite3 } from '../intake/workspace-deps.ts'
+import { baselineSettings, openBaselineStore } from '../support/baseline.ts'
+import { importFromWorkspace } from '../support/workspace-deps.ts'
 
 type SmtpServerModule = typeof import('../../packages/channels/node_modules/smtp-server/dist/esm/smtp-server.js')
 type MailparserModule = typeof import('../../packages/channels/node_modules/@types/mailparser/index.d.ts')
@@ -12,19 +13,10 @@ type MailparserModule = typeof import('../../packages/channels/node_modules/@typ
 const { SMTPServer } = await importFromWorkspace<SmtpServerModule>('channels', 'smtp-server')
 const mailparser = await importFromWorkspace<MailparserModule & { default?: MailparserModule }>('channels', 'mailparser')
 const simpleParser = (mailparser.default ?? mailparser).simpleParser
-const Database = await loadBetterSqlite3()
-
-const port = Number(process.env.BENCH_PORT)
-const file = process.env.BENCH_DB
+const { port, file } = baselineSettings('bench/email baseline')
 const maxBytes = Number(process.env.BENCH_MAX_BYTES ?? 25 * 1024 * 1024)
-if (!Number.isInteger(port) || port <= 0 || !file) throw new Error('[bench/email baseline] set BENCH_PORT and BENCH_DB')
 
-// The pragmas sqliteStore() applies by default (packages/storage/src/sqlite/index.ts).
-const db = new Database(file, { timeout: 5000 })
-db.pragma('journal_mode = WAL')
-db.pragma('synchronous = FULL')
-db.pragma('foreign_keys = ON')
-db.exec('CREATE TABLE IF NOT EXISTS mails (message_id TEXT PRIMARY KEY, sender TEXT NOT NULL, subject TEXT, text TEXT NOT NULL, received_at INTEGER NOT NULL)')
+const db = await openBaselineStore(file, 'CREATE TABLE IF NOT EXISTS mails (message_id TEXT PRIMARY KEY, sender TEXT NOT NULL, subject TEXT, text TEXT NOT NULL, received_at INTEGER NOT NULL)')
 const insert = db.prepare('INSERT OR IGNORE INTO mails (message_id, sender, subject, text, received_at) VALUES (?, ?, ?, ?, ?)')
 
 const server = new SMTPServer({

@@ -5,30 +5,16 @@
  * no outbox. Run as its own process by run.ts: BENCH_PORT, BENCH_DB.
  */
 import { ApiInboundMessage } from '@intake/channels/api'
-import { importFromWorkspace, loadBetterSqlite3 } from './workspace-deps.ts'
+import { baselineSettings, loadHono, openMessagesTable, serveUntilSigterm } from '../support/baseline.ts'
 
-type HonoModule = typeof import('../../packages/core/node_modules/hono/dist/types/index.d.ts')
-type NodeServerModule = typeof import('../../packages/core/node_modules/@hono/node-server/dist/index.d.ts')
-
-const { Hono } = await importFromWorkspace<HonoModule>('core', 'hono')
-const { serve } = await importFromWorkspace<NodeServerModule>('core', '@hono/node-server')
-const Database = await loadBetterSqlite3()
-
-const port = Number(process.env.BENCH_PORT)
-const file = process.env.BENCH_DB
-if (!Number.isInteger(port) || port <= 0 || !file) throw new Error('[bench/baseline] set BENCH_PORT and BENCH_DB')
+const { port, file } = baselineSettings('bench/baseline')
 
 // The api channel's own schema, so the baseline validates exactly what the gateway does.
 const Message = ApiInboundMessage
 
-// The pragmas sqliteStore() applies by default (packages/storage/src/sqlite/index.ts).
-const db = new Database(file, { timeout: 5000 })
-db.pragma('journal_mode = WAL')
-db.pragma('synchronous = FULL')
-db.pragma('foreign_keys = ON')
-db.exec('CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, sender TEXT NOT NULL, text TEXT NOT NULL, received_at INTEGER NOT NULL)')
-const insert = db.prepare('INSERT INTO messages (id, sender, text, received_at) VALUES (?, ?, ?, ?)')
+const { db, insert } = await openMessagesTable(file)
 
+const Hono = await loadHono()
 const app = new Hono()
 app.get('/healthz', (c) => c.json({ ok: true }))
 app.post('/channels/api/messages', async (c) => {
@@ -50,9 +36,4 @@ app.post('/channels/api/messages', async (c) => {
   return c.json({ results: [{ id: m.id }] }, 201)
 })
 
-const server = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' })
-process.once('SIGTERM', () => {
-  server.close()
-  db.close()
-  process.exit(0)
-})
+await serveUntilSigterm(app.fetch, port, db)

@@ -30,7 +30,7 @@ import { sqliteStore } from '@intake/storage/sqlite'
 import demo from '../../examples/county-hotline/intake.config.ts'
 import { messageBody, signedHeaders } from './messages.ts'
 import { traceSqlite, type TracedStatement } from './sqlite-trace.ts'
-import { loadBetterSqlite3 } from './workspace-deps.ts'
+import { loadBetterSqlite3 } from '../support/workspace-deps.ts'
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' } } })
 const N = Number(values.messages)

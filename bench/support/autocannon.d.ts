@@ -1,4 +1,4 @@
-// autocannon 8 ships no types and @types/autocannon is not installed: the part of its API bench/intake uses.
+// autocannon 8 ships no types and @types/autocannon is not installed: the part of its API the load benchmarks use (bench/support/http-load.ts).
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events'
 
