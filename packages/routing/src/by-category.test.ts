@@ -91,6 +91,12 @@ describe('categorizer', () => {
     expect(categorize('路边')?.category.id).toBe('a')
     expect(categorizer(taxonomy.slice(1))('路灯坏了')?.category.id).toBe('b')
   })
+
+  it('finds phrases that begin outside the Basic Multilingual Plane (rare characters in names)', () => {
+    const categorize = categorizer([{ id: 'shop', phrases: ['𠮷野家'] }, { id: 'other', phrases: ['其他'] }])
+    expect(categorize('𠮷野家的饭菜不卫生')?.category.id).toBe('shop')
+    expect(categorize('吉野家的饭菜不卫生')).toBeUndefined()
+  })
 })
 
 describe('byCategory', () => {
