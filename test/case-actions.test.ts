@@ -74,9 +74,11 @@ describe('transfer (转办) and return (退回)', () => {
       { type: 'transferred', from: 'jiashi', to: 'shule', reason: '地点在疏勒县境内' },
       { type: 'returned', from: 'shule', to: 'jiashi', reason: 'outside_jurisdiction' },
     ])
-    // The status page shows the transfer but not the internal return.
+    // The status page shows the transfer, naming the office, but not the internal return.
     const page = await (await t.gw.intake.app.request(`http://intake.test/status/${kase.trackingCode}`)).text()
+    expect(page).toContain('疏勒县人民政府')
     expect(page).not.toContain('outside_jurisdiction')
+    expect(page).not.toContain('经核实不在我县')
   })
 
   it('a transfer needs a reason; a return needs a known reason code and someone to return to', async () => {

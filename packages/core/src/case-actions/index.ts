@@ -149,7 +149,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
         return { ok: false, status: 422, code: 'not_below', message: `dispatch goes down the tree: "${to.id}" is not below "${kase.officeId}" (use transfer to send it sideways)` }
       }
       const at = now()
-      const event: CaseEventInput = { caseId, at, type: 'dispatched', actor, public: true, data: { from: kase.officeId, to: to.id, officeName: to.name, ...(note ? { note } : {}) } }
+      const event: CaseEventInput = { caseId, at, type: 'dispatched', actor, public: true, data: { from: kase.officeId, to: to.id, officeId: to.id, officeName: to.name, ...(note ? { note } : {}) } }
       return move(kase, to, event, 'dispatched', actor)
     },
 
@@ -162,7 +162,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
       if (refused) return refused
       if (to.id === kase.officeId) return { ok: false, status: 422, code: 'same_office', message: 'the case is already with that office' }
       const at = now()
-      const event: CaseEventInput = { caseId, at, type: 'transferred', actor, public: true, data: { from: kase.officeId, to: to.id, officeName: to.name, reason } }
+      const event: CaseEventInput = { caseId, at, type: 'transferred', actor, public: true, data: { from: kase.officeId, to: to.id, officeId: to.id, officeName: to.name, reason } }
       return move(kase, to, event, 'dispatched', actor)
     },
 

@@ -364,7 +364,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           },
         },
         ...(rule
-          ? [{ caseId, at, type: 'dispatched' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: true, data: { from: office.id, to: landedOffice.id, officeName: landedOffice.name } }]
+          ? [{ caseId, at, type: 'dispatched' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: true, data: { from: office.id, to: landedOffice.id, officeId: landedOffice.id, officeName: landedOffice.name } }]
           : []),
         { caseId, at, type: 'acknowledged', actor: 'system', public: true, data: { messageId: ack.message.id } },
         ...(landed?.events ?? []),
