@@ -122,7 +122,7 @@ async function handleInbound(
   } else if ('reports' in outcome) {
     let updated = 0
     for (const report of outcome.reports) {
-      if (await deps.store.updateDeliveryStatus(channelId, report.providerId, report.status)) updated++
+      if (await deps.store.updateDeliveryStatus(channelId, report.providerId, report.status, deps.now())) updated++
       if (report.status === 'failed') ctx.log.warn('delivery failed at the provider', { providerId: report.providerId, error: report.error })
     }
     deps.metrics.count('delivery_reports', { channelId }, outcome.reports.length)

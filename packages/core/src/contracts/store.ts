@@ -140,9 +140,12 @@ export interface Store {
   retryOutbox(id: string, now: number): Promise<OutboxItem | undefined>
   /**
    * A provider's delivery report for a message it accepted earlier. Reports only move a message
-   * forward (sent → delivered or failed): a late `sent` never undoes a `delivered`.
+   * forward (sent → delivered or failed): a late `sent` never undoes a `delivered`. A report about a
+   * provider id no message carries yet (the provider answered the callback before the outbox
+   * recorded its send) is held and applied when `completeOutbox` records that id; held reports
+   * older than a day are dropped. Returns whether a message changed now.
    */
-  updateDeliveryStatus(channelId: string, providerId: string, status: DeliveryStatus): Promise<boolean>
+  updateDeliveryStatus(channelId: string, providerId: string, status: DeliveryStatus, at: number): Promise<boolean>
 
   /**
    * Lease up to `limit` due transcriptions until `now + leaseMs`, counting the attempt; two workers

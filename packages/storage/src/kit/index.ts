@@ -28,6 +28,7 @@ const T = FIXTURE_TIME
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
 
 const idsOf = (items: readonly { id: string }[]) => items.map((item) => item.id)
 const withoutId = ({ id: _id, ...event }: CaseEvent) => event
@@ -636,15 +637,15 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       await store.claimOutbox(T, 10, MINUTE)
       await store.completeOutbox(ack.outbox.id, 'SM-9', T + SECOND)
 
-      expect(await store.updateDeliveryStatus('sms', 'SM-9', 'delivered')).toBe(true)
+      expect(await store.updateDeliveryStatus('sms', 'SM-9', 'delivered', T + MINUTE)).toBe(true)
       expect((await messageOf(write.newCase.id, ack.message.id)).deliveryStatus).toBe('delivered')
 
-      expect(await store.updateDeliveryStatus('whatsapp', 'SM-9', 'failed')).toBe(false)
-      expect(await store.updateDeliveryStatus('sms', 'SM-unknown', 'failed')).toBe(false)
+      expect(await store.updateDeliveryStatus('whatsapp', 'SM-9', 'failed', T + MINUTE)).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-unknown', 'failed', T + MINUTE)).toBe(false)
       expect((await messageOf(write.newCase.id, ack.message.id)).deliveryStatus).toBe('delivered')
 
       // Reports concern what we sent; the citizen's own message keeps its status.
-      expect(await store.updateDeliveryStatus('sms', write.message.externalId!, 'failed')).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', write.message.externalId!, 'failed', T + MINUTE)).toBe(false)
       expect((await messageOf(write.newCase.id, write.message.id)).deliveryStatus).toBe('received')
     })
 
@@ -655,13 +656,38 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       await store.completeOutbox(ack.outbox.id, 'SM-10', T + SECOND)
       const status = async () => (await messageOf(write.newCase.id, ack.message.id)).deliveryStatus
 
-      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'delivered')).toBe(true)
-      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'sent')).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'delivered', T + MINUTE)).toBe(true)
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'sent', T + MINUTE)).toBe(false)
       expect(await status()).toBe('delivered')
       // A carrier may still report the message undelivered after all.
-      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'failed')).toBe(true)
-      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'delivered')).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'failed', T + MINUTE)).toBe(true)
+      expect(await store.updateDeliveryStatus('sms', 'SM-10', 'delivered', T + MINUTE)).toBe(false)
       expect(await status()).toBe('failed')
+    })
+
+    test('a delivery report that arrives before the outbox recorded the send is held, and applied when it is', async () => {
+      const early = await recordNew({ at: T, channelId: 'sms' })
+      const plain = await recordNew({ at: T + 1, channelId: 'sms' })
+      const stale = await recordNew({ at: T + 2, channelId: 'sms' })
+      await store.claimOutbox(T, 10, MINUTE)
+      const status = async (w: typeof early) => (await messageOf(w.newCase.id, w.outbound[0]!.message.id)).deliveryStatus
+
+      // The provider answers the status callback before our send's verdict is recorded.
+      expect(await store.updateDeliveryStatus('sms', 'SM-early', 'sent', T + SECOND)).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-early', 'delivered', T + SECOND)).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-early', 'sent', T + SECOND), 'held reports only move forward too').toBe(false)
+      await store.completeOutbox(early.outbound[0]!.outbox.id, 'SM-early', T + 2 * SECOND)
+      expect(await status(early)).toBe('delivered')
+
+      // Nothing held: completing records 'sent' as always.
+      await store.completeOutbox(plain.outbound[0]!.outbox.id, 'SM-plain', T + 2 * SECOND)
+      expect(await status(plain)).toBe('sent')
+
+      // A held report about an id nobody records within a day is dropped by the next one held.
+      expect(await store.updateDeliveryStatus('sms', 'SM-stale', 'failed', T)).toBe(false)
+      expect(await store.updateDeliveryStatus('sms', 'SM-other', 'sent', T + 2 * DAY)).toBe(false)
+      await store.completeOutbox(stale.outbound[0]!.outbox.id, 'SM-stale', T + 2 * DAY)
+      expect(await status(stale)).toBe('sent')
     })
 
     test('setOptOut records STOP per channel and address; START lifts it; repeating either is harmless', async () => {

@@ -8,7 +8,7 @@ import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { cases, caseEvents, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { cases, caseEvents, heldDeliveryReports, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
@@ -390,6 +390,14 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
         const row = q.completeOutbox.get({ id, providerId, now })
         if (!row) throw outboxNotFound(id)
         q.markMessageSent.run({ id: row.messageId, providerId })
+        // The provider may have reported on the message before we recorded that it took it.
+        const held = q.heldReport.get({ channelId: row.channelId, providerId })
+        if (held) {
+          if (DELIVERY_STAGES.indexOf(held.status as DeliveryStage) > DELIVERY_STAGES.indexOf('sent')) {
+            q.setMessageDeliveryStatus.run({ id: row.messageId, status: held.status })
+          }
+          q.dropHeldReport.run({ channelId: row.channelId, providerId })
+        }
       })
     },
 
@@ -450,29 +458,33 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
       })
     },
 
-    async updateDeliveryStatus(channelId, providerId, status) {
+    async updateDeliveryStatus(channelId, providerId, status, at) {
       // Reports arrive out of order (Twilio may post `sent` after `delivered`): a status only
       // replaces an earlier stage, never a later one.
-      const stage = DELIVERY_STAGES.indexOf(status as (typeof DELIVERY_STAGES)[number])
+      const stage = DELIVERY_STAGES.indexOf(status as DeliveryStage)
       if (stage < 1) return false
       const earlier: string[] = DELIVERY_STAGES.slice(0, stage)
-      // Delivery reports concern messages we sent; an inbound message may carry the same provider id.
-      const updated = await write((tx) =>
-        tx
+      return write((tx) => {
+        // Delivery reports concern messages we sent; an inbound message may carry the same provider id.
+        const sent = and(eq(messages.channelId, channelId), eq(messages.externalId, providerId), eq(messages.direction, 'out'))
+        const updated = tx
           .update(messages)
           .set({ deliveryStatus: status })
-          .where(
-            and(
-              eq(messages.channelId, channelId),
-              eq(messages.externalId, providerId),
-              eq(messages.direction, 'out'),
-              inArray(messages.deliveryStatus, earlier as DeliveryStatus[]),
-            ),
-          )
+          .where(and(sent, inArray(messages.deliveryStatus, earlier as DeliveryStatus[])))
           .returning({ id: messages.id })
-          .all(),
-      )
-      return updated.length > 0
+          .all()
+        if (updated.length > 0) return true
+        if (tx.select({ id: messages.id }).from(messages).where(sent).limit(1).get()) return false
+        // No message carries this id yet: hold the report for completeOutbox (the latest stage wins).
+        tx.delete(heldDeliveryReports).where(lt(heldDeliveryReports.receivedAt, at - HOLD_REPORTS_MS)).run()
+        const key = and(eq(heldDeliveryReports.channelId, channelId), eq(heldDeliveryReports.providerId, providerId))
+        const held = tx.select({ status: heldDeliveryReports.status }).from(heldDeliveryReports).where(key).get()
+        if (!held) tx.insert(heldDeliveryReports).values({ channelId, providerId, status, receivedAt: at }).run()
+        else if (DELIVERY_STAGES.indexOf(held.status as DeliveryStage) < stage) {
+          tx.update(heldDeliveryReports).set({ status, receivedAt: at }).where(key).run()
+        }
+        return false
+      })
     },
 
     async setOnDuty(staffId, onDuty, at) {
@@ -534,6 +546,9 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
 
 /** The order a sent message moves through; a carrier's late failure report wins over `delivered`. */
 const DELIVERY_STAGES = ['pending', 'sent', 'delivered', 'failed'] as const
+type DeliveryStage = (typeof DELIVERY_STAGES)[number]
+/** A report about a provider id no message carries after this long is about nothing we sent. */
+const HOLD_REPORTS_MS = 24 * 60 * 60 * 1000
 
 function caseNotFound(id: string): Error {
   return Object.assign(new Error(`${COMPONENT} case '${id}' does not exist`), { code: 'case_not_found' })

@@ -203,3 +203,15 @@ export const staffDuty = sqliteTable('staff_duty', {
   onDuty: integer('on_duty', { mode: 'boolean' }).notNull(),
   updatedAt: integer('updated_at').notNull(),
 })
+
+/** Delivery reports that arrived before the outbox recorded the provider id they name. */
+export const heldDeliveryReports = sqliteTable(
+  'held_delivery_reports',
+  {
+    channelId: text('channel_id').notNull(),
+    providerId: text('provider_id').notNull(),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.providerId] }), index('held_delivery_reports_received_idx').on(t.receivedAt)],
+)

@@ -12,7 +12,7 @@ import {
   type OutboundWrite,
 } from '@intake/core'
 import { COMPONENT } from './rows.ts'
-import { attachments, cases, inbox, messages, outbox } from './schema.ts'
+import { attachments, cases, heldDeliveryReports, inbox, messages, outbox } from './schema.ts'
 
 const p = (name: string) => sql.placeholder(name)
 
@@ -110,8 +110,18 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
       .update(outbox)
       .set({ status: 'sent', providerId: sql`${p('providerId')}`, leaseUntil: null, updatedAt: sql`${p('now')}` })
       .where(eq(outbox.id, p('id')))
-      .returning({ messageId: outbox.messageId })
+      .returning({ messageId: outbox.messageId, channelId: outbox.channelId })
       .prepare(),
+    heldReport: db
+      .select({ status: heldDeliveryReports.status })
+      .from(heldDeliveryReports)
+      .where(and(eq(heldDeliveryReports.channelId, p('channelId')), eq(heldDeliveryReports.providerId, p('providerId'))))
+      .prepare(),
+    dropHeldReport: db
+      .delete(heldDeliveryReports)
+      .where(and(eq(heldDeliveryReports.channelId, p('channelId')), eq(heldDeliveryReports.providerId, p('providerId'))))
+      .prepare(),
+    setMessageDeliveryStatus: db.update(messages).set({ deliveryStatus: sql`${p('status')}` }).where(eq(messages.id, p('id'))).prepare(),
     markMessageSent: db
       .update(messages)
       .set({ deliveryStatus: 'sent', externalId: sql`${p('providerId')}` })
