@@ -187,7 +187,7 @@ export function twilioSms({
   /** A URL Twilio gave us (the SDK's, a media item's) as it must be reached from here. */
   const reach = (url: string) => (apiBaseUrl && url.startsWith(TWILIO_API) ? apiBase + url.slice(TWILIO_API.length) : url)
   const trustedOrigins = [new URL(TWILIO_API).origin, new URL(apiBase).origin]
-  const client = twilio(accountSid, authToken, { httpClient: new ApiClient(reach, timeoutMs) })
+  const client = twilio(accountSid, authToken, { httpClient: new RedirectingRequestClient(reach, timeoutMs) })
   const channelBase = (ctx: { publicUrl: string; channelId: string }) => webhookBaseUrl ?? `${ctx.publicUrl.replace(/\/+$/, '')}/channels/${ctx.channelId}`
   // respond() only sees what the pipeline did; HELP answers are remembered per request here.
   const helpAsked = new WeakSet<RawRequest>()
@@ -326,9 +326,9 @@ export function twilioSms({
 
 /**
  * The SDK's own HTTP client, with requests for https://api.twilio.com sent to `apiBaseUrl` instead
- * (the SDK accepts a custom `httpClient`; see twilio-node's RequestClient).
+ * (the SDK accepts a custom `httpClient`; see twilio-node's RequestClient). Shared with twilio-voice.
  */
-class ApiClient extends twilio.RequestClient {
+export class RedirectingRequestClient extends twilio.RequestClient {
   constructor(
     private readonly reach: (url: string) => string,
     timeoutMs: number,

@@ -4,7 +4,8 @@ import type { ChannelAdapter, DeliveryReport, HandledOutcome, InboundOutcome, Ra
 import { describeTwilioCode, fitToSegments, formParams, signedUrl, verifyTwilioSignature } from '../twilio-sms/index.ts'
 import { fetchMedia } from '../twilio-sms/media.ts'
 import { isForm } from '../twilio-sms/signature.ts'
-import { classifyVoiceError, RedirectingRequestClient, TWILIO_API } from './rest.ts'
+import { RedirectingRequestClient } from '../twilio-sms/index.ts'
+import { classifyVoiceError, TWILIO_API } from './rest.ts'
 import { acknowledgementTwiml, DEFAULT_SAY, DEFAULT_WORDS, greetingTwiml, nothingHeardTwiml, replyCallTwiml, type LineLanguage, type SayOptions } from './speech.ts'
 
 export { forSpeech, spellCode, DEFAULT_SAY, type LineLanguage, type SayOptions } from './speech.ts'

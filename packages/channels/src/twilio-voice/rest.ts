@@ -1,27 +1,8 @@
 import twilio from 'twilio'
-import type RequestClient from 'twilio/lib/base/RequestClient'
 import type { SendError, SendErrorCode } from '@intake/core'
 import { classifyTwilioError } from '../twilio-sms/index.ts'
 
 export const TWILIO_API = 'https://api.twilio.com'
-
-/**
- * The SDK's own HTTP client, with requests for https://api.twilio.com sent to `apiBaseUrl` instead
- * (the SDK accepts a custom `httpClient`; see twilio-node's RequestClient). The twilio-sms adapter
- * has the same class, unexported; this is its twin for the voice channel.
- */
-export class RedirectingRequestClient extends twilio.RequestClient {
-  constructor(
-    private readonly reach: (url: string) => string,
-    timeoutMs: number,
-  ) {
-    super({ timeout: timeoutMs, keepAlive: true })
-  }
-
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request<TData>({ ...opts, uri: this.reach(opts.uri) })
-  }
-}
 
 /**
  * Error codes the Calls API answers with (https://www.twilio.com/docs/api/errors/<code>) that the
