@@ -3,6 +3,7 @@ import type { ChannelAdapter, SendError, SendResult } from '../contracts/channel
 import type { Store } from '../contracts/store.ts'
 import type { Logger } from '../log/index.ts'
 import type { OutboxItem } from '../model/index.ts'
+import { pollingLoop, type PollingLoop } from '../polling/index.ts'
 
 export interface OutboxOptions {
   /** Attempts before a delivery is dead-lettered (default 8). */
@@ -30,16 +31,8 @@ export interface OutboxWorkerDeps {
   random?: () => number
 }
 
-export interface OutboxWorker {
-  start(): void
-  /** Finish in-flight deliveries and stop polling. */
-  stop(): Promise<void>
-  /** Look for due rows now instead of at the next poll. */
-  wake(): void
-  /** Deliver until nothing is due (tests and `intake send`). Returns how many attempts were made. */
-  drain(): Promise<number>
-  readonly running: boolean
-}
+/** Delivers the outbox: `drain()` delivers until nothing is due (tests and `intake send`). */
+export type OutboxWorker = PollingLoop
 
 /** Exponential backoff with "equal jitter": half fixed, half random, capped. */
 export function backoffDelay(attempt: number, base: number, max: number, random: () => number): number {
@@ -59,10 +52,6 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
   } = options
   const { store, channels, log, now = Date.now, random = Math.random } = deps
   const nextSlot = new Map<string, number>()
-  let running = false
-  let timer: NodeJS.Timeout | undefined
-  let cycle: Promise<number> | undefined
-  let again = false
 
   /** Per-channel pacing: each delivery takes the next free slot, 1/rate seconds apart. */
   async function pace(channelId: string) {
@@ -137,64 +126,7 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     }
   }
 
-  /** One cycle at a time; a wake during a cycle runs one more right after it. */
-  function cycleNow(): Promise<number> {
-    if (cycle) {
-      again = true
-      return cycle
-    }
-    cycle = runOnce()
-      .catch((err) => {
-        log.error('outbox cycle failed', { error: err })
-        return 0
-      })
-      .finally(() => {
-        cycle = undefined
-        if (again && running) {
-          again = false
-          void cycleNow()
-        }
-      })
-    return cycle
-  }
-
-  function schedule() {
-    if (!running) return
-    timer = setTimeout(async () => {
-      await cycleNow()
-      schedule()
-    }, pollMs)
-    timer.unref?.()
-  }
-
-  return {
-    get running() {
-      return running
-    },
-    start() {
-      if (running) return
-      running = true
-      void cycleNow()
-      schedule()
-    },
-    async stop() {
-      running = false
-      if (timer) clearTimeout(timer)
-      await cycle
-    },
-    wake() {
-      if (running) void cycleNow()
-    },
-    async drain() {
-      let total = 0
-      for (;;) {
-        if (cycle) await cycle
-        const n = await cycleNow()
-        total += n
-        if (n === 0) return total
-      }
-    },
-  }
+  return pollingLoop({ name: 'outbox', pollMs, log, cycle: runOnce })
 }
 
 function describe(error: SendError): string {

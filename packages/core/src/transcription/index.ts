@@ -5,6 +5,7 @@ import type { Logger } from '../log/index.ts'
 import type { Attachment } from '../model/index.ts'
 import { backoffDelay } from '../outbox/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
+import { pollingLoop, type PollingLoop } from '../polling/index.ts'
 
 export interface TranscriptionOptions {
   /** How long one attempt may take, at intake or in the worker (default 10 s). */
@@ -79,12 +80,8 @@ export interface TranscriptionWorkerDeps {
   random?: () => number
 }
 
-export interface TranscriptionWorker {
-  start(): void
-  stop(): Promise<void>
-  /** Work until nothing is due (tests). Returns how many attempts were made. */
-  drain(): Promise<number>
-}
+/** Retries transcriptions: `drain()` works until nothing is due (tests). */
+export type TranscriptionWorker = PollingLoop
 
 /**
  * Retries the voice messages whose transcript could not be made at intake. A transcript replaces
@@ -94,9 +91,6 @@ export interface TranscriptionWorker {
 export function createTranscriptionWorker(deps: TranscriptionWorkerDeps, options: TranscriptionOptions = {}): TranscriptionWorker {
   const { timeoutMs, maxAttempts, baseDelayMs, maxDelayMs, pollMs, leaseMs } = { ...TRANSCRIPTION_DEFAULTS, ...options }
   const { store, blobs, transcriber, pipeline, log, now = Date.now, random = Math.random } = deps
-  let running = false
-  let timer: NodeJS.Timeout | undefined
-  let cycle: Promise<number> | undefined
 
   async function attempt(job: PendingTranscription): Promise<void> {
     try {
@@ -133,46 +127,6 @@ export function createTranscriptionWorker(deps: TranscriptionWorkerDeps, options
     }
   }
 
-  function cycleNow(): Promise<number> {
-    cycle ??= runOnce()
-      .catch((err) => {
-        log.error('transcription cycle failed', { error: err })
-        return 0
-      })
-      .finally(() => {
-        cycle = undefined
-      })
-    return cycle
-  }
-
-  function schedule() {
-    if (!running) return
-    timer = setTimeout(async () => {
-      await cycleNow()
-      schedule()
-    }, pollMs)
-    timer.unref?.()
-  }
-
-  return {
-    start() {
-      if (running) return
-      running = true
-      schedule()
-    },
-    async stop() {
-      running = false
-      if (timer) clearTimeout(timer)
-      await cycle
-    },
-    async drain() {
-      let total = 0
-      for (;;) {
-        if (cycle) await cycle
-        const n = await cycleNow()
-        total += n
-        if (n === 0) return total
-      }
-    },
-  }
+  // The worker only polls: voice messages reach it after a failed attempt at intake, never urgently.
+  return pollingLoop({ name: 'transcription', pollMs, log, cycle: runOnce, runAtStart: false })
 }
