@@ -95,7 +95,7 @@ const ConfigSchema = z.object({
     .strict()
     .default({}),
   locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
-  templates: z.record(z.string(), z.object({ acknowledgement: z.string(), followUp: z.string(), reply: z.string(), resolved: z.string(), alert: z.string() }).partial().strict()).default({}),
+  templates: z.record(z.string(), z.object({ acknowledgement: z.string(), followUp: z.string(), reply: z.string(), resolved: z.string(), alert: z.string(), rated: z.string() }).partial().strict()).default({}),
   server: z
     .object({
       port: z.coerce.number().int().min(0).max(65535).default(3000),

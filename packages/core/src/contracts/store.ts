@@ -35,8 +35,11 @@ export interface InboundWrite {
   message: CaseMessage
   /** Present when the message opens a new case. */
   newCase?: Case
-  /** Present when the message follows up an existing case. */
-  touchCase?: { id: string; updatedAt: number; reopen?: boolean }
+  /**
+   * Present when the message follows up an existing case: `reopen` puts a resolved case back to
+   * work; `rating` (1–5, the citizen's answer to the resolution notice) closes it with that rating.
+   */
+  touchCase?: { id: string; updatedAt: number; reopen?: boolean; rating?: number }
   events: CaseEventInput[]
   outbound: OutboundWrite[]
   /** Present when the message is audio that still needs a transcript: the worker takes it from here. */
@@ -123,6 +126,8 @@ export interface Store {
   listCases(filter?: CaseFilterInput): Promise<CasePage>
   /** The newest open case from this sender on this channel updated at or after `since`. */
   findOpenCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
+  /** The newest resolved (not yet rated) case from this sender on this channel, resolved at or after `since`. */
+  findResolvedCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
   /** The case one of these provider message ids (inbound or sent) belongs to. */
   findCaseByMessageRef(channelId: string, refs: string[]): Promise<Case | undefined>
   listMessages(caseId: string): Promise<CaseMessage[]>

@@ -189,7 +189,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const kase = await store.findCaseByMessageRef(msg.channelId, msg.threadRefs)
       if (kase) return kase
     }
-    return store.findOpenCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
+    const open = await store.findOpenCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
+    if (open) return open
+    // "5" after the resolution notice ("reply 1–5 to rate") rates that case rather than opening one.
+    if (ratingIn(msg.text) !== undefined) return store.findResolvedCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
+    return undefined
   }
 
   /** The acknowledgement goes out in the webhook's answer: on the record as sent, never queued. */
@@ -254,6 +258,30 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           ? [{ caseId, at, type: 'transcription_pending', actor: 'system', public: true, data: { messageId, error: pendingVoice.lastError } }]
           : []
     const pending = (caseId: string) => (pendingVoice ? { transcription: { ...pendingVoice, messageId, caseId } } : {})
+
+    const rating = existing?.status === 'resolved' && existing.rating === null ? ratingIn(msg.text) : undefined
+    if (existing && rating !== undefined) {
+      const thanks = outbound(existing, 'notice', render('rated', existing, { rating: String(rating) }), 'system', at, replyTo(msg))
+      const result = await store.recordInbound({
+        inbox,
+        message,
+        touchCase: { id: existing.id, updatedAt: at, rating },
+        events: [{ caseId: existing.id, at, type: 'rated', actor: 'citizen', public: true, data: { messageId, rating } }],
+        outbound: [inlineAck ? deliveredInline(thanks, at) : thanks],
+      })
+      if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
+      if (!inlineAck) options.onOutboxQueued?.()
+      log.info('case rated', { caseId: existing.id, rating })
+      return {
+        caseId: existing.id,
+        trackingCode: existing.trackingCode,
+        messageId,
+        duplicate: false,
+        followUp: true,
+        officeId: existing.officeId,
+        ...(inlineAck ? { acknowledgement: thanks.message.text } : {}),
+      }
+    }
 
     if (existing) {
       const reopen = !OPEN_STATUSES.includes(existing.status)
@@ -449,6 +477,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 interface TranscriptEvent {
   engine: string
   confidence: number | null
+}
+
+/** A citizen's rating: the whole message is one digit 1–5 (full-width too: NFKC), maybe with 分/星/stars. */
+export function ratingIn(text: string): number | undefined {
+  const m = /^\s*([1-5])\s*(分|星|颗星|stars?|points?)?\s*[。.!]?\s*$/i.exec(text.normalize('NFKC'))
+  return m ? Number(m[1]) : undefined
 }
 
 /** An answer to the message that just came in: it replies to it, after what it referred to. */

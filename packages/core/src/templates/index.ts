@@ -10,6 +10,8 @@ export interface MessageTemplates {
   resolved: string
   /** To an office, for an urgent case: {summary} is the case's summary. */
   alert: string
+  /** The answer to a citizen's rating of a resolved case: {rating} is 1–5. */
+  rated: string
 }
 
 export const DEFAULT_TEMPLATES: Record<string, MessageTemplates> = {
@@ -20,6 +22,7 @@ export const DEFAULT_TEMPLATES: Record<string, MessageTemplates> = {
     reply: '【{officeName}答复 {trackingCode}】{text}',
     resolved: '您好，您的诉求 {trackingCode} 已办结。请回复 1–5 为我们的答复打分（5 为非常满意）。查询：{statusUrl}',
     alert: '【紧急诉求】{officeName}：{trackingCode}「{summary}」请立即处理。{statusUrl}',
+    rated: '感谢您的评价（{rating} 分）。诉求 {trackingCode} 已办结归档；如有新的问题，欢迎随时再联系我们。',
   },
   en: {
     acknowledgement:
@@ -29,6 +32,7 @@ export const DEFAULT_TEMPLATES: Record<string, MessageTemplates> = {
     resolved:
       'Hello, your case {trackingCode} has been resolved. Please reply with 1–5 to rate our answer (5 = very satisfied). Status: {statusUrl}',
     alert: 'URGENT for {officeName}: case {trackingCode} "{summary}" needs action now. {statusUrl}',
+    rated: 'Thank you for your rating ({rating}/5). Case {trackingCode} is now closed; write to us again any time.',
   },
 }
 

@@ -690,6 +690,21 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await status(stale)).toBe('sent')
     })
 
+    test('a rating closes a resolved case; findResolvedCaseBySender finds only resolved, unrated cases of that sender', async () => {
+      const write = await recordNew({ at: T, channelId: 'sms', citizenId: '+8613900000001' })
+      const id = write.newCase.id
+      expect(await store.findResolvedCaseBySender('sms', '+8613900000001', T - HOUR), 'still open').toBeUndefined()
+      await store.applyCaseChange({ caseId: id, at: T + HOUR, patch: { status: 'resolved', resolvedAt: T + HOUR }, events: [] })
+      expect((await store.findResolvedCaseBySender('sms', '+8613900000001', T))?.id).toBe(id)
+      expect(await store.findResolvedCaseBySender('sms', '+8613900000001', T + 2 * HOUR), 'resolved before the window').toBeUndefined()
+      expect(await store.findResolvedCaseBySender('whatsapp', '+8613900000001', T)).toBeUndefined()
+
+      const rating = makeInboundWrite({ at: T + 2 * HOUR, channelId: 'sms', citizenId: '+8613900000001', text: '5' })
+      await store.recordInbound({ ...rating, newCase: undefined, message: { ...rating.message, caseId: id }, events: [], outbound: [], touchCase: { id, updatedAt: T + 2 * HOUR, rating: 5 } })
+      expect(await store.getCase(id)).toMatchObject({ status: 'closed', rating: 5, updatedAt: T + 2 * HOUR })
+      expect(await store.findResolvedCaseBySender('sms', '+8613900000001', T), 'rated').toBeUndefined()
+    })
+
     test('setOptOut records STOP per channel and address; START lifts it; repeating either is harmless', async () => {
       expect(await store.isOptedOut('sms', '+8613800000001')).toBe(false)
       await store.setOptOut('sms', '+8613800000001', true, T)

@@ -233,9 +233,12 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
 
         if (inbound.newCase) insertCase(q, inbound.newCase)
         if (inbound.touchCase) {
-          const { id, updatedAt, reopen } = inbound.touchCase
-          // A reopened case is no longer resolved, so its resolution time goes with it.
-          const touched = (reopen ? q.reopenCase : q.touchCase).get({ id, updatedAt })
+          const { id, updatedAt, reopen, rating } = inbound.touchCase
+          // A rating closes the case; a reopened case is no longer resolved, so its resolution time goes with it.
+          const touched =
+            rating !== undefined
+              ? tx.update(cases).set({ updatedAt, rating, status: 'closed' }).where(eq(cases.id, id)).returning({ id: cases.id }).get()
+              : (reopen ? q.reopenCase : q.touchCase).get({ id, updatedAt })
           if (!touched) throw caseNotFound(id)
         }
         insertMessage(q, inbound.message)
@@ -334,6 +337,25 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
       const q = hot()
       const id = q.openCaseIdBySender.get(channelId, citizenId, since) as string | undefined
       const row = id === undefined ? undefined : q.caseById.get({ id })
+      return row && toCase(row)
+    },
+
+    async findResolvedCaseBySender(channelId, citizenId, since) {
+      const row = connection()
+        .select()
+        .from(cases)
+        .where(
+          and(
+            eq(cases.channelId, channelId),
+            eq(cases.citizenId, citizenId),
+            eq(cases.status, 'resolved'),
+            isNull(cases.rating),
+            sql`${cases.resolvedAt} >= ${since}`,
+          ),
+        )
+        .orderBy(desc(cases.resolvedAt))
+        .limit(1)
+        .get()
       return row && toCase(row)
     },
 
