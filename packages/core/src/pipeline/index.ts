@@ -272,15 +272,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
       if (!inlineAck) options.onOutboxQueued?.()
       log.info('case rated', { caseId: existing.id, rating })
-      return {
-        caseId: existing.id,
-        trackingCode: existing.trackingCode,
-        messageId,
-        duplicate: false,
-        followUp: true,
-        officeId: existing.officeId,
-        ...(inlineAck ? { acknowledgement: thanks.message.text } : {}),
-      }
+      return addedTo(existing, messageId, inlineAck ? thanks.message.text : undefined)
     }
 
     if (existing) {
@@ -311,15 +303,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
       if (out.length && !inlineAck) options.onOutboxQueued?.()
       log.info('follow-up added to case', { caseId: existing.id, channelId: msg.channelId, reopened: reopen })
-      return {
-        caseId: existing.id,
-        trackingCode: existing.trackingCode,
-        messageId,
-        duplicate: false,
-        followUp: true,
-        officeId: existing.officeId,
-        ...(inlineAck ? { acknowledgement: render('followUp', existing) } : {}),
-      }
+      return addedTo(existing, messageId, notice && inlineAck ? notice.message.text : undefined)
     }
 
     const draft: CaseDraft = {
@@ -477,6 +461,19 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 interface TranscriptEvent {
   engine: string
   confidence: number | null
+}
+
+/** The result for a message added to an existing case (a follow-up or a rating). */
+function addedTo(kase: Case, messageId: string, acknowledgement: string | undefined): IntakeResult {
+  return {
+    caseId: kase.id,
+    trackingCode: kase.trackingCode,
+    messageId,
+    duplicate: false,
+    followUp: true,
+    officeId: kase.officeId,
+    ...(acknowledgement !== undefined ? { acknowledgement } : {}),
+  }
 }
 
 /** A citizen's rating: the whole message is one digit 1–5 (full-width too: NFKC), maybe with 分/星/stars. */
