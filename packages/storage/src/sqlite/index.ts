@@ -556,12 +556,7 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
 
     async isOptedOut(channelId, citizenId) {
-      const row = connection()
-        .select({ at: optOuts.optedOutAt })
-        .from(optOuts)
-        .where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
-        .get()
-      return row !== undefined
+      return hot().optedOut.get({ channelId, citizenId }) !== undefined
     },
   }
 }

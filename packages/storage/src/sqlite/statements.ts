@@ -12,7 +12,7 @@ import {
   type OutboundWrite,
 } from '@intake/core'
 import { COMPONENT } from './rows.ts'
-import { attachments, cases, heldDeliveryReports, inbox, messages, outbox } from './schema.ts'
+import { attachments, cases, heldDeliveryReports, inbox, messages, optOuts, outbox } from './schema.ts'
 
 const p = (name: string) => sql.placeholder(name)
 
@@ -111,6 +111,12 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
       .set({ status: 'sent', providerId: sql`${p('providerId')}`, leaseUntil: null, updatedAt: sql`${p('now')}` })
       .where(eq(outbox.id, p('id')))
       .returning({ messageId: outbox.messageId, channelId: outbox.channelId })
+      .prepare(),
+    // Asked before every delivery.
+    optedOut: db
+      .select({ at: optOuts.optedOutAt })
+      .from(optOuts)
+      .where(and(eq(optOuts.channelId, p('channelId')), eq(optOuts.citizenId, p('citizenId'))))
       .prepare(),
     heldReport: db
       .select({ status: heldDeliveryReports.status })
