@@ -129,4 +129,35 @@ describe('sqliteStore', () => {
     await store.migrate()
     await expect(store.listCases({ cursor: 'not-a-cursor' })).rejects.toThrow(/invalid cursor/)
   })
+
+  it('waits for another connection\'s write lock without blocking the event loop, and writes once it is free', async () => {
+    const file = nextFile()
+    const store = track(sqliteStore({ file, busyTimeoutMs: 5_000 }))
+    await store.migrate()
+    const other = new Database(file)
+    other.exec('BEGIN IMMEDIATE')
+    const order: string[] = []
+    const write = makeInboundWrite({ at: FIXTURE_TIME })
+    const recorded = store.recordInbound(write).then(() => order.push('recorded'))
+    // With SQLite's own busy handler this timer would fire only after the write, the thread asleep.
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    order.push('timer')
+    other.exec('COMMIT')
+    other.close()
+    await recorded
+    expect(order).toEqual(['timer', 'recorded'])
+    expect(await store.getCase(write.newCase.id)).toBeDefined()
+  })
+
+  it('gives up with SQLITE_BUSY after the busy timeout, and writes again once the lock is free', async () => {
+    const file = nextFile()
+    const store = track(sqliteStore({ file, busyTimeoutMs: 50 }))
+    await store.migrate()
+    const other = new Database(file)
+    other.exec('BEGIN IMMEDIATE')
+    await expect(store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME }))).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+    other.exec('COMMIT')
+    other.close()
+    await expect(store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME + 1 }))).resolves.toEqual({ duplicate: false })
+  })
 })

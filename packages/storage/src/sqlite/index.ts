@@ -107,8 +107,9 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
    * transaction, each inside its own SAVEPOINT: a write that throws is rolled back alone, the others
    * commit together, and every caller's promise settles only after the COMMIT (so nothing is
    * acknowledged before it is durable). One fsync then covers a whole burst of messages instead of
-   * one each. BEGIN IMMEDIATE takes the write lock up front, so a second process waits (busy
-   * timeout) instead of failing to upgrade a read lock mid-transaction.
+   * one each. BEGIN IMMEDIATE takes the write lock up front, so a second connection waits instead
+   * of failing to upgrade a read lock mid-transaction — and it waits on a timer, not in SQLite's
+   * busy handler, so the event loop keeps taking requests (up to the busy timeout).
    */
   interface QueuedWrite {
     run: (tx: Connection) => unknown
@@ -124,19 +125,34 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     })
   }
 
+  /** Since when the group waits for another connection's write lock (undefined: not waiting). */
+  let busySince: number | undefined
+
   function flush(): void {
-    const jobs = queue
-    queue = []
-    if (jobs.length === 0) return
+    if (queue.length === 0) return
     let client: Database.Database
     let db: BetterSQLite3Database
     try {
       ;({ client, db } = open())
-      client.exec('BEGIN IMMEDIATE')
+      beginImmediateWithoutWaiting(client, busyTimeoutMs)
     } catch (error) {
-      for (const job of jobs) job.reject(error)
+      const since = (busySince ??= Date.now())
+      if (isBusy(error) && Date.now() - since < busyTimeoutMs) {
+        // Another connection (the delivery thread, another process) holds the write lock. Waiting
+        // in SQLite's busy handler would block this thread's event loop; try again in a moment
+        // instead, and let the writes queued meanwhile join this group.
+        setTimeout(flush, 1)
+        return
+      }
+      busySince = undefined
+      const failed = queue
+      queue = []
+      for (const job of failed) job.reject(error)
       return
     }
+    busySince = undefined
+    const jobs = queue
+    queue = []
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
     for (const job of jobs) {
       client.exec('SAVEPOINT intake_write')
@@ -560,6 +576,18 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
   }
 }
+
+/** BEGIN IMMEDIATE that fails at once with SQLITE_BUSY when another connection holds the write lock. */
+function beginImmediateWithoutWaiting(client: Database.Database, busyTimeoutMs: number): void {
+  client.pragma('busy_timeout = 0')
+  try {
+    client.exec('BEGIN IMMEDIATE')
+  } finally {
+    client.pragma(`busy_timeout = ${busyTimeoutMs}`)
+  }
+}
+
+const isBusy = (error: unknown) => (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY'
 
 /** The order a sent message moves through; a carrier's late failure report wins over `delivered`. */
 const DELIVERY_STAGES = ['pending', 'sent', 'delivered', 'failed'] as const
