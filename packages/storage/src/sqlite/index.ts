@@ -47,7 +47,7 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     throw optionError('busyTimeoutMs', 'a non-negative integer of milliseconds', busyTimeoutMs)
   }
 
-  let opened: { client: Database.Database; db: BetterSQLite3Database; hot?: HotStatements } | undefined
+  let opened: { client: Database.Database; db: BetterSQLite3Database; hot?: HotStatements; savepoint?: Savepoint } | undefined
   let closed = false
 
   function connection(): BetterSQLite3Database {
@@ -153,16 +153,22 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     busySince = undefined
     const jobs = queue
     queue = []
+    // Compiled once: a group of N writes runs 2N of these.
+    const sp = (opened!.savepoint ??= {
+      begin: client.prepare('SAVEPOINT intake_write'),
+      release: client.prepare('RELEASE intake_write'),
+      rollback: client.prepare('ROLLBACK TO intake_write'),
+    })
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
     for (const job of jobs) {
-      client.exec('SAVEPOINT intake_write')
+      sp.begin.run()
       try {
         const value = job.run(db)
-        client.exec('RELEASE intake_write')
+        sp.release.run()
         outcomes.push({ ok: true, value })
       } catch (error) {
-        client.exec('ROLLBACK TO intake_write')
-        client.exec('RELEASE intake_write')
+        sp.rollback.run()
+        sp.release.run()
         outcomes.push({ ok: false, error })
       }
     }
@@ -575,6 +581,12 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
       return hot().optedOut.get({ channelId, citizenId }) !== undefined
     },
   }
+}
+
+interface Savepoint {
+  begin: Database.Statement
+  release: Database.Statement
+  rollback: Database.Statement
 }
 
 /** BEGIN IMMEDIATE that fails at once with SQLITE_BUSY when another connection holds the write lock. */
