@@ -7,7 +7,14 @@ export interface ThreadedDeliveries extends DeliveryRunner {
   stop(): Promise<void>
 }
 
-/** Runs delivery-thread.ts (logging through the gateway's logger, `log()`, once it exists), restarts it if it dies, and coalesces wakes to one per event-loop turn. */
+/**
+ * How long a wake waits, so the deliveries queued meanwhile go out in the same batch: fewer, larger
+ * delivery transactions take the write lock from intake less often (bench/intake: ~1,010 → ~1,120
+ * requests/s, p99 ~95 → ~75 ms), for ~10 ms more before an acknowledgement leaves.
+ */
+export const WAKE_AFTER_MS = 10
+
+/** Runs delivery-thread.ts (logging through the gateway's logger, `log()`, once it exists), restarts it if it dies, and coalesces the wakes of each WAKE_AFTER_MS into one. */
 export function threadedDeliveries(configPath: string, log: () => Logger): ThreadedDeliveries {
   let worker: Worker | undefined
   let ready = false
@@ -44,10 +51,10 @@ export function threadedDeliveries(configPath: string, log: () => Logger): Threa
     wake() {
       if (wakeScheduled || !worker) return
       wakeScheduled = true
-      setImmediate(() => {
+      setTimeout(() => {
         wakeScheduled = false
         worker?.postMessage('wake')
-      })
+      }, WAKE_AFTER_MS)
     },
     async stop() {
       stopping = true
