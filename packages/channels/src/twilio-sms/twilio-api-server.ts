@@ -88,8 +88,42 @@ const ERROR_TEXT: Record<number, { status: number; message: string }> = {
   21617: { status: 400, message: 'The concatenated message body exceeds the 1600 character limit.' },
 }
 
-const sid = (prefix: string) => prefix + randomBytes(16).toString('hex')
-const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000')
+/** A fresh Twilio SID: two letters and 32 hex digits (SM…, CA…, RE…). */
+export const newSid = (prefix: string) => prefix + randomBytes(16).toString('hex')
+/** Twilio's date format in JSON resources ("Sat, 22 Nov 2026 06:00:00 +0000"). */
+export const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000')
+
+/** The Message resource as the REST API answers POST …/Messages.json (https://www.twilio.com/docs/messaging/api/message-resource). */
+export function messageResource(
+  accountSid: string,
+  message: { sid: string; to: string; from?: string; messagingServiceSid?: string; body: string },
+  { segments = 1, status = 'queued' }: { segments?: number; status?: string } = {},
+) {
+  const base = `/2010-04-01/Accounts/${accountSid}`
+  const now = rfc2822(new Date())
+  return {
+    account_sid: accountSid,
+    api_version: '2010-04-01',
+    body: message.body,
+    date_created: now,
+    date_sent: null,
+    date_updated: now,
+    direction: 'outbound-api',
+    error_code: null,
+    error_message: null,
+    from: message.from ?? null,
+    messaging_service_sid: message.messagingServiceSid ?? null,
+    num_media: '0',
+    num_segments: String(segments),
+    price: null,
+    price_unit: 'USD',
+    sid: message.sid,
+    status,
+    subresource_uris: { media: `${base}/Messages/${message.sid}/Media.json` },
+    to: message.to,
+    uri: `${base}/Messages/${message.sid}.json`,
+  }
+}
 
 /**
  * What Twilio sends to a number's "A message comes in" webhook: a form-encoded body, signed with the
@@ -117,7 +151,7 @@ export function incomingMessageRequest(url: string, params: Record<string, strin
 
 /** The parameters of an incoming SMS as Twilio names them (a fresh MessageSid unless given). */
 export function incomingSmsParams(accountSid: string, over: Record<string, string> & { From: string; To: string; Body: string }): Record<string, string> {
-  const messageSid = over.MessageSid ?? sid('SM')
+  const messageSid = over.MessageSid ?? newSid('SM')
   return {
     ToCountry: 'CN',
     ToState: '',
@@ -186,7 +220,7 @@ export async function startTwilioApiServer({ accountSid, authToken, port = 0, fe
     if (!text && !form.get('MediaUrl')) return sendError(res, 21602)
     if (Array.from(text).length > 1600) return sendError(res, 21617)
     const message: ReceivedMessage = {
-      sid: sid('SM'),
+      sid: newSid('SM'),
       to,
       from,
       messagingServiceSid,
@@ -195,29 +229,7 @@ export async function startTwilioApiServer({ accountSid, authToken, port = 0, fe
       params,
     }
     messages.push(message)
-    const now = rfc2822(new Date())
-    sendJson(res, 201, {
-      account_sid: accountSid,
-      api_version: '2010-04-01',
-      body: text,
-      date_created: now,
-      date_sent: null,
-      date_updated: now,
-      direction: 'outbound-api',
-      error_code: null,
-      error_message: null,
-      from: from ?? null,
-      messaging_service_sid: messagingServiceSid ?? null,
-      num_media: '0',
-      num_segments: String(Math.max(1, countSegments(text).segments)),
-      price: null,
-      price_unit: 'USD',
-      sid: message.sid,
-      status: messagingServiceSid ? 'accepted' : 'queued',
-      subresource_uris: { media: `${base}/Messages/${message.sid}/Media.json` },
-      to,
-      uri: `${base}/Messages/${message.sid}.json`,
-    })
+    sendJson(res, 201, messageResource(accountSid, message, { segments: Math.max(1, countSegments(text).segments), status: messagingServiceSid ? 'accepted' : 'queued' }))
   }
 
   const server = createServer((req, res) => {
@@ -254,11 +266,11 @@ export async function startTwilioApiServer({ accountSid, authToken, port = 0, fe
     },
     failNext: (...answers) => void queue.push(...answers),
     addMedia(bytes, contentType) {
-      const mediaSid = sid('ME')
+      const mediaSid = newSid('ME')
       media.set(mediaSid, { bytes, contentType })
-      return `${url}${base}/Messages/${sid('MM')}/Media/${mediaSid}`
+      return `${url}${base}/Messages/${newSid('MM')}/Media/${mediaSid}`
     },
-    missingMediaUrl: () => `${url}${base}/Messages/${sid('MM')}/Media/${sid('ME')}`,
+    missingMediaUrl: () => `${url}${base}/Messages/${newSid('MM')}/Media/${newSid('ME')}`,
     async sendStatus(messageSid, status, { errorCode } = {}) {
       const message = messages.find((m) => m.sid === messageSid)
       if (!message?.statusCallback) throw new Error(`[twilio-api-server] no accepted message ${messageSid} with a StatusCallback`)

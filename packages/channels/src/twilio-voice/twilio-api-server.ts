@@ -20,6 +20,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import twilio from 'twilio'
+import { incomingMessageRequest, messageResource, newSid, rfc2822 } from '../twilio-sms/twilio-api-server.ts'
 
 export interface VoiceApiServerOptions {
   accountSid: string
@@ -86,21 +87,8 @@ const ERROR_TEXT: Record<number, { status: number; message: string }> = {
   32018: { status: 400, message: 'Twiml size exceeded maximum allowed value of 4000 characters' },
 }
 
-const newSid = (prefix: string) => prefix + randomBytes(16).toString('hex')
-const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000')
-
 /** A form POST signed the way Twilio signs every webhook (the SDK computes the signature). */
-export function twilioWebhook(url: string, params: Record<string, string>, authToken: string, init: { signature?: string } = {}): Request {
-  return new Request(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': init.signature ?? twilio.getExpectedTwilioSignature(authToken, url, params),
-      'i-twilio-idempotency-token': randomBytes(16).toString('hex'),
-    },
-    body: new URLSearchParams(params).toString(),
-  })
-}
+export { incomingMessageRequest as twilioWebhook }
 
 /** The parameters of the "A call comes in" webhook (https://www.twilio.com/docs/voice/twiml#request-parameters). */
 export function incomingCallParams(accountSid: string, over: Record<string, string> & { From: string; To: string }): Record<string, string> {
@@ -239,29 +227,7 @@ export async function startVoiceApiServer({ accountSid, authToken, port = 0, med
     if (!text) return sendError(res, 21602)
     const message: ReceivedMessage = { sid: newSid('SM'), to, from: form.get('From') ?? undefined, body: text, statusCallback: form.get('StatusCallback') ?? undefined, params: Object.fromEntries(form) }
     messages.push(message)
-    const now = rfc2822(new Date())
-    sendJson(res, 201, {
-      account_sid: accountSid,
-      api_version: '2010-04-01',
-      body: text,
-      date_created: now,
-      date_sent: null,
-      date_updated: now,
-      direction: 'outbound-api',
-      error_code: null,
-      error_message: null,
-      from: message.from ?? null,
-      messaging_service_sid: null,
-      num_media: '0',
-      num_segments: '1',
-      price: null,
-      price_unit: 'USD',
-      sid: message.sid,
-      status: 'queued',
-      subresource_uris: { media: `${base}/Messages/${message.sid}/Media.json` },
-      to,
-      uri: `${base}/Messages/${message.sid}.json`,
-    })
+    sendJson(res, 201, messageResource(accountSid, message))
   }
 
   function recordingMedia(req: IncomingMessage, res: ServerResponse, sid: string, extension: string | undefined) {
@@ -317,7 +283,7 @@ export async function startVoiceApiServer({ accountSid, authToken, port = 0, med
         ? { AccountSid: accountSid, ApiVersion: '2010-04-01', CallSid: sid, CallStatus: status, Direction: 'outbound-api', From: call.from, To: call.to, ...(status === 'completed' ? { CallDuration: '14' } : {}) }
         : { AccountSid: accountSid, ApiVersion: '2010-04-01', MessageSid: sid, SmsSid: sid, MessageStatus: status, SmsStatus: status, From: message!.from ?? '', To: message!.to }
       if (errorCode !== undefined) params.ErrorCode = String(errorCode)
-      return post(twilioWebhook(target, params, authToken))
+      return post(incomingMessageRequest(target, params, authToken))
     },
     close: () =>
       new Promise<void>((resolve) => {
