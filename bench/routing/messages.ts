@@ -6,18 +6,7 @@
  * 88 places share — and one message in English. Deterministic: message n is always the same.
  */
 
-/** Places of the county-hotline demo (examples/county-hotline/offices.yaml), county + township. */
-const PLACES = [
-  '伽师县巴仁镇',
-  '伽师县西克尔库勒镇',
-  '伽师县铁日木乡',
-  '疏勒县疏勒镇',
-  '疏勒县巴仁乡',
-  '莎车县莎车镇',
-  '莎车县荒地镇',
-  '喀什市荒地乡',
-  '喀什市东湖街道',
-] as const
+import { PLACES } from '../intake/messages.ts'
 
 const TEMPLATES: readonly string[] = [
   '您好，我是在{place}一个建筑工地干活的农民工，去年九月到今年一月一共干了四个多月，老板到现在还拖欠我们十二个人的工资，一共大概十八万元。包工头一直说甲方没给钱，现在电话也不接了，请政府帮我们讨个说法。',
