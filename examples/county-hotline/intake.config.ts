@@ -4,6 +4,7 @@
  * Telegram, WeChat and speech come on with their environment variables (see channels-from-env.ts).
  */
 import { join } from 'node:path'
+import { isMainThread } from 'node:worker_threads'
 import { defineConfig } from '@intake/core'
 import { apiChannel } from '@intake/channels/api'
 import { webForm } from '@intake/channels/web-form'
@@ -18,8 +19,9 @@ const dataDir = env.INTAKE_DATA_DIR ?? './data'
 // Demo secrets: fine on a laptop, replaced through the environment anywhere else.
 const apiSecret = env.INTAKE_API_SECRET ?? 'demo-api-secret-change-me'
 
-// Build the place index now (~0.4 s), so the first citizen does not wait for it.
-xinjiangPlaces.load()
+// Build the place index now (~0.4 s), so the first citizen does not wait for it — in the gateway's
+// thread only: `intake start` loads this file again in its delivery thread, which never routes.
+if (isMainThread) xinjiangPlaces.load()
 
 export default defineConfig({
   store: sqliteStore({ file: join(dataDir, 'intake.db') }),
