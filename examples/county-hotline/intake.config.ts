@@ -24,7 +24,8 @@ const apiSecret = env.INTAKE_API_SECRET ?? 'demo-api-secret-change-me'
 if (isMainThread) xinjiangPlaces.load()
 
 export default defineConfig({
-  store: sqliteStore({ file: join(dataDir, 'intake.db') }),
+  // Writes in a thread of their own, so the gateway's event loop never waits on a commit.
+  store: sqliteStore({ file: join(dataDir, 'intake.db'), writer: 'thread' }),
   offices: join(here, 'offices.yaml'),
   channels: {
     web: webForm(),

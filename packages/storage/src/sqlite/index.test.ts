@@ -16,6 +16,7 @@ afterAll(() => {
 })
 
 testStore('sqlite', async () => sqliteStore({ file: nextFile() }))
+testStore('sqlite with a writer thread', async () => sqliteStore({ file: nextFile(), writer: 'thread' }))
 
 describe('sqliteStore', () => {
   const open: Store[] = []
@@ -114,14 +115,8 @@ describe('sqliteStore', () => {
     expect(() => sqliteStore({ file: nextFile(), synchronous: 'off' as 'full' })).toThrow(/'synchronous'/)
     expect(() => sqliteStore({ file: nextFile(), busyTimeoutMs: -1 })).toThrow(/'busyTimeoutMs'/)
     expect(() => sqliteStore({ file: nextFile(), busyTimeoutMs: 1.5 })).toThrow(/'busyTimeoutMs'/)
-  })
-
-  it('refuses to work once closed', async () => {
-    const store = sqliteStore({ file: nextFile() })
-    await store.migrate()
-    await store.close()
-    await expect(store.ping()).rejects.toThrow(/closed/)
-    await expect(store.close()).resolves.toBeUndefined()
+    expect(() => sqliteStore({ file: nextFile(), writer: 'process' as 'thread' })).toThrow(/'writer'/)
+    expect(() => sqliteStore({ file: ':memory:', writer: 'thread' })).toThrow(/'writer' must be 'inline' for ':memory:'/)
   })
 
   it('rejects a cursor it did not issue', async () => {
@@ -130,34 +125,45 @@ describe('sqliteStore', () => {
     await expect(store.listCases({ cursor: 'not-a-cursor' })).rejects.toThrow(/invalid cursor/)
   })
 
-  it('waits for another connection\'s write lock without blocking the event loop, and writes once it is free', async () => {
-    const file = nextFile()
-    const store = track(sqliteStore({ file, busyTimeoutMs: 5_000 }))
-    await store.migrate()
-    const other = new Database(file)
-    other.exec('BEGIN IMMEDIATE')
-    const order: string[] = []
-    const write = makeInboundWrite({ at: FIXTURE_TIME })
-    const recorded = store.recordInbound(write).then(() => order.push('recorded'))
-    // With SQLite's own busy handler this timer would fire only after the write, the thread asleep.
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    order.push('timer')
-    other.exec('COMMIT')
-    other.close()
-    await recorded
-    expect(order).toEqual(['timer', 'recorded'])
-    expect(await store.getCase(write.newCase.id)).toBeDefined()
-  })
+  describe.each(['inline', 'thread'] as const)('writing %s', (writer) => {
+    it('refuses to work once closed', async () => {
+      const store = sqliteStore({ file: nextFile(), writer })
+      await store.migrate()
+      await store.close()
+      await expect(store.ping()).rejects.toThrow(/closed/)
+      await expect(store.recordInbound(makeInboundWrite())).rejects.toMatchObject({ code: 'store_closed' })
+      await expect(store.close()).resolves.toBeUndefined()
+    })
 
-  it('gives up with SQLITE_BUSY after the busy timeout, and writes again once the lock is free', async () => {
-    const file = nextFile()
-    const store = track(sqliteStore({ file, busyTimeoutMs: 50 }))
-    await store.migrate()
-    const other = new Database(file)
-    other.exec('BEGIN IMMEDIATE')
-    await expect(store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME }))).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
-    other.exec('COMMIT')
-    other.close()
-    await expect(store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME + 1 }))).resolves.toEqual({ duplicate: false })
+    it('waits for another connection\'s write lock without blocking the event loop, and writes once it is free', async () => {
+      const file = nextFile()
+      const store = track(sqliteStore({ file, busyTimeoutMs: 5_000, writer }))
+      await store.migrate()
+      const other = new Database(file)
+      other.exec('BEGIN IMMEDIATE')
+      const order: string[] = []
+      const write = makeInboundWrite({ at: FIXTURE_TIME })
+      const recorded = store.recordInbound(write).then(() => order.push('recorded'))
+      // With SQLite's own busy handler this timer would fire only after the write, the thread asleep.
+      await new Promise((resolve) => setTimeout(resolve, 30))
+      order.push('timer')
+      other.exec('COMMIT')
+      other.close()
+      await recorded
+      expect(order).toEqual(['timer', 'recorded'])
+      expect(await store.getCase(write.newCase.id)).toBeDefined()
+    })
+
+    it('gives up with SQLITE_BUSY after the busy timeout, and writes again once the lock is free', async () => {
+      const file = nextFile()
+      const store = track(sqliteStore({ file, busyTimeoutMs: 50, writer }))
+      await store.migrate()
+      const other = new Database(file)
+      other.exec('BEGIN IMMEDIATE')
+      await expect(store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME }))).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+      other.exec('COMMIT')
+      other.close()
+      await expect(store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME + 1 }))).resolves.toEqual({ duplicate: false })
+    })
   })
 })

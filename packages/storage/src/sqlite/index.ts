@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import { isMainThread } from 'node:worker_threads'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
@@ -9,6 +10,7 @@ import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
 import { cases, caseEvents, heldDeliveryReports, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { startWriterThread, WRITE_METHODS, type WriterThreadOptions } from './writer.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
@@ -21,6 +23,13 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full'
   /** How long a write waits for another process's lock before failing with SQLITE_BUSY. Default 5000. */
   busyTimeoutMs?: number
+  /**
+   * `inline` (default): writes run on the calling thread, in group commits. `thread`: the writes of
+   * the main thread run in a worker thread with its own connection (writer.ts), so the event loop
+   * never waits on an INSERT, an fsync or another connection's lock — for a gateway under load
+   * (`intake start`). A store opened in a worker thread writes inline: it is off the main thread already.
+   */
+  writer?: 'inline' | 'thread'
 }
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations/sqlite', import.meta.url))
@@ -36,7 +45,7 @@ type Connection = BaseSQLiteDatabase<'sync', Database.RunResult>
  * const store = sqliteStore({ file: './data/intake.db' })
  * await store.migrate()
  */
-export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }: SqliteStoreOptions): Store {
+export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000, writer = 'inline' }: SqliteStoreOptions): Store {
   if (typeof file !== 'string' || file.trim() === '') {
     throw optionError('file', "a file path or ':memory:'", file)
   }
@@ -46,6 +55,43 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
   if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw optionError('busyTimeoutMs', 'a non-negative integer of milliseconds', busyTimeoutMs)
   }
+  if (writer !== 'inline' && writer !== 'thread') {
+    throw optionError('writer', "'inline' or 'thread'", writer)
+  }
+  if (writer === 'thread' && file === ':memory:') {
+    throw optionError('writer', "'inline' for ':memory:' (a second connection would open another, empty database)", writer)
+  }
+  const local = inlineStore(file, synchronous, busyTimeoutMs)
+  return writer === 'thread' && isMainThread ? withWriterThread(local, { file, synchronous, busyTimeoutMs }) : local
+}
+
+/** The store with its writes sent to a writer thread and its reads on this thread's connection. */
+function withWriterThread(local: Store, options: WriterThreadOptions): Store {
+  const writer = startWriterThread(options)
+  let closed = false
+  const store: Store = { ...local }
+  for (const method of WRITE_METHODS) {
+    ;(store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method] = async (...args) => {
+      if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
+      return writer.call(method, args)
+    }
+  }
+  const migrateThere = store.migrate
+  store.migrate = async () => {
+    await migrateThere()
+    // Drops this connection's statements compiled against the old schema (the tables exist now: a no-op run).
+    await local.migrate()
+  }
+  store.close = async () => {
+    if (closed) return
+    closed = true
+    await writer.close()
+    await local.close()
+  }
+  return store
+}
+
+function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs: number): Store {
 
   let opened: { client: Database.Database; db: BetterSQLite3Database; hot?: HotStatements; savepoint?: Savepoint } | undefined
   let closed = false
@@ -542,28 +588,16 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000 }
     },
 
     async listDuty() {
-      const rows = connection().select().from(staffDuty).all()
-      return Object.fromEntries(rows.map((r) => [r.staffId, r.onDuty]))
+      const rows = hot().staffDuty.all() as Array<{ staffId: string; onDuty: number }>
+      return Object.fromEntries(rows.map((r) => [r.staffId, r.onDuty === 1]))
     },
 
     async assignmentLoad(officeId) {
-      const db = connection()
-      const counts = db
-        .select({ assigneeId: cases.assigneeId, open: sql<number>`count(*)` })
-        .from(cases)
-        .where(and(eq(cases.officeId, officeId), inArray(cases.status, [...OPEN_STATUSES]), sql`${cases.assigneeId} is not null`))
-        .groupBy(cases.assigneeId)
-        .all()
-      const last = db
-        .select({ assigneeId: cases.assigneeId })
-        .from(cases)
-        .where(and(eq(cases.officeId, officeId), sql`${cases.assignedAt} is not null`))
-        .orderBy(desc(cases.assignedAt), desc(cases.id))
-        .limit(1)
-        .get()
+      const q = hot()
+      const counts = q.openCasesPerAssignee.all(officeId) as Array<{ assigneeId: string; open: number }>
       return {
-        openCases: Object.fromEntries(counts.map((r) => [r.assigneeId!, Number(r.open)])),
-        lastAssigneeId: last?.assigneeId ?? null,
+        openCases: Object.fromEntries(counts.map((r) => [r.assigneeId, r.open])),
+        lastAssigneeId: (q.lastAssigneeId.get(officeId) as string | undefined) ?? null,
       }
     },
 

@@ -4,6 +4,7 @@
  * Migrations in ../../migrations/sqlite are generated from this file by drizzle-kit
  * (`pnpm db:generate`); edit this file, then regenerate, never the SQL by hand.
  */
+import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type {
   Attachment,
@@ -53,7 +54,10 @@ export const cases = sqliteTable(
   },
   (t) => [
     index('cases_status_idx').on(t.status),
-    index('cases_office_idx').on(t.officeId),
+    // Filters by office, and an office's open cases per assignee read from the index alone (assignment).
+    index('cases_office_load_idx').on(t.officeId, t.status, t.assigneeId),
+    // The office's latest assignment, for round-robin; only assigned cases are in it.
+    index('cases_office_assigned_idx').on(t.officeId, t.assignedAt, t.id).where(sql`${t.assignedAt} is not null`),
     index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
     index('cases_created_idx').on(t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
