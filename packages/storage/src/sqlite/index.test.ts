@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { Store } from '@intake/core'
@@ -123,6 +124,32 @@ describe('sqliteStore', () => {
     const store = track(sqliteStore({ file: ':memory:' }))
     await store.migrate()
     await expect(store.listCases({ cursor: 'not-a-cursor' })).rejects.toThrow(/invalid cursor/)
+  })
+
+  it('a store opened in another thread writes through the main thread\'s writer: no lock to wait for, even with no busy timeout', async () => {
+    const file = nextFile()
+    const store = track(sqliteStore({ file, writer: 'thread', busyTimeoutMs: 0 }))
+    await store.migrate()
+    const count = 300
+    const thread = new Worker(new URL('./writer-client.fixture.mjs', import.meta.url), { workerData: { file, count, busyTimeoutMs: 0 } })
+    const next = () => new Promise((resolve, reject) => {
+      thread.once('message', resolve)
+      thread.once('error', reject)
+    })
+    await expect(next()).resolves.toBe('ready')
+    const reported = next()
+    thread.postMessage('go')
+    // Both threads write in bursts at once; two connections would collide and fail with SQLITE_BUSY.
+    const mine = []
+    for (let burst = 0; burst < 30; burst++) {
+      mine.push(...Array.from({ length: 10 }, (_, i) => store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME + burst * 10 + i }))))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    await expect(Promise.all(mine)).resolves.toHaveLength(count)
+    expect(await reported).toEqual({ written: count })
+    await thread.terminate()
+    expect((await store.listCases({ limit: 100 })).cases).toHaveLength(100)
+    expect(await store.isOptedOut('sms', `+8613800${count - 1}`)).toBe(true)
   })
 
   describe.each(['inline', 'thread'] as const)('writing %s', (writer) => {

@@ -10,7 +10,7 @@ import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
 import { cases, caseEvents, heldDeliveryReports, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
-import { startWriterThread, WRITE_METHODS, type WriterThreadOptions } from './writer.ts'
+import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
@@ -24,10 +24,11 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's lock before failing with SQLITE_BUSY. Default 5000. */
   busyTimeoutMs?: number
   /**
-   * `inline` (default): writes run on the calling thread, in group commits. `thread`: the writes of
-   * the main thread run in a worker thread with its own connection (writer.ts), so the event loop
-   * never waits on an INSERT, an fsync or another connection's lock — for a gateway under load
-   * (`intake start`). A store opened in a worker thread writes inline: it is off the main thread already.
+   * `inline` (default): writes run on the calling thread, in group commits. `thread`: they run in
+   * the process's writer thread for this file, with a connection of its own (writer.ts), so the
+   * event loop never waits on an INSERT, an fsync or a lock — for a gateway under load (`intake
+   * start`). The main thread starts the writer; a store opened in a thread started after it (the
+   * delivery thread) writes through the same writer, and one opened without it writes inline.
    */
   writer?: 'inline' | 'thread'
 }
@@ -62,12 +63,13 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000, 
     throw optionError('writer', "'inline' for ':memory:' (a second connection would open another, empty database)", writer)
   }
   const local = inlineStore(file, synchronous, busyTimeoutMs)
-  return writer === 'thread' && isMainThread ? withWriterThread(local, { file, synchronous, busyTimeoutMs }) : local
+  if (writer === 'inline') return local
+  const thread = isMainThread ? startWriterThread({ file, synchronous, busyTimeoutMs }) : joinWriterThread(file)
+  return thread ? withWriterThread(local, thread) : local
 }
 
-/** The store with its writes sent to a writer thread and its reads on this thread's connection. */
-function withWriterThread(local: Store, options: WriterThreadOptions): Store {
-  const writer = startWriterThread(options)
+/** The store with its writes sent to the writer thread and its reads on this thread's connection. */
+function withWriterThread(local: Store, writer: WriterThread): Store {
   let closed = false
   const store: Store = { ...local }
   for (const method of WRITE_METHODS) {

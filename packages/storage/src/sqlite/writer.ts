@@ -1,20 +1,23 @@
 /**
- * `sqliteStore({ writer: 'thread' })`: the writes of the main thread's store run in a worker thread
- * with a connection of its own (writer-thread.ts); reads stay on the main thread's connection. An
- * INSERT, a COMMIT's fsync, or a wait for another connection's write lock then costs the gateway's
- * event loop nothing: it goes on verifying, parsing and routing the next requests while the writer
- * commits the last ones. Every write still settles only after its COMMIT, so nothing is acknowledged
- * before it is durable, and a read made after a write settles sees it (WAL: each read sees the
- * latest commit).
+ * `sqliteStore({ writer: 'thread' })`: one writer thread per database file and process
+ * (writer-thread.ts) runs every write, in group commits, on a connection of its own; reads stay on
+ * the calling thread's connection. The main thread's event loop then never waits on an INSERT, a
+ * COMMIT's fsync or a write lock: it goes on verifying, parsing and routing the next requests while
+ * the writer commits the last ones. A store opened with the same file in another thread of the
+ * process (`intake start`'s delivery thread loads the same config) sends its writes to the same
+ * writer, so the process has one writer and its threads never wait for each other's lock, and
+ * their writes share commits. Every write still settles only after its COMMIT, so nothing is
+ * acknowledged before it is durable, and a read made after a write settles sees it (WAL: each
+ * read sees the latest commit).
  */
-import { Worker } from 'node:worker_threads'
+import { resolve } from 'node:path'
+import { BroadcastChannel, getEnvironmentData, setEnvironmentData, Worker } from 'node:worker_threads'
 import { StoreConflictError, type Store } from '@intake/core'
 import { COMPONENT } from './rows.ts'
 
 /** The Store methods that write; the writer thread runs them. Everything else reads. */
 export const WRITE_METHODS = [
   'migrate',
-  'close',
   'saveOffices',
   'recordInbound',
   'applyCaseChange',
@@ -29,7 +32,7 @@ export const WRITE_METHODS = [
   'setOptOut',
 ] as const satisfies ReadonlyArray<keyof Store>
 
-export type WriteMethod = (typeof WRITE_METHODS)[number]
+export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
 
 export interface WriterCall {
   id: number
@@ -46,6 +49,28 @@ export interface WireError {
 
 export type WriterReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError }
 
+/** What other threads send the writer on its broadcast channel. */
+export type WriterRequest = { hello: string } | { client: string; calls: WriterCall[] }
+
+/** What the writer (or the main thread, about the writer) says to one client or to all of them. */
+export type WriterNotice = { ready: true } | { replies: WriterReply[] } | { gone: WireError }
+
+export interface WriterThreadOptions {
+  file: string
+  synchronous: 'normal' | 'full'
+  busyTimeoutMs: number
+}
+
+export interface WriterThread {
+  call(method: WriteMethod, args: unknown[]): Promise<unknown>
+  /** The main thread closes the writer (its queued writes commit first); another thread only lets go of it. */
+  close(): Promise<void>
+}
+
+/** The broadcast channels of a file's writer: requests in, and one channel per client for answers. */
+export const writerChannel = (file: string, client?: string) => `intake:sqlite-writer:${resolve(file)}${client ? `:${client}` : ''}`
+const NOTICES = ':notices'
+
 export function errorToWire(error: unknown): WireError {
   const e = error as { message?: unknown; code?: unknown; field?: unknown } | null
   return {
@@ -60,34 +85,39 @@ export function errorFromWire(wire: WireError): Error {
   return Object.assign(new Error(wire.message), wire.code ? { code: wire.code } : {})
 }
 
-export interface WriterThread {
-  call(method: WriteMethod, args: unknown[]): Promise<unknown>
-  /** Closes the thread's store (its queued writes commit first) and ends the thread. */
-  close(): Promise<void>
-}
-
-export interface WriterThreadOptions {
-  file: string
-  synchronous: 'normal' | 'full'
-  busyTimeoutMs: number
-}
-
-/**
- * Starts the writer thread for one database file on the first write. The calls made in one turn of
- * the event loop go over in one message, and the thread answers all the writes that settled in one
- * of its turns in one message, so a burst of messages costs two postMessage calls, not two per
- * write. If the thread dies, its pending writes fail (their callers answer 5xx, so providers retry)
- * and the next write starts a new thread.
- */
-export function startWriterThread(options: WriterThreadOptions): WriterThread {
-  let worker: Worker | undefined
+/** Pending calls by id, and the calls of this turn, sent together in one message. */
+function callQueue(send: (calls: WriterCall[]) => void) {
   let nextId = 1
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
   let outgoing: WriterCall[] = []
-
-  const spawn = (): Worker => {
-    const w = new Worker(new URL('./writer-thread.mjs', import.meta.url), { workerData: options })
-    w.on('message', (replies: WriterReply[]) => {
+  const inFlight = new Set<Promise<unknown>>()
+  const flush = () => {
+    if (outgoing.length === 0) return
+    const calls = outgoing
+    outgoing = []
+    send(calls)
+  }
+  return {
+    pending,
+    call(method: WriteMethod, args: unknown[]): Promise<unknown> {
+      const call = new Promise((resolve, reject) => {
+        const id = nextId++
+        pending.set(id, { resolve, reject })
+        if (outgoing.push({ id, method, args }) === 1) setImmediate(flush)
+      })
+      inFlight.add(call)
+      const done = () => void inFlight.delete(call)
+      call.then(done, done)
+      return call
+    },
+    /** Settles once every call made so far has an answer. */
+    async drain() {
+      flush()
+      await Promise.allSettled([...inFlight])
+    },
+    /** Sends what is queued now rather than at the end of the turn. */
+    flush,
+    settle(replies: WriterReply[]) {
       for (const reply of replies) {
         const waiting = pending.get(reply.id)
         if (!waiting) continue
@@ -95,49 +125,137 @@ export function startWriterThread(options: WriterThreadOptions): WriterThread {
         if (reply.ok) waiting.resolve(reply.value)
         else waiting.reject(errorFromWire(reply.error))
       }
-      // An idle writer does not keep the process alive; one with writes in flight does.
-      if (pending.size === 0) w.unref()
-    })
-    const fail = (reason: string) => {
-      if (worker !== w) return
-      worker = undefined
-      const error = Object.assign(new Error(`${COMPONENT} writer thread ${reason}`), { code: 'writer_failed' })
+    },
+    failAll(error: Error) {
       for (const [id, waiting] of pending) {
         pending.delete(id)
         waiting.reject(error)
       }
+    },
+  }
+}
+
+const writerGone = (reason: string) => Object.assign(new Error(`${COMPONENT} writer thread ${reason}`), { code: 'writer_failed' })
+
+/**
+ * The main thread's side: starts the file's writer thread and tells threads started from now on
+ * that it exists. If the thread dies, the writes in flight fail (their callers answer 5xx, so
+ * providers retry) and a new writer starts.
+ */
+export function startWriterThread(options: WriterThreadOptions): WriterThread {
+  const notices = new BroadcastChannel(writerChannel(options.file) + NOTICES)
+  notices.unref()
+  let worker: Worker | undefined
+  let closing = false
+
+  const queue = callQueue((calls) => {
+    const w = (worker ??= spawn())
+    w.ref()
+    w.postMessage(calls)
+  })
+
+  const spawn = (): Worker => {
+    const w = new Worker(new URL('./writer-thread.mjs', import.meta.url), { workerData: options })
+    w.unref()
+    w.on('message', (replies: WriterReply[]) => {
+      queue.settle(replies)
+      // An idle writer does not keep the process alive; one with writes in flight does.
+      if (queue.pending.size === 0) w.unref()
+    })
+    const gone = (reason: string) => {
+      if (worker !== w) return
+      worker = undefined
+      const error = writerGone(reason)
+      queue.failAll(error)
+      notices.postMessage({ gone: errorToWire(error) } satisfies WriterNotice)
+      if (!closing) worker = spawn()
     }
-    w.on('error', (error) => fail(`failed: ${error.message}`))
-    w.on('exit', (code) => fail(`exited (code ${code})`))
+    w.on('error', (error) => gone(`failed: ${error.message}`))
+    w.on('exit', (code) => gone(`exited (code ${code})`))
     return w
   }
 
-  const post = () => {
-    if (outgoing.length === 0) return
-    const calls = outgoing
-    outgoing = []
-    worker ??= spawn()
-    worker.ref()
-    worker.postMessage(calls)
-  }
+  worker = spawn()
+  setEnvironmentData(writerChannel(options.file), true)
 
-  const writer: WriterThread = {
-    call(method, args) {
-      return new Promise((resolve, reject) => {
-        const id = nextId++
-        pending.set(id, { resolve, reject })
-        if (outgoing.push({ id, method, args }) === 1) setImmediate(post)
-      })
-    },
+  return {
+    call: queue.call,
     async close() {
-      if (!worker && outgoing.length === 0) return
-      const closed = writer.call('close', [])
-      post()
+      if (closing) return
+      closing = true
+      setEnvironmentData(writerChannel(options.file), undefined)
+      const closed = queue.call('close', [])
+      queue.flush()
       await closed
       const w = worker
       worker = undefined
+      notices.postMessage({ gone: { message: `${COMPONENT} store is closed`, code: 'store_closed' } } satisfies WriterNotice)
+      notices.close()
       await w?.terminate()
     },
   }
-  return writer
+}
+
+/**
+ * Another thread's side: the writer the main thread started for this file, reached over broadcast
+ * channels; undefined when there is none (the store then writes inline).
+ */
+export function joinWriterThread(file: string): WriterThread | undefined {
+  if (getEnvironmentData(writerChannel(file)) !== true) return undefined
+  const client = `${process.pid}-${Math.random().toString(36).slice(2)}`
+  const requests = new BroadcastChannel(writerChannel(file))
+  const answers = new BroadcastChannel(writerChannel(file, client))
+  const notices = new BroadcastChannel(writerChannel(file) + NOTICES)
+  for (const channel of [requests, answers, notices]) channel.unref()
+  let ready = false
+  let waiting: WriterCall[] = []
+  let hello: NodeJS.Timeout | undefined
+
+  const queue = callQueue((calls) => {
+    answers.ref()
+    if (ready) return requests.postMessage({ client, calls } satisfies WriterRequest)
+    // The writer may still be starting: greet it until it answers, then send what waited.
+    waiting.push(...calls)
+    if (hello) return
+    const greet = () => requests.postMessage({ hello: client } satisfies WriterRequest)
+    greet()
+    hello = setInterval(greet, 25)
+  })
+  const idle = () => {
+    if (queue.pending.size === 0) answers.unref()
+  }
+
+  answers.onmessage = (event) => {
+    const notice = (event as { data: WriterNotice }).data
+    if ('ready' in notice) {
+      if (ready) return
+      ready = true
+      clearInterval(hello)
+      hello = undefined
+      const calls = waiting
+      waiting = []
+      if (calls.length) requests.postMessage({ client, calls } satisfies WriterRequest)
+    } else if ('replies' in notice) {
+      queue.settle(notice.replies)
+      idle()
+    }
+  }
+  notices.onmessage = (event) => {
+    const notice = (event as { data: WriterNotice }).data
+    if (!('gone' in notice)) return
+    // The writer died (a new one is starting) or closed: what it had not answered is lost.
+    ready = false
+    waiting = []
+    queue.failAll(errorFromWire(notice.gone))
+    idle()
+  }
+
+  return {
+    call: queue.call,
+    async close() {
+      await queue.drain()
+      clearInterval(hello)
+      for (const channel of [requests, answers, notices]) channel.close()
+    },
+  }
 }
