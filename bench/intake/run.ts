@@ -3,8 +3,14 @@
  * persist, route, queue the acknowledgement, and the outbox delivering it) against a bare baseline
  * (Hono + zod + one better-sqlite3 insert), measured in the same run on the same machine.
  *
- *   npx tsx bench/intake/run.ts [--seconds 10] [--connections 50] [--warmup 2]
- *                               [--variants baseline,gateway[,gateway-no-callback]] [--cpu-prof]
+ *   npx tsx bench/intake/run.ts [--seconds 10] [--connections 50] [--warmup 2] [--rounds 1]
+ *                               [--variants baseline,gateway[,gateway-paced][,gateway-no-callback]] [--cpu-prof]
+ *
+ * --rounds N runs the variants N times in turn (baseline, gateway, baseline, gateway, …) and reports
+ * each round's ratio against that round's baseline, and their median: a shared machine drifts, and
+ * one pair of runs does not tell whether a target is met reliably. gateway-paced offers the gateway
+ * half the round's baseline throughput (the throughput target) at the same 50 connections, to show
+ * its latency when it is not saturated.
  *
  * Each server is its own child process; the load generator (autocannon) runs here, the integrator's
  * callback endpoint in a third process (callback-child.ts). Every request is distinct (unique id and
@@ -53,12 +59,17 @@ const { values: args } = parseArgs({
   options: {
     ...HTTP_LOAD_ARGS,
     variants: { type: 'string', default: 'baseline,gateway' },
+    rounds: { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
   },
   strict: true,
 })
-const variants = parseVariants(args.variants, ['baseline', 'gateway', 'gateway-no-callback'], 'bench')
+const variants = parseVariants(args.variants, ['baseline', 'gateway', 'gateway-paced', 'gateway-no-callback'], 'bench')
 const { seconds, connections, warmupSeconds } = readHttpLoadArgs(args, 'bench')
+const rounds = Number(args.rounds)
+if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error('[bench] --rounds must be a whole number ≥ 1')
+if (variants.includes('gateway-paced') && variants.indexOf('baseline') !== 0) throw new Error('[bench] gateway-paced needs baseline first: it is paced at half its throughput')
+type GatewayVariant = 'gateway' | 'gateway-paced' | 'gateway-no-callback'
 
 const stamp = resultStamp()
 const workDir = mkdtempSync(join(tmpdir(), 'intake-bench-'))
@@ -67,6 +78,9 @@ const Database = await loadBetterSqlite3()
 
 interface VariantResult {
   name: string
+  round: number
+  /** gateway-paced: the requests per second offered in all. */
+  offeredRate?: number
   /** `rampSeconds`: until every connection had its first answer; `seconds`: the whole warm-up. */
   warmup: WarmupFigures
   measured: LoadFigures
@@ -109,9 +123,10 @@ function countLines(file: string): number {
 let sequence = 0
 
 /** A server's run through warmUpAndMeasure (bench/support/http-load.ts): every request a new message, signed as it is built. */
-async function measureServer(port: number, name: string, processes: Record<string, number | undefined>): Promise<Pick<VariantResult, 'warmup' | 'measured' | 'cpu' | 'createdAfterWindow'>> {
-  const run = `${name}-${stamp}`
+async function measureServer(port: number, name: string, processes: Record<string, number | undefined>, overallRate?: number): Promise<Pick<VariantResult, 'warmup' | 'measured' | 'cpu' | 'createdAfterWindow'>> {
+  const run = `${name}-${stamp}-${sequence}`
   const load = await warmUpAndMeasure({
+    overallRate,
     port,
     path: PATH,
     connections,
@@ -133,9 +148,9 @@ const cpuProfileDirFor = (name: string) => (args['cpu-prof'] ? join(profileDir, 
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-async function runBaseline(): Promise<VariantResult> {
+async function runBaseline(round: number): Promise<VariantResult> {
   const port = await freePort()
-  const file = join(workDir, 'baseline.db')
+  const file = join(workDir, `baseline-${round}.db`)
   const child = startChild({
     name: 'baseline',
     script: join(HERE, 'baseline-server.ts'),
@@ -149,7 +164,7 @@ async function runBaseline(): Promise<VariantResult> {
     const db = new Database(file, { readonly: true })
     const rows = (db.prepare('SELECT count(*) AS n FROM messages').get() as { n: number }).n
     db.close()
-    return { name: 'baseline', ...figures, work: { rowsInserted: rows }, logLines: countLines(child.logFile) }
+    return { name: 'baseline', round, ...figures, work: { rowsInserted: rows }, logLines: countLines(child.logFile) }
   } finally {
     await stopChild(child)
   }
@@ -160,9 +175,9 @@ async function callbackCount(child: ChildServer): Promise<CallbackCount> {
   return (await askChild<{ count: CallbackCount }>(child, 'count')).count
 }
 
-async function runGateway(name: 'gateway' | 'gateway-no-callback'): Promise<VariantResult> {
-  const withCallback = name === 'gateway'
-  const dataDir = join(workDir, name)
+async function runGateway(name: GatewayVariant, round: number, offeredRate?: number): Promise<VariantResult> {
+  const withCallback = name !== 'gateway-no-callback'
+  const dataDir = join(workDir, `${name}-${round}`)
   const port = await freePort()
   let callback: ChildServer | undefined
   let callbackUrl: string | undefined
@@ -190,7 +205,7 @@ async function runGateway(name: 'gateway' | 'gateway-no-callback'): Promise<Vari
     const forged = messageBody(`forged-${stamp}`, 0)
     const refused = await fetch(`http://127.0.0.1:${port}${PATH}`, { method: 'POST', headers: signedHeaders('not-the-bench-secret-0000', forged), body: forged })
     await refused.arrayBuffer()
-    const figures = await measureServer(port, name, { server: gateway.proc.pid, ...(callback ? { callback: callback.proc.pid } : {}) })
+    const figures = await measureServer(port, name, { server: gateway.proc.pid, ...(callback ? { callback: callback.proc.pid } : {}) }, offeredRate)
 
     const db = new Database(join(dataDir, 'intake.db'), { readonly: true, timeout: 5000 })
     const atEnd = { outbox: outboxByStatus(db), callbacksReceived: callback ? (await callbackCount(callback)).received : 0 }
@@ -229,7 +244,7 @@ async function runGateway(name: 'gateway' | 'gateway-no-callback'): Promise<Vari
       dbBytes: fileSize(join(dataDir, 'intake.db')) + fileSize(join(dataDir, 'intake.db-wal')),
     }
     db.close()
-    return { name, ...figures, work, logLines: countLines(gateway.logFile) }
+    return { name, round, ...(offeredRate ? { offeredRate } : {}), ...figures, work, logLines: countLines(gateway.logFile) }
   } finally {
     await stopChild(gateway)
     if (callback) await stopChild(callback)
@@ -274,36 +289,60 @@ function machine() {
 }
 
 function table(results: VariantResult[]): string {
-  const head = ['', 'req/s (mean)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'requests', 'errors', 'server CPU']
+  const head = ['', 'round', 'req/s (mean)', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'requests', 'errors', 'server CPU']
   const rows = results.map((r) => {
     const m = r.measured
     const errors = m.non2xx + m.connectionErrors + m.timeouts
-    return [r.name, String(m.requestsPerSecond), String(m.latencyMs.p50), String(m.latencyMs.p99), String(m.latencyMs.p999), String(m.latencyMs.max), String(m.requests), String(errors), `${r.cpu.server ?? '?'} cores`]
+    return [r.offeredRate ? `${r.name} (${r.offeredRate}/s offered)` : r.name, String(r.round), String(m.requestsPerSecond), String(m.latencyMs.p50), String(m.latencyMs.p99), String(m.latencyMs.p999), String(m.latencyMs.max), String(m.requests), String(errors), `${r.cpu.server ?? '?'} cores`]
   })
   return formatTable(head, rows)
 }
 
 function verdicts(results: VariantResult[]) {
-  const base = results.find((r) => r.name === 'baseline')
   return results
     .filter((r) => r.name !== 'baseline')
     .map((r) => {
+      const base = results.find((b) => b.name === 'baseline' && b.round === r.round)
       const valid = r.measured.non2xx + r.measured.connectionErrors + r.measured.timeouts === 0
       const ratio = base ? round(r.measured.requestsPerSecond / base.measured.requestsPerSecond, 3) : undefined
+      const paced = r.name === 'gateway-paced'
       return {
         name: r.name,
+        round: r.round,
         valid,
         ratio,
-        throughput: ratio === undefined ? 'n/a' : ratio >= TARGET_RATIO ? 'PASS' : 'MISS',
+        // A paced run answers what it is offered: its throughput says nothing about the target.
+        throughput: paced || ratio === undefined ? 'n/a' : ratio >= TARGET_RATIO ? 'PASS' : 'MISS',
         p99: r.measured.latencyMs.p99 <= TARGET_P99_MS ? 'PASS' : 'MISS',
       }
     })
 }
 
+/** Over the rounds, per variant: each round's ratio, their median, and how many rounds met the targets. */
+function summary(list: ReturnType<typeof verdicts>, results: VariantResult[]) {
+  const names = [...new Set(list.map((v) => v.name))]
+  return names.map((name) => {
+    const mine = list.filter((v) => v.name === name)
+    const ratios = mine.map((v) => v.ratio).filter((x): x is number => x !== undefined)
+    const p99s = results.filter((r) => r.name === name).map((r) => r.measured.latencyMs.p99)
+    const median = (xs: number[]) => round(percentile([...xs].sort((a, b) => a - b), 0.5) ?? NaN, 3)
+    return {
+      name,
+      rounds: mine.length,
+      ratios,
+      medianRatio: ratios.length ? median(ratios) : undefined,
+      throughputMetIn: mine.filter((v) => v.throughput === 'PASS').length,
+      p99s,
+      medianP99: median(p99s),
+      p99MetIn: mine.filter((v) => v.p99 === 'PASS').length,
+    }
+  })
+}
+
 /** What a variant's run did, in a few readable lines (the JSON file has it all). */
 function describe(r: VariantResult): string {
   const m = r.measured
-  const out = [`${r.name}:`]
+  const out = [`round ${r.round}, ${r.name}${r.offeredRate ? ` (${r.offeredRate} requests/s offered)` : ""}:`]
   if (m.non2xx || m.connectionErrors || m.timeouts) {
     out.push(`  ERRORS: status codes ${JSON.stringify(m.statusCodes)}, connection errors ${m.connectionErrors}, timeouts ${m.timeouts}${m.firstErrorBody ? `; first: ${m.firstErrorBody}` : ''}`)
   }
@@ -340,7 +379,7 @@ function describe(r: VariantResult): string {
 }
 
 const info = machine()
-console.log(`bench/intake: ${seconds}s at ${connections} connections (warm-up ${warmupSeconds}s), variants: ${variants.join(', ')}`)
+console.log(`bench/intake: ${seconds}s at ${connections} connections (warm-up ${warmupSeconds}s), variants: ${variants.join(', ')}, rounds: ${rounds}`)
 console.log(`machine: ${info.nproc} cores (${info.cpu}), node ${info.node}, load average ${info.loadAverageAtStart.join(' ')}`)
 console.log(`disk: one-row SQLite commit (WAL, synchronous=FULL) takes ${info.sqliteFullCommitMsAtStart} ms (median of 200)`)
 if (info.loadAverageAtStart[0]! > 0.5 * info.nproc) console.log('warning: the machine is already busy; figures will be low and noisy')
@@ -349,24 +388,39 @@ console.log(`work dir: ${workDir}\n`)
 const results: VariantResult[] = []
 let atEnd: { loadAverage: number[]; sqliteFullCommitMs: number }
 try {
-  for (const v of variants) {
-    process.stdout.write(`${v} ... `)
-    const r = v === 'baseline' ? await runBaseline() : await runGateway(v as 'gateway' | 'gateway-no-callback')
-    results.push(r)
-    console.log(`${r.measured.requestsPerSecond} req/s, p99 ${r.measured.latencyMs.p99} ms, cpu ${JSON.stringify(r.cpu)}`)
+  for (let round = 1; round <= rounds; round++) {
+    for (const v of variants) {
+      process.stdout.write(`round ${round}: ${v} ... `)
+      const base = results.find((r) => r.name === 'baseline' && r.round === round)
+      const r =
+        v === 'baseline'
+          ? await runBaseline(round)
+          : await runGateway(v as GatewayVariant, round, v === 'gateway-paced' ? Math.round(base!.measured.requestsPerSecond * TARGET_RATIO) : undefined)
+      results.push(r)
+      console.log(`${r.measured.requestsPerSecond} req/s, p99 ${r.measured.latencyMs.p99} ms, cpu ${JSON.stringify(r.cpu)}`)
+    }
   }
   atEnd = { loadAverage: loadAverage(), sqliteFullCommitMs: probeCommitMs() }
 } finally {
   // Keep the servers' logs when something failed or when profiling; otherwise leave nothing behind.
-  if (!args['cpu-prof'] && results.length === variants.length) rmSync(workDir, { recursive: true, force: true })
+  if (!args['cpu-prof'] && results.length === variants.length * rounds) rmSync(workDir, { recursive: true, force: true })
 }
 console.log('\n' + table(results) + '\n')
 console.log(`at the end: load average ${atEnd.loadAverage.join(' ')}, SQLite commit ${atEnd.sqliteFullCommitMs} ms\n`)
 const verdictList = verdicts(results)
 for (const v of verdictList) {
+  const r = results.find((x) => x.name === v.name && x.round === v.round)!
   console.log(
-    `${v.name}: ${v.valid ? '' : 'INVALID (errors) — '}throughput ${v.ratio === undefined ? 'n/a' : `${round(v.ratio * 100, 1)}% of baseline`} (target ≥ ${TARGET_RATIO * 100}%: ${v.throughput}), p99 ${results.find((r) => r.name === v.name)!.measured.latencyMs.p99} ms (target ≤ ${TARGET_P99_MS} ms: ${v.p99})`,
+    `round ${v.round}, ${v.name}: ${v.valid ? '' : 'INVALID (errors) — '}throughput ${v.ratio === undefined ? 'n/a' : `${round(v.ratio * 100, 1)}% of baseline`} (target ≥ ${TARGET_RATIO * 100}%: ${v.throughput}), p99 ${r.measured.latencyMs.p99} ms (target ≤ ${TARGET_P99_MS} ms: ${v.p99})`,
   )
+}
+const summaryList = summary(verdictList, results)
+if (rounds > 1) {
+  for (const s of summaryList) {
+    console.log(
+      `${s.name} over ${s.rounds} rounds: ratio ${s.ratios.join(', ')} → median ${s.medianRatio} (throughput target met in ${s.throughputMetIn} of ${s.rounds}); p99 ${s.p99s.join(', ')} ms → median ${s.medianP99} (p99 target met in ${s.p99MetIn} of ${s.rounds})`,
+    )
+  }
 }
 for (const r of results) console.log('\n' + describe(r))
 if (args['cpu-prof']) console.log(`\ncpu profiles: ${profileDir} (summarise with: npx tsx bench/intake/profile-summary.ts ${profileDir}/<server>/<largest>.cpuprofile)`)
@@ -374,11 +428,12 @@ if (args['cpu-prof']) console.log(`\ncpu profiles: ${profileDir} (summarise with
 const outFile = args.out ?? resultFilePath('intake', stamp)
 writeResultFile(outFile, {
   benchmark: 'bench/intake',
-  command: `npx tsx bench/intake/run.ts --seconds ${seconds} --connections ${connections} --warmup ${warmupSeconds} --variants ${variants.join(',')}${args['cpu-prof'] ? ' --cpu-prof' : ''}`,
+  command: `npx tsx bench/intake/run.ts --seconds ${seconds} --connections ${connections} --warmup ${warmupSeconds} --rounds ${rounds} --variants ${variants.join(',')}${args['cpu-prof'] ? ' --cpu-prof' : ''}`,
   at: new Date().toISOString(),
   machine: { ...info, atEnd },
   targets: { throughputRatio: TARGET_RATIO, p99Ms: TARGET_P99_MS },
   results,
   verdicts: verdictList,
+  summary: summaryList,
 })
 console.log(`\nresults: ${outFile}`)

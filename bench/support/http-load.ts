@@ -38,6 +38,8 @@ export interface HttpLoadOptions {
   processes: Record<string, number | undefined>
   /** Keep the first non-2xx answer's status and body (makes autocannon hand every body over). */
   keepFirstErrorBody?: boolean
+  /** Pace the load at this many requests per second in all (latency at a given load); as fast as answered when absent. */
+  overallRate?: number
 }
 
 export interface WarmupFigures {
@@ -112,6 +114,7 @@ export async function warmUpAndMeasure(options: HttpLoadOptions): Promise<HttpLo
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     // An upper bound: the session is stopped when the measured window closes.
     duration: warmupSeconds + MAX_RAMP_SECONDS + seconds + 10,
     timeout: 30,
