@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http'
+
 export class BodyTooLargeError extends Error {
   readonly code = 'body_too_large'
 }
@@ -5,10 +7,15 @@ export class BodyTooLargeError extends Error {
 /**
  * Read a request body, refusing it as soon as it passes `limit` bytes: by Content-Length when the
  * client declares it, and by counting while streaming when it does not (chunked uploads).
+ *
+ * On @hono/node-server, pass Node's request (`c.env.incoming`): reading it directly spares building
+ * the web Request, its AbortSignal and two ReadableStreams for every message — 9% of the gateway's
+ * main thread in bench/intake. It is used only while nothing else has started reading it.
  */
-export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyLimited(req: Request, limit: number, incoming?: IncomingMessage): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? NaN)
   if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError()
+  if (incoming && !incoming.readableDidRead && incoming.listenerCount('data') === 0) return readIncoming(incoming, limit)
   if (!req.body) return new Uint8Array()
   const reader = req.body.getReader()
   const chunks: Uint8Array[] = []
@@ -30,4 +37,37 @@ export async function readBodyLimited(req: Request, limit: number): Promise<Uint
     offset += chunk.byteLength
   }
   return out
+}
+
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const done = () => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength
+      if (size > limit) {
+        // Stop collecting; once the 413 is sent, Node's HTTP server discards the rest of the body.
+        done()
+        reject(new BodyTooLargeError())
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = () => {
+      done()
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+    }
+    const onError = (error: Error) => {
+      done()
+      reject(error)
+    }
+    const onClose = () => {
+      done()
+      reject(Object.assign(new Error('the client closed the request before its body ended'), { code: 'aborted' }))
+    }
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
+  })
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import type {
   ChannelAdapter,
@@ -95,7 +96,7 @@ async function handleInbound(
   let raw = rawRequest(new Uint8Array())
   const reject = (error: ChannelError) => (route.reject ? route.reject(error, raw, ctx) : jsonError(c, error))
   try {
-    raw = rawRequest(await readBodyLimited(c.req.raw, limit))
+    raw = rawRequest(await readBodyLimited(c.req.raw, limit, (c.env as { incoming?: IncomingMessage } | undefined)?.incoming))
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
       deps.metrics.count('inbound_rejected', { channelId, code: 'body_too_large' })
