@@ -110,9 +110,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
 
   async function runOnce(): Promise<number> {
     let attempts = 0
+    // The last batch's verdicts are being recorded while the next batch is claimed and sent: with a
+    // writer thread both writes share a commit, so a busy outbox waits for one commit per batch.
+    let recording: Promise<unknown> = Promise.resolve()
     for (;;) {
       const batch = await store.claimOutbox(now(), batchSize, leaseMs)
-      if (batch.length === 0) return attempts
+      if (batch.length === 0) {
+        await recording
+        return attempts
+      }
       attempts += batch.length
       // Send the batch concurrently, then record every verdict in the same turn, so a store that
       // groups writes commits the whole batch at once instead of once per delivery (which also
@@ -120,7 +126,8 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
       // the lease runs out, with the same idempotency keys.
       const results = await Promise.all(batch.map(send))
       const at = now()
-      await Promise.all(
+      await recording
+      recording = Promise.all(
         batch.map((item, i) => record(item, results[i]!, at).catch((err) => log.error('outbox record failed', { outboxId: item.id, error: err }))),
       )
     }
