@@ -9,8 +9,8 @@
  * --rounds N runs the variants N times in turn (baseline, gateway, baseline, gateway, …) and reports
  * each round's ratio against that round's baseline, and their median: a shared machine drifts, and
  * one pair of runs does not tell whether a target is met reliably. gateway-paced offers the gateway
- * half the round's baseline throughput (the throughput target) at the same 50 connections, to show
- * its latency when it is not saturated.
+ * half the round's baseline throughput (the throughput target), evenly spaced over up to the same 50
+ * connections (bench/support/paced-load.ts), to show its latency at that load rather than at saturation.
  *
  * Each server is its own child process; the load generator (autocannon) runs here, the integrator's
  * callback endpoint in a third process (callback-child.ts). Every request is distinct (unique id and
@@ -43,7 +43,8 @@ import {
   waitForOutboxDrain,
   writeResultFile,
 } from '../support/harness.ts'
-import { HTTP_LOAD_ARGS, type LoadFigures, readHttpLoadArgs, warmUpAndMeasure, type WarmupFigures } from '../support/http-load.ts'
+import { pacedLoad } from '../support/paced-load.ts'
+import { HTTP_LOAD_ARGS, type HttpLoadOptions, type LoadFigures, readHttpLoadArgs, warmUpAndMeasure, type WarmupFigures } from '../support/http-load.ts'
 import { loadBetterSqlite3 } from '../support/workspace-deps.ts'
 import type { CallbackCount } from './callback-child.ts'
 import { messageBody, PLACES, signedHeaders } from './messages.ts'
@@ -125,8 +126,8 @@ let sequence = 0
 /** A server's run through warmUpAndMeasure (bench/support/http-load.ts): every request a new message, signed as it is built. */
 async function measureServer(port: number, name: string, processes: Record<string, number | undefined>, overallRate?: number): Promise<Pick<VariantResult, 'warmup' | 'measured' | 'cpu' | 'createdAfterWindow'>> {
   const run = `${name}-${stamp}-${sequence}`
-  const load = await warmUpAndMeasure({
-    overallRate,
+  const measure = overallRate ? (o: HttpLoadOptions) => pacedLoad({ ...o, rate: overallRate }) : warmUpAndMeasure
+  const load = await measure({
     port,
     path: PATH,
     connections,
@@ -347,7 +348,7 @@ function describe(r: VariantResult): string {
     out.push(`  ERRORS: status codes ${JSON.stringify(m.statusCodes)}, connection errors ${m.connectionErrors}, timeouts ${m.timeouts}${m.firstErrorBody ? `; first: ${m.firstErrorBody}` : ''}`)
   }
   out.push(
-    `  warm-up: ${r.warmup.seconds} s, ${r.warmup.requests} answers (${r.warmup.non2xx} non-2xx, ${r.warmup.errors} errors); every connection had its first answer after ${r.warmup.rampSeconds} s`,
+    `  warm-up: ${r.warmup.seconds} s, ${r.warmup.requests} answers (${r.warmup.non2xx} non-2xx, ${r.warmup.errors} errors); ${Number.isNaN(r.warmup.rampSeconds) ? 'paced: until the cold start\'s backlog was gone' : `every connection had its first answer after ${r.warmup.rampSeconds} s`}`,
   )
   out.push(`  measured: ${m.requests} answers in ${m.seconds} s, status codes ${JSON.stringify(m.statusCodes)}`)
   out.push(`  answers per connection: min ${m.answersPerConnection.min}, median ${m.answersPerConnection.median}, max ${m.answersPerConnection.max}`)

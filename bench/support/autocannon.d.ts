@@ -17,8 +17,6 @@ declare module 'autocannon' {
   export interface AutocannonOptions {
     url: string
     connections?: number
-    /** Requests per second across all connections (a paced, open-loop load); unlimited when absent. */
-    overallRate?: number
     duration?: number
     pipelining?: number
     timeout?: number

@@ -38,8 +38,6 @@ export interface HttpLoadOptions {
   processes: Record<string, number | undefined>
   /** Keep the first non-2xx answer's status and body (makes autocannon hand every body over). */
   keepFirstErrorBody?: boolean
-  /** Pace the load at this many requests per second in all (latency at a given load); as fast as answered when absent. */
-  overallRate?: number
 }
 
 export interface WarmupFigures {
@@ -114,7 +112,6 @@ export async function warmUpAndMeasure(options: HttpLoadOptions): Promise<HttpLo
   const instance = autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
     // An upper bound: the session is stopped when the measured window closes.
     duration: warmupSeconds + MAX_RAMP_SECONDS + seconds + 10,
     timeout: 30,
@@ -193,11 +190,7 @@ export async function warmUpAndMeasure(options: HttpLoadOptions): Promise<HttpLo
   const wall = (windowEnd - windowStart) / 1000
 
   latencies.sort((a, b) => a - b)
-  const at = (q: number, sorted = latencies) => round(percentile(sorted, q) ?? NaN, 2)
-  const perSecond = bySecond.slice(0, seconds).map((second = []) => {
-    const sorted = second.sort((a, b) => a - b)
-    return { requests: sorted.length, p50: at(0.5, sorted), p99: at(0.99, sorted), max: round(sorted[sorted.length - 1] ?? NaN, 1) }
-  })
+  const perSecond = perSecondFigures(bySecond, seconds)
   const counts = [...byConnection.values(), ...Array<number>(Math.max(0, connections - byConnection.size)).fill(0)].sort((a, b) => a - b)
   const non2xx = Object.entries(statusCodes).reduce((n, [code, count]) => (code.startsWith('2') ? n : n + count), 0)
   return {
@@ -207,14 +200,7 @@ export async function warmUpAndMeasure(options: HttpLoadOptions): Promise<HttpLo
       requests: latencies.length,
       seconds: round(wall, 2),
       requestsPerSecond: round(latencies.length / wall, 0),
-      latencyMs: {
-        mean: round(latencies.reduce((a, b) => a + b, 0) / latencies.length, 2),
-        p50: at(0.5),
-        p90: at(0.9),
-        p99: at(0.99),
-        p999: at(0.999),
-        max: round(latencies[latencies.length - 1] ?? NaN, 1),
-      },
+      latencyMs: latencyFigures(latencies),
       answersPerConnection: { min: counts[0] ?? 0, median: counts[counts.length >> 1] ?? 0, max: counts[counts.length - 1] ?? 0 },
       perSecond,
       statusCodes,
@@ -226,4 +212,26 @@ export async function warmUpAndMeasure(options: HttpLoadOptions): Promise<HttpLo
     cpu: coresBusy(cpuBefore, cpuAfter, wall),
     loadGeneratorCpu: round((benchCpu.user + benchCpu.system) / 1e6 / wall, 2),
   }
+}
+
+/** Mean, percentiles and max of latencies sorted in ascending order. */
+export function latencyFigures(sorted: number[]): LoadFigures['latencyMs'] {
+  const at = (q: number) => round(percentile(sorted, q) ?? NaN, 2)
+  return {
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length, 2),
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    p999: at(0.999),
+    max: round(sorted[sorted.length - 1] ?? NaN, 1),
+  }
+}
+
+/** Each second's answers and latency percentiles, for the first `seconds` seconds. */
+export function perSecondFigures(bySecond: number[][], seconds: number): LoadFigures['perSecond'] {
+  return bySecond.slice(0, seconds).map((second = []) => {
+    const sorted = second.sort((a, b) => a - b)
+    const { p50, p99, max } = latencyFigures(sorted)
+    return { requests: sorted.length, p50, p99, max }
+  })
 }
