@@ -49,9 +49,9 @@ const clientOf = (id: string) => {
   return client
 }
 const requests = new BroadcastChannel(writerChannel(options.file))
-requests.unref()
 requests.onmessage = (event) => {
   const request = (event as { data: WriterRequest }).data
   if ('hello' in request) clientOf(request.hello).answers.postMessage({ ready: true } satisfies WriterNotice)
   else clientOf(request.client).run(request.calls)
 }
+requests.unref()

@@ -140,7 +140,8 @@ const writerGone = (reason: string) => Object.assign(new Error(`${COMPONENT} wri
 /**
  * The main thread's side: starts the file's writer thread and tells threads started from now on
  * that it exists. If the thread dies, the writes in flight fail (their callers answer 5xx, so
- * providers retry) and a new writer starts.
+ * providers retry: the inbox makes a retry of a write that did commit a duplicate, not a second
+ * case) and a new writer starts.
  */
 export function startWriterThread(options: WriterThreadOptions): WriterThread {
   const notices = new BroadcastChannel(writerChannel(options.file) + NOTICES)
@@ -155,8 +156,10 @@ export function startWriterThread(options: WriterThreadOptions): WriterThread {
   })
 
   const spawn = (): Worker => {
-    const w = new Worker(new URL('./writer-thread.mjs', import.meta.url), { workerData: options })
-    w.unref()
+    // The thread takes this process's flags (a loader, --cpu-prof) but not those only a main
+    // script may have: with `node --input-type=module -e …` a worker would fail to start.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'))
+    const w = new Worker(new URL('./writer-thread.mjs', import.meta.url), { workerData: options, execArgv })
     w.on('message', (replies: WriterReply[]) => {
       queue.settle(replies)
       // An idle writer does not keep the process alive; one with writes in flight does.
@@ -168,10 +171,14 @@ export function startWriterThread(options: WriterThreadOptions): WriterThread {
       const error = writerGone(reason)
       queue.failAll(error)
       notices.postMessage({ gone: errorToWire(error) } satisfies WriterNotice)
-      if (!closing) worker = spawn()
+      // A new writer a second later (at once if this thread writes first): one that dies at start
+      // must not be restarted in a tight loop. Other threads' stores greet it until it answers.
+      if (!closing) setTimeout(() => void (closing || (worker ??= spawn())), 1000).unref()
     }
     w.on('error', (error) => gone(`failed: ${error.message}`))
     w.on('exit', (code) => gone(`exited (code ${code})`))
+    // After the listeners: adding a 'message' listener refs the thread's port again.
+    w.unref()
     return w
   }
 
@@ -206,12 +213,14 @@ export function joinWriterThread(file: string): WriterThread | undefined {
   const requests = new BroadcastChannel(writerChannel(file))
   const answers = new BroadcastChannel(writerChannel(file, client))
   const notices = new BroadcastChannel(writerChannel(file) + NOTICES)
-  for (const channel of [requests, answers, notices]) channel.unref()
   let ready = false
+  let closedByMain: WireError | undefined
   let waiting: WriterCall[] = []
   let hello: NodeJS.Timeout | undefined
 
   const queue = callQueue((calls) => {
+    // The main thread closed the store: nothing will answer.
+    if (closedByMain) return queue.failAll(errorFromWire(closedByMain))
     answers.ref()
     if (ready) return requests.postMessage({ client, calls } satisfies WriterRequest)
     // The writer may still be starting: greet it until it answers, then send what waited.
@@ -220,6 +229,7 @@ export function joinWriterThread(file: string): WriterThread | undefined {
     const greet = () => requests.postMessage({ hello: client } satisfies WriterRequest)
     greet()
     hello = setInterval(greet, 25)
+    hello.unref()
   })
   const idle = () => {
     if (queue.pending.size === 0) answers.unref()
@@ -246,9 +256,13 @@ export function joinWriterThread(file: string): WriterThread | undefined {
     // The writer died (a new one is starting) or closed: what it had not answered is lost.
     ready = false
     waiting = []
+    if (notice.gone.code === 'store_closed') closedByMain = notice.gone
     queue.failAll(errorFromWire(notice.gone))
     idle()
   }
+
+  // After the handlers: setting onmessage refs a channel. Idle channels keep no thread alive.
+  for (const channel of [requests, answers, notices]) channel.unref()
 
   return {
     call: queue.call,
