@@ -45,7 +45,9 @@ async function hotline(voice: Partial<TwilioVoiceOptions> = {}, over: { transcri
   gw = await demoGateway(
     {
       channels: { voice: twilioVoice({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, from: HOTLINE, smsFrom: SMS_NUMBER, language: 'en-US', apiBaseUrl: api.url, ...voice }) },
-      ...(over.transcriber ? { transcriber: over.transcriber, transcription: { timeoutMs: over.timeoutMs ?? 30_000, baseDelayMs: 1_000, maxDelayMs: 1_000 } } : {}),
+      // The record action answers inline; its 2.5 s default window is tested in test/transcription.test.ts,
+      // here the transcript is awaited however busy the test machine is.
+      ...(over.transcriber ? { transcriber: over.transcriber, transcription: { timeoutMs: over.timeoutMs ?? 30_000, inlineTimeoutMs: over.timeoutMs ?? 30_000, baseDelayMs: 1_000, maxDelayMs: 1_000 } } : {}),
     },
     { now: () => clock },
   )

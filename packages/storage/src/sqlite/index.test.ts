@@ -152,6 +152,23 @@ describe('sqliteStore', () => {
     expect(await store.isOptedOut('sms', `+8613800${count - 1}`)).toBe(true)
   })
 
+  it('a store in another thread fails its writes once the main thread has closed the store, rather than waiting for ever', async () => {
+    const file = nextFile()
+    const store = sqliteStore({ file, writer: 'thread' })
+    await store.migrate()
+    const thread = new Worker(new URL('./writer-client.fixture.mjs', import.meta.url), { workerData: { file, count: 10, busyTimeoutMs: 5_000 } })
+    const next = () => new Promise((resolve, reject) => {
+      thread.once('message', resolve)
+      thread.once('error', reject)
+    })
+    await expect(next()).resolves.toBe('ready')
+    await store.close()
+    const reported = next()
+    thread.postMessage('go')
+    expect(await reported).toEqual({ error: 'store_closed' })
+    await thread.terminate()
+  })
+
   describe.each(['inline', 'thread'] as const)('writing %s', (writer) => {
     it('refuses to work once closed', async () => {
       const store = sqliteStore({ file: nextFile(), writer })

@@ -94,7 +94,6 @@ function withWriterThread(local: Store, writer: WriterThread): Store {
 }
 
 function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs: number): Store {
-
   let opened: { client: Database.Database; db: BetterSQLite3Database; hot?: HotStatements; savepoint?: Savepoint } | undefined
   let closed = false
 

@@ -12,10 +12,11 @@ parentPort.postMessage('ready')
 await new Promise((resolve) => parentPort.once('message', resolve))
 const writes = []
 for (let burst = 0; burst < count / 10; burst++) {
-  for (let i = burst * 10; i < burst * 10 + 10; i++) writes.push(store.setOptOut('sms', `+8613800${i}`, true, 1_700_000_000_000))
+  // Each outcome is taken at once: a write that fails must not sit unhandled until the last burst.
+  for (let i = burst * 10; i < burst * 10 + 10; i++) writes.push(store.setOptOut('sms', `+8613800${i}`, true, 1_700_000_000_000).then(() => ({}), (error) => ({ error })))
   await new Promise((resolve) => setImmediate(resolve))
 }
-const results = await Promise.allSettled(writes)
+const results = await Promise.all(writes)
 await store.close()
-const failed = results.find((r) => r.status === 'rejected')
-parentPort.postMessage(failed ? { error: String(failed.reason?.code ?? failed.reason) } : { written: results.length })
+const failed = results.find((r) => r.error)
+parentPort.postMessage(failed ? { error: String(failed.error?.code ?? failed.error) } : { written: results.length })
