@@ -15,6 +15,8 @@ async function configured(env: Record<string, string>): Promise<{ channels: stri
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, INTAKE_DATA_DIR: join(ROOT, 'data'), ...env },
+    // A config that keeps its process alive (a writer thread that never lets go) fails here, killed, not left running.
+    timeout: 20_000,
   })
   return JSON.parse(stdout.trim().split('\n').at(-1)!)
 }
