@@ -112,6 +112,24 @@ describe('assignment inside an office', () => {
     expect((await t.gw.api('/staff/nobody/duty', { method: 'PUT', body: { onDuty: true } })).status).toBe(404)
   })
 
+  it('messages arriving together are still given out in turn (they land before any of them is committed)', async () => {
+    const t = await setup()
+    const together = await Promise.all(Array.from({ length: 4 }, (_, i) => t.open(`伽师县 工地拖欠工资，同时来信第${i + 1}封`)))
+    const assignees = together.map((k) => k.assigneeId).sort()
+    expect(assignees).toEqual(['jiashi-labour-ayguli', 'jiashi-labour-ayguli', 'jiashi-labour-wang', 'jiashi-labour-wang'])
+  })
+
+  it('least-open counts the cases it has just given out, even before they are committed', async () => {
+    const t = await setup({
+      offices: [
+        { id: 'city', name: 'City Hall', jurisdiction: { codes: [], places: [{ name: 'Springfield', aliases: [] }] } },
+        { id: 'desk', name: 'Desk', parentId: 'city', intakeDesk: true, assignment: 'least-open', staff: [{ id: 'ann', name: 'Ann' }, { id: 'bob', name: 'Bob' }] },
+      ],
+    })
+    const together = await Promise.all(Array.from({ length: 4 }, (_, i) => t.open(`no place named here, together ${i + 1}`)))
+    expect(together.map((k) => k.assigneeId).sort()).toEqual(['ann', 'ann', 'bob', 'bob'])
+  })
+
   it('by hand, or by policy on request; least-open picks whoever has the fewest open cases', async () => {
     const t = await setup({
       offices: [

@@ -79,13 +79,39 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
   /** The office that announces urgent cases for `office`: itself, or the nearest above with an alert address. */
   const alertContact = (officeId: string) => offices.lineage(officeId).find((o) => o.contact.alert)
 
+  /**
+   * Assignments made here in the last second, by office. A case is written after its landing, and a
+   * group commit holds many cases, so messages arriving together all land before the first is
+   * committed and the store's load does not count them yet: without these, each would be given to
+   * the same person. (Least-open may count a pick twice for up to a second once it is committed.)
+   */
+  const recentPicks = new Map<string, Array<{ staffId: string; at: number }>>()
+  const RECENT_PICKS_MS = 1_000
+  /** The store's load plus this process's recent picks. Synchronous: nothing may pick in between until the push. */
+  function withRecentPicks(officeId: string, load: Awaited<ReturnType<Store['assignmentLoad']>>, at: number) {
+    const recent = (recentPicks.get(officeId) ?? []).filter((p) => p.at > at - RECENT_PICKS_MS)
+    recentPicks.set(officeId, recent)
+    if (recent.length === 0) return load
+    const openCases = { ...load.openCases }
+    for (const p of recent) openCases[p.staffId] = (openCases[p.staffId] ?? 0) + 1
+    return { openCases, lastAssigneeId: recent.at(-1)!.staffId }
+  }
+
+  /** Someone on duty at `office` by its policy, counting this process's picks that may not be committed yet. */
+  async function pickFor(office: Office, at: number): Promise<string | null> {
+    const [duty, stored] = [await store.listDuty(), await store.assignmentLoad(office.id)]
+    const staffId = pickAssignee(office, duty, withRecentPicks(office.id, stored, at))
+    if (staffId) recentPicks.get(office.id)!.push({ staffId, at })
+    return staffId
+  }
+
   const landing: CaseActions['landing'] = async (kase, officeId, at, actor) => {
     const office = offices.get(officeId)!
     const events: CaseEventInput[] = []
     const outbound: OutboundWrite[] = []
     let assigneeId: string | null = null
     if (office.assignment !== 'none' && office.staff.length) {
-      assigneeId = pickAssignee(office, await store.listDuty(), await store.assignmentLoad(officeId))
+      assigneeId = await pickFor(office, at)
       if (assigneeId) {
         events.push({ caseId: kase.id, at, type: 'assigned', actor, public: false, data: { officeId, staffId: assigneeId, policy: office.assignment } })
       }
@@ -193,7 +219,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
         }
         assigneeId = staffId
       } else {
-        assigneeId = pickAssignee(office, await store.listDuty(), await store.assignmentLoad(office.id))
+        assigneeId = await pickFor(office, at)
         if (!assigneeId) return { ok: false, status: 409, code: 'no_one_on_duty', message: `no one at ${office.name} is on duty to take the case` }
       }
       const updated = await store.applyCaseChange({
