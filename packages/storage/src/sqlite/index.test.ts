@@ -16,6 +16,17 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/** writer-client.fixture.mjs in a thread of this process, and its next message. */
+function writerClientThread(workerData: { file: string; count: number; busyTimeoutMs: number }) {
+  const thread = new Worker(new URL('./writer-client.fixture.mjs', import.meta.url), { workerData })
+  const next = () =>
+    new Promise((resolve, reject) => {
+      thread.once('message', resolve)
+      thread.once('error', reject)
+    })
+  return { thread, next }
+}
+
 testStore('sqlite', async () => sqliteStore({ file: nextFile() }))
 testStore('sqlite with a writer thread', async () => sqliteStore({ file: nextFile(), writer: 'thread' }))
 
@@ -131,11 +142,7 @@ describe('sqliteStore', () => {
     const store = track(sqliteStore({ file, writer: 'thread', busyTimeoutMs: 0 }))
     await store.migrate()
     const count = 300
-    const thread = new Worker(new URL('./writer-client.fixture.mjs', import.meta.url), { workerData: { file, count, busyTimeoutMs: 0 } })
-    const next = () => new Promise((resolve, reject) => {
-      thread.once('message', resolve)
-      thread.once('error', reject)
-    })
+    const { thread, next } = writerClientThread({ file, count, busyTimeoutMs: 0 })
     await expect(next()).resolves.toBe('ready')
     const reported = next()
     thread.postMessage('go')
@@ -156,11 +163,7 @@ describe('sqliteStore', () => {
     const file = nextFile()
     const store = sqliteStore({ file, writer: 'thread' })
     await store.migrate()
-    const thread = new Worker(new URL('./writer-client.fixture.mjs', import.meta.url), { workerData: { file, count: 10, busyTimeoutMs: 5_000 } })
-    const next = () => new Promise((resolve, reject) => {
-      thread.once('message', resolve)
-      thread.once('error', reject)
-    })
+    const { thread, next } = writerClientThread({ file, count: 10, busyTimeoutMs: 5_000 })
     await expect(next()).resolves.toBe('ready')
     await store.close()
     const reported = next()

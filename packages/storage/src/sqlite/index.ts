@@ -63,15 +63,15 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000, 
     throw optionError('writer', "'inline' for ':memory:' (a second connection would open another, empty database)", writer)
   }
   const local = inlineStore(file, synchronous, busyTimeoutMs)
-  if (writer === 'inline') return local
+  if (writer === 'inline') return local.store
   const thread = isMainThread ? startWriterThread({ file, synchronous, busyTimeoutMs }) : joinWriterThread(file)
-  return thread ? withWriterThread(local, thread) : local
+  return thread ? withWriterThread(local, thread) : local.store
 }
 
 /** The store with its writes sent to the writer thread and its reads on this thread's connection. */
-function withWriterThread(local: Store, writer: WriterThread): Store {
+function withWriterThread(local: ReturnType<typeof inlineStore>, writer: WriterThread): Store {
   let closed = false
-  const store: Store = { ...local }
+  const store: Store = { ...local.store }
   for (const method of WRITE_METHODS) {
     ;(store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[method] = async (...args) => {
       if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
@@ -81,19 +81,18 @@ function withWriterThread(local: Store, writer: WriterThread): Store {
   const migrateThere = store.migrate
   store.migrate = async () => {
     await migrateThere()
-    // Drops this connection's statements compiled against the old schema (the tables exist now: a no-op run).
-    await local.migrate()
+    local.forgetStatements()
   }
   store.close = async () => {
     if (closed) return
     closed = true
     await writer.close()
-    await local.close()
+    await local.store.close()
   }
   return store
 }
 
-function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs: number): Store {
+function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs: number): { store: Store; forgetStatements: () => void } {
   let opened: { client: Database.Database; db: BetterSQLite3Database; hot?: HotStatements; savepoint?: Savepoint } | undefined
   let closed = false
 
@@ -233,7 +232,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     })
   }
 
-  return {
+  const store: Store = {
     driver: 'sqlite',
 
     async migrate() {
@@ -614,6 +613,13 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
     async isOptedOut(channelId, citizenId) {
       return hot().optedOut.get({ channelId, citizenId }) !== undefined
+    },
+  }
+  return {
+    store,
+    // Statements compiled against an old schema must go once another connection has migrated.
+    forgetStatements: () => {
+      if (opened) opened.hot = undefined
     },
   }
 }

@@ -138,8 +138,8 @@ function callQueue(send: (calls: WriterCall[]) => void) {
 const writerGone = (reason: string) => Object.assign(new Error(`${COMPONENT} writer thread ${reason}`), { code: 'writer_failed' })
 
 /**
- * The main thread's side: starts the file's writer thread and tells threads started from now on
- * that it exists. If the thread dies, the writes in flight fail (their callers answer 5xx, so
+ * The main thread's side: starts the file's writer thread on the first write (a config loaded only
+ * to be read starts none) and tells threads started from then on that it exists. If the thread dies, the writes in flight fail (their callers answer 5xx, so
  * providers retry: the inbox makes a retry of a write that did commit a duplicate, not a second
  * case) and a new writer starts.
  */
@@ -160,6 +160,8 @@ export function startWriterThread(options: WriterThreadOptions): WriterThread {
     // script may have: with `node --input-type=module -e …` a worker would fail to start.
     const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'))
     const w = new Worker(new URL('./writer-thread.mjs', import.meta.url), { workerData: options, execArgv })
+    // Threads started from now on (the delivery thread) write through this writer.
+    setEnvironmentData(writerChannel(options.file), true)
     w.on('message', (replies: WriterReply[]) => {
       queue.settle(replies)
       // An idle writer does not keep the process alive; one with writes in flight does.
@@ -182,18 +184,18 @@ export function startWriterThread(options: WriterThreadOptions): WriterThread {
     return w
   }
 
-  worker = spawn()
-  setEnvironmentData(writerChannel(options.file), true)
-
   return {
     call: queue.call,
     async close() {
       if (closing) return
       closing = true
       setEnvironmentData(writerChannel(options.file), undefined)
-      const closed = queue.call('close', [])
-      queue.flush()
-      await closed
+      // A writer that never started (nothing was written) or is gone has nothing to commit.
+      if (worker || queue.pending.size > 0) {
+        const closed = queue.call('close', [])
+        queue.flush()
+        await closed
+      }
       const w = worker
       worker = undefined
       notices.postMessage({ gone: { message: `${COMPONENT} store is closed`, code: 'store_closed' } } satisfies WriterNotice)
