@@ -112,6 +112,20 @@ afterEach(async () => {
 const cases = async () => (await gw.intake.store.listCases({ limit: 500 })).cases
 const inbound = async (caseId: string) => (await gw.intake.store.listMessages(caseId)).filter((m) => m.direction === 'in')
 
+/** A channel context around `ingest` alone, for listener tests that need no gateway. */
+const listenerContext = (ingest: ChannelContext['ingest']): ChannelContext => ({
+  channelId: 'mail',
+  metrics: createMetrics(),
+  publicUrl: 'http://intake.test',
+  basePath: '/channels/mail',
+  blobs: memoryBlobStore(),
+  log: memoryLogger(),
+  now: Date.now,
+  setOptOut: async () => {},
+  ingest,
+})
+const storedAs = (m: InboundMessageInput): IntakeResult => ({ caseId: 'c1', trackingCode: 'K7F3-9Q28', messageId: m.externalId, duplicate: false, followUp: false, officeId: 'desk' })
+
 describe('smtp-email listener', () => {
   it('stores a mail before answering 250, and answers 451 when storing fails so the sender retries', async () => {
     const adapter = makeAdapter()
@@ -181,6 +195,48 @@ describe('smtp-email listener', () => {
       s.close()
     }
     expect(await cases()).toHaveLength(1)
+  })
+
+  it('greets the client past maxClients with 421 and closes it; the others keep their sessions', async () => {
+    await makeAdapter({ listen: { port: 0, closeTimeoutMs: 500, maxClients: 3 } }).start!(listenerContext(async (m) => storedAs(m)))
+    const sessions = await Promise.all([1, 2, 3].map(() => smtpSession(current.smtpPort!)))
+    try {
+      for (const s of sessions) expect(s.greeting).toMatch(/^220 /)
+      const fourth = await smtpSession(current.smtpPort!)
+      fourth.close()
+      expect(fourth.greeting).toMatch(/^421 .*Too many connected clients/)
+      // The three in session still deliver.
+      expect(await sessions[0]!.command('EHLO mx.example.net')).toMatch(/^250/)
+    } finally {
+      for (const s of sessions) s.close()
+      await current.stop!()
+    }
+  })
+
+  it('refuses with 452 (try later) a mail that would take the listener past its memory budget, and takes it once the others are stored', async () => {
+    // Two mails of ~40 KiB at once with a 64 KiB budget: the second must wait for the first to be stored.
+    let release!: () => void
+    const stored = new Promise<void>((r) => (release = r))
+    const got: string[] = []
+    await makeAdapter({ listen: { port: 0, closeTimeoutMs: 500, maxBufferedBytes: 64 * 1024 } }).start!(
+      listenerContext(async (m) => {
+        got.push(m.externalId)
+        if (got.length === 1) await stored
+        return storedAs(m)
+      }),
+    )
+    try {
+      const big = (id: string) => composeMail({ messageId: id, text: '路灯坏了。'.repeat(2_700) })
+      const first = deliverRaw(current.smtpPort!, big('budget-1@example.net'))
+      await expect.poll(() => got.length).toBe(1)
+      await expect(deliverRaw(current.smtpPort!, big('budget-2@example.net'))).rejects.toThrow(/452/)
+      release()
+      await first
+      await deliverRaw(current.smtpPort!, big('budget-2@example.net'))
+      expect(got).toEqual(['<budget-1@example.net>', '<budget-2@example.net>'])
+    } finally {
+      await current.stop!()
+    }
   })
 
   it('refuses recipients outside the allow-list at RCPT with 550, and takes the agency addresses (any case)', async () => {

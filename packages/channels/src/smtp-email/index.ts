@@ -70,6 +70,8 @@ const Options = z.object({
         allowInsecureAuth: z.boolean().optional(),
         socketTimeoutMs: z.number().int().positive().optional(),
         closeTimeoutMs: z.number().int().positive().optional(),
+        maxClients: z.number().int().min(1).max(10_000).optional(),
+        maxBufferedBytes: z.number().int().min(1024).optional(),
       }),
     ])
     .optional(),

@@ -30,6 +30,13 @@ export interface SmtpListenOptions {
   socketTimeoutMs?: number
   /** On stop, how long a transaction in progress may take to finish (default 5 s). */
   closeTimeoutMs?: number
+  /** Clients connected at once; the next one is greeted with 421 and disconnected (default 25). */
+  maxClients?: number
+  /**
+   * Bytes of mail held in memory across all sessions at once (default: four maximum-size mails).
+   * A mail that would go over is refused with 452 (insufficient storage: the sender retries later).
+   */
+  maxBufferedBytes?: number
 }
 
 /** What the adapter did with one mail: stored (a case or a follow-up), or recorded and ignored. */
@@ -57,6 +64,9 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest()
 
 export async function startListener(options: StartListenerOptions): Promise<SmtpListener> {
   const { host = '127.0.0.1', port = 2525, maxBytes, recipients, log, receive, auth, tls, count = () => {} } = options
+  const maxBufferedBytes = options.maxBufferedBytes ?? 4 * maxBytes
+  /** Bytes every session in DATA holds right now; a mail is refused rather than grow it past the budget. */
+  let buffered = 0
   const users = new Map(Object.entries(auth?.users ?? {}).map(([u, p]) => [u, digest(p)]))
   const disabled = [...(users.size ? [] : ['AUTH']), ...(tls ? [] : ['STARTTLS'])]
 
@@ -74,6 +84,8 @@ export async function startListener(options: StartListenerOptions): Promise<Smtp
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
     disableReverseLookup: true,
     socketTimeout: options.socketTimeoutMs ?? 60_000,
+    // smtp-server greets the client past this count with 421 (RFC 5321 §3.8: service not available) and closes.
+    maxClients: options.maxClients ?? 25,
     closeTimeout: options.closeTimeoutMs ?? 5_000,
     logger: false,
 
@@ -103,23 +115,52 @@ export async function startListener(options: StartListenerOptions): Promise<Smtp
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = []
       let bytes = 0
+      let held = 0
+      let overBudget = false
+      const release = () => {
+        buffered -= held
+        held = 0
+        chunks.length = 0
+      }
       stream.on('data', (chunk: Buffer) => {
         bytes += chunk.length
-        if (bytes <= maxBytes) chunks.push(chunk)
+        if (bytes > maxBytes || overBudget) return
+        if (buffered + chunk.length > maxBufferedBytes) {
+          // Drop what this mail holds at once: the others in flight keep the memory they need.
+          overBudget = true
+          release()
+          return
+        }
+        chunks.push(chunk)
+        held += chunk.length
+        buffered += chunk.length
       })
+      stream.on('error', release)
       stream.on('end', () => {
         if (stream.sizeExceeded || bytes > maxBytes) {
+          release()
           count('inbound_rejected', { code: 'too_large' })
           log.info('inbound mail refused: too large', { bytes, maxBytes })
           return callback(smtpError(552, `Message exceeds fixed maximum message size ${maxBytes}`))
+        }
+        if (overBudget) {
+          count('inbound_rejected', { code: 'busy' })
+          log.warn('inbound mail refused for now: too much mail in memory at once', { bytes, maxBufferedBytes })
+          // RFC 5321 §4.2.3: 452 insufficient system storage — a transient refusal, the sender retries.
+          return callback(smtpError(452, 'Too much mail in progress; try again later'))
         }
         const envelope: MailEnvelope = {
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           rcptTo: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
         }
-        receive(Buffer.concat(chunks, Math.min(bytes, maxBytes)), envelope).then(
-          (verdict) => callback(null, verdict === 'stored' ? 'OK: message stored' : 'OK: message recorded'),
+        // The mail counts against the budget until it is stored and its bytes can go.
+        receive(Buffer.concat(chunks, held), envelope).then(
+          (verdict) => {
+            release()
+            callback(null, verdict === 'stored' ? 'OK: message stored' : 'OK: message recorded')
+          },
           (err: unknown) => {
+            release()
             log.error('inbound mail not stored; answered 451 so the sender retries', { error: err })
             callback(smtpError(451, 'Could not store the message; try again later'))
           },
