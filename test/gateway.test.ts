@@ -279,6 +279,16 @@ describe('bad input gets a clear 4xx, never a 500, and nothing is lost', () => {
     expect((await details(caseId)).messages[0]!.text).toBe(text)
   })
 
+  it('NUL bytes, control characters and lone surrogates are cleaned where every channel parses, not stored as they came', async () => {
+    // JSON can carry all three: "\u0000", "\u001b", and half of a surrogate pair.
+    const { caseId } = await open({ text: '疏勒县\u0000水管\u001b[31m爆了 \ud83d 😀', from: { id: 'resident\u0000-8', name: '阿\udc00依' } })
+    const { case: kase, messages } = await details(caseId)
+    expect(messages[0]!.text).toBe('疏勒县水管[31m爆了 \ufffd 😀')
+    expect(kase.citizen.id).toBe('resident-8')
+    expect(kase.citizen.displayName).toBe('阿\ufffd依')
+    expect(Buffer.from(messages[0]!.text, 'utf8').toString('utf8')).toBe(messages[0]!.text)
+  })
+
   it('staff API: malformed JSON → 400, wrong content type → 415, missing fields → 400 naming them, unknown case → 404', async () => {
     const { caseId } = await open()
     const url = `${BASE}/api/v1/cases/${caseId}/replies`

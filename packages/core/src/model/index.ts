@@ -3,6 +3,10 @@
  * provider payloads are parsed into them before any logic runs.
  */
 import { z } from 'zod'
+import { cleanText } from './clean-text.ts'
+
+/** A string from outside, cleaned of NUL, control characters and lone surrogates as it is parsed. */
+const text = () => z.string().overwrite(cleanText)
 
 /** Milliseconds since the Unix epoch. Stored as integers everywhere. */
 export const Timestamp = z.number().int().nonnegative()
@@ -12,14 +16,14 @@ export const Address = z.object({
   /** The channel instance id from the config (`web`, `sms`, `tg-village`...). */
   channelId: z.string().min(1),
   /** The provider's id for the person: a phone number, an email address, a chat id. */
-  id: z.string().min(1),
-  displayName: z.string().optional(),
+  id: text().min(1),
+  displayName: text().optional(),
 })
 export type Address = z.infer<typeof Address>
 
 export const Attachment = z.object({
   id: z.string().optional(),
-  filename: z.string().max(255).optional(),
+  filename: text().max(255).optional(),
   contentType: z.string(),
   size: z.number().int().nonnegative(),
   /** Key in the blob store, set once the bytes are stored. */
@@ -31,14 +35,14 @@ export type Attachment = z.infer<typeof Attachment>
 /** A contact a citizen gave for replies (web form), separate from the address they wrote from. */
 export const Contact = z.object({
   email: z.string().email().optional(),
-  phone: z.string().max(40).optional(),
-  name: z.string().max(200).optional(),
+  phone: text().max(40).optional(),
+  name: text().max(200).optional(),
 })
 export type Contact = z.infer<typeof Contact>
 
 /** Where a message says it is about: free text, a place code, or a point. */
 export const PlaceHint = z.object({
-  text: z.string().max(500).optional(),
+  text: text().max(500).optional(),
   code: z.string().max(40).optional(),
   lat: z.number().min(-90).max(90).optional(),
   lon: z.number().min(-180).max(180).optional(),
@@ -49,12 +53,12 @@ export type PlaceHint = z.infer<typeof PlaceHint>
 export const InboundMessage = z.object({
   channelId: z.string().min(1),
   /** The provider's message id; (channelId, externalId) is unique, which makes intake idempotent. */
-  externalId: z.string().min(1).max(200),
+  externalId: text().min(1).max(200),
   from: Address,
   /** The office account or number it was sent to, when the channel has several. */
-  to: z.string().optional(),
-  subject: z.string().max(1000).optional(),
-  text: z.string().max(20_000),
+  to: text().optional(),
+  subject: text().max(1000).optional(),
+  text: text().max(20_000),
   attachments: z.array(Attachment).max(20).default([]),
   place: PlaceHint.optional(),
   contact: Contact.optional(),
@@ -62,7 +66,7 @@ export const InboundMessage = z.object({
   /** Language the citizen chose or wrote in (BCP 47), when known. */
   language: z.string().max(20).optional(),
   /** Provider thread references (email Message-ID chain, a replied-to message id). */
-  threadRefs: z.array(z.string()).default([]),
+  threadRefs: z.array(text()).default([]),
   receivedAt: Timestamp,
   /** The raw provider payload, kept in the inbox for audit and replay. */
   raw: z.unknown().optional(),
