@@ -38,3 +38,26 @@ export function pngImage(width: number, height: number, [r, g, b]: [number, numb
     ]),
   )
 }
+
+/**
+ * A real JPEG photo made with sharp, optionally carrying the EXIF a phone camera writes (its GPS
+ * position and make), so a test can see that Intake stores photos without it.
+ */
+export async function jpegPhoto({ width = 64, height = 48, gps = false }: { width?: number; height?: number; gps?: boolean } = {}): Promise<Uint8Array> {
+  const { default: sharp } = await import('sharp')
+  let image = sharp({ create: { width, height, channels: 3, background: { r: 180, g: 120, b: 40 } } }).jpeg({ quality: 90 })
+  if (gps) {
+    image = image.withExif({
+      IFD0: { Make: 'IntakeTestPhone', Model: 'Kit 1' },
+      IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '39/1 27/1 0/1', GPSLongitudeRef: 'E', GPSLongitude: '76/1 59/1 0/1' },
+    })
+  }
+  return new Uint8Array(await image.toBuffer())
+}
+
+/** What a stored image really is: its decoded format and size, and whether any EXIF (a GPS position) survived. */
+export async function imageFacts(bytes: Uint8Array): Promise<{ format: string | undefined; width: number | undefined; height: number | undefined; exif: boolean }> {
+  const { default: sharp } = await import('sharp')
+  const meta = await sharp(bytes).metadata()
+  return { format: meta.format, width: meta.width, height: meta.height, exif: meta.exif !== undefined }
+}

@@ -23,7 +23,7 @@ import {
 } from '@intake/core'
 import { sqliteStore } from '@intake/storage/sqlite'
 
-export { pngImage } from './images.ts'
+export { imageFacts, jpegPhoto, pngImage } from './images.ts'
 
 export interface ChannelRequestFixture {
   name: string

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { memoryBlobStore, memoryLogger, type InboundMessageInput, type OutboundMessage, type SendResult } from '@intake/core'
-import { kitGateway, testChannel, type KitGateway } from '../kit/index.ts'
+import { imageFacts, jpegPhoto, kitGateway, testChannel, type KitGateway } from '../kit/index.ts'
 import { botApiClient } from './bot-api.ts'
 import { botApiErrors, startBotApiServer, type BotApiServer, type TgChatLike, type TgUserLike } from './bot-api-server.ts'
 import {
@@ -47,8 +47,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
   }
 }
 
-// Telegram photos are JPEG; the bytes only need to be ours, so the test can find them in the blob store.
-const PHOTO_BYTES = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...Buffer.from('a street light, broken'), 0xff, 0xd9])
+// Telegram photos are JPEG; this one carries the EXIF a phone writes (GPS, make), which must not be stored.
+const PHOTO_BYTES = await jpegPhoto({ width: 64, height: 35, gps: true })
 const VOICE_BYTES = new Uint8Array([...Buffer.from('OggS'), 0, 2, ...Buffer.from('OpusHead voice note')])
 const LARGEST_PHOTO = 'AgADAgADfqgxG9-2uwz8igbgc0-Z414OSw0ABMrogAGojlX_wRsBAAEC' // captured-photo-private-2016.json, 1280×697
 const VOICE_FILE = 'AwADBAADbXXXXXXXXXXXGBdhD2l6_XX' // the official samples' voice/audio/document file_id
@@ -275,8 +275,12 @@ describe('telegram updates → messages', () => {
     expect(bot.calls.slice(before).filter((c) => c.method === 'getFile').map((c) => c.params.file_id)).toEqual([LARGEST_PHOTO])
     expect(m.text).toBe('')
     const [photo] = m.attachments!
-    expect(photo).toMatchObject({ contentType: 'image/jpeg', size: PHOTO_BYTES.byteLength, filename: 'photo-633.jpg' })
-    expect(await ctx.blobs.get(photo!.blobKey!)).toEqual(PHOTO_BYTES)
+    expect(photo).toMatchObject({ contentType: 'image/jpeg', filename: 'photo-633.jpg' })
+    const stored = (await ctx.blobs.get(photo!.blobKey!))!
+    expect(photo!.size).toBe(stored.byteLength)
+    // The same picture, decoded and encoded again without the camera's EXIF (its GPS position).
+    expect(await imageFacts(stored)).toEqual({ format: 'jpeg', width: 64, height: 35, exif: false })
+    expect((await imageFacts(PHOTO_BYTES)).exif).toBe(true)
   })
 
   it('stores a voice note as an audio/ogg attachment, with the app language for the acknowledgement', async () => {
@@ -393,7 +397,7 @@ describe('telegram channel through the gateway', () => {
     const again = await post(update)
     expect(again.status).toBe(200)
     const messages = await gw.intake.store.listMessages(again.body.results![0]!.caseId)
-    expect(messages[0]!.attachments).toEqual([expect.objectContaining({ contentType: 'image/jpeg', size: PHOTO_BYTES.byteLength })])
+    expect(messages[0]!.attachments).toEqual([expect.objectContaining({ contentType: 'image/jpeg', filename: expect.stringMatching(/^photo-\d+\.jpg$/) })])
   })
 })
 

@@ -2,8 +2,7 @@
  * One Telegram Update → one inbound outcome: a citizen message, or `ignored` with the reason.
  * Shared by the webhook route and the long-poll loop, so both modes take exactly the same messages.
  */
-import { createHash } from 'node:crypto'
-import type { Attachment, BlobStore, InboundMessageInput, InboundOutcome, Logger, PlaceHint } from '@intake/core'
+import { storeAttachment, type Attachment, type BlobStore, type InboundMessageInput, type InboundOutcome, type Logger, type PlaceHint } from '@intake/core'
 import { citizenAddressId, displayNameOf, editRef, messageRef } from './address.ts'
 import type { BotApiClient } from './bot-api.ts'
 import { TgFileInfo, TgUpdate, updateKind, type TgEntity, type TgFile, type TgMessage } from './schema.ts'
@@ -99,8 +98,7 @@ export function updateParser({ api, botId, botUsername, groupMode, keywords, max
       ctx.log.warn('telegram file download refused; attachment recorded without its bytes', { error: got.message })
       return metadata
     }
-    const blobKey = await ctx.blobs.put(got.bytes)
-    return { ...metadata, size: got.bytes.byteLength, blobKey, sha256: createHash('sha256').update(got.bytes).digest('hex') }
+    return storeAttachment(ctx.blobs, { bytes: got.bytes, contentType, filename })
   }
 
   async function attachmentsOf(m: TgMessage, ctx: ParseContext): Promise<Attachment[]> {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import twilio from 'twilio'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { OutboundMessage, RawRequest, SendContext } from '@intake/core'
-import { KIT_BASE, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
+import { imageFacts, jpegPhoto, KIT_BASE, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
 import { countSegments, fitToLength, fitToSegments, isGsm7, twilioSms, verifyTwilioSignature, type TwilioSmsOptions } from './index.ts'
 import { incomingMessageRequest, incomingSmsParams, startTwilioApiServer, type TwilioApiServer } from './twilio-api-server.ts'
 
@@ -153,8 +153,35 @@ describe('twilio-sms channel', () => {
     const [kase] = await cases()
     const [message] = await gw.intake.store.listMessages(kase!.id)
     expect(message!.attachments).toHaveLength(1)
-    expect(message!.attachments[0]).toMatchObject({ contentType: 'image/png', size: photo.byteLength, filename: 'media-1.png' })
-    expect(await gw.intake.blobs.get(message!.attachments[0]!.blobKey!)).toEqual(photo)
+    expect(message!.attachments[0]).toMatchObject({ contentType: 'image/png', filename: 'media-1.png' })
+    const stored = (await gw.intake.blobs.get(message!.attachments[0]!.blobKey!))!
+    expect(message!.attachments[0]!.size).toBe(stored.byteLength)
+    expect(await imageFacts(stored)).toEqual({ format: 'png', width: 8, height: 8, exif: false })
+  })
+
+  it('stores a photo without its EXIF (the phone’s GPS position), and never as an image what only starts like one', async () => {
+    const withGps = await jpegPhoto({ width: 40, height: 30, gps: true })
+    const fake = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...Buffer.from('<html><script>alert(1)</script></html>')])
+    const res = await gw.fetch(
+      incoming(gw.channelUrl, {
+        MessageSid: sid(14),
+        Body: '莎车县的路灯坏了',
+        NumMedia: '2',
+        MediaUrl0: api.addMedia(withGps, 'image/jpeg'),
+        MediaContentType0: 'image/jpeg',
+        MediaUrl1: api.addMedia(fake, 'image/jpeg'),
+        MediaContentType1: 'image/jpeg',
+      }),
+    )
+    expect(res.status).toBe(200)
+    const [kase] = await cases()
+    const [message] = await gw.intake.store.listMessages(kase!.id)
+    const [photo, notAPhoto] = message!.attachments
+    expect(photo).toMatchObject({ contentType: 'image/jpeg', filename: 'media-1.jpg' })
+    expect(await imageFacts((await gw.intake.blobs.get(photo!.blobKey!))!)).toEqual({ format: 'jpeg', width: 40, height: 30, exif: false })
+    // Kept for staff, but as bytes: no page will ever show it as an image.
+    expect(notAPhoto).toMatchObject({ contentType: 'application/octet-stream', filename: 'media-2.bin' })
+    expect(await gw.intake.blobs.get(notAPhoto!.blobKey!)).toEqual(fake)
   })
 
   it('still opens the case when a media URL answers 404, with a note staff can see', async () => {

@@ -1,4 +1,4 @@
-import type { Attachment, BlobStore } from '@intake/core'
+import { storeAttachment, type Attachment, type BlobStore } from '@intake/core'
 
 /**
  * MMS and WhatsApp media. The webhook names each item (MediaUrlN, MediaContentTypeN); the bytes stay
@@ -73,12 +73,8 @@ export async function fetchMedia(item: MediaItem, index: number, opts: MediaFetc
       const bytes = await readLimited(res, opts.maxBytes)
       if (!bytes) return { ok: false, reason: `larger than ${opts.maxBytes} bytes` }
       const contentType = (res.headers.get('content-type') ?? item.contentType).split(';')[0]!.trim() || 'application/octet-stream'
-      const blobKey = await opts.blobs.put(bytes)
       const extension = EXTENSIONS[contentType] ?? 'bin'
-      return {
-        ok: true,
-        attachment: { filename: `media-${index + 1}.${extension}`, contentType, size: bytes.byteLength, blobKey, sha256: blobKey },
-      }
+      return { ok: true, attachment: await storeAttachment(opts.blobs, { bytes, contentType, filename: `media-${index + 1}.${extension}` }) }
     }
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
+import { imageFacts, jpegPhoto, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
 import { sniffImageType, webForm } from './index.ts'
 
 const png = pngImage
@@ -318,7 +318,7 @@ describe('web form', () => {
     expect(res.status).toBe(201)
   })
 
-  it('stores photos by content: the blob key gives back the same bytes, typed by what they really are', async () => {
+  it('stores photos decoded and encoded again, typed by what they really are, without the camera’s EXIF', async () => {
     const res = await gw.fetch(
       submit(gw.channelUrl, {
         text: '',
@@ -333,12 +333,28 @@ describe('web form', () => {
     const [kase] = await cases()
     const [message] = await gw.intake.store.listMessages(kase!.id)
     const [first, second] = message!.attachments
-    expect(first).toMatchObject({ filename: 'road.png', contentType: 'image/png', size: PNG.byteLength })
-    expect(second).toMatchObject({ filename: 'river.jpg', contentType: 'image/jpeg', size: JPEG.byteLength })
-    expect(first!.blobKey).toBe(createHash('sha256').update(PNG).digest('hex'))
-    expect(first!.sha256).toBe(first!.blobKey)
-    expect(await gw.intake.blobs.get(first!.blobKey!)).toEqual(PNG)
-    expect(await gw.intake.blobs.get(second!.blobKey!)).toEqual(JPEG)
+    expect(first).toMatchObject({ filename: 'road.png', contentType: 'image/png' })
+    expect(second).toMatchObject({ filename: 'river.jpg', contentType: 'image/jpeg' })
+    const [road, river] = [(await gw.intake.blobs.get(first!.blobKey!))!, (await gw.intake.blobs.get(second!.blobKey!))!]
+    expect(first!.sha256).toBe(createHash('sha256').update(road).digest('hex'))
+    expect([first!.size, second!.size]).toEqual([road.byteLength, river.byteLength])
+    expect(await imageFacts(road)).toEqual({ format: 'png', width: 4, height: 3, exif: false })
+    expect(await imageFacts(river)).toEqual({ format: 'jpeg', width: 8, height: 8, exif: false })
+  })
+
+  it('strips the GPS position a phone wrote into a photo, and refuses what only starts like a JPEG', async () => {
+    const withGps = await jpegPhoto({ width: 30, height: 20, gps: true })
+    const ok = await gw.fetch(submit(gw.channelUrl, { text: '路灯坏了', photos: [{ name: 'IMG_0001.jpg', type: 'image/jpeg', bytes: withGps }] }))
+    expect(ok.status).toBe(201)
+    const [kase] = await cases()
+    const [message] = await gw.intake.store.listMessages(kase!.id)
+    expect(await imageFacts((await gw.intake.blobs.get(message!.attachments[0]!.blobKey!))!)).toEqual({ format: 'jpeg', width: 30, height: 20, exif: false })
+
+    const fake = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...Buffer.from('<html><script>alert(1)</script></html>')])
+    const refused = await gw.fetch(submit(gw.channelUrl, { text: '看照片', photos: [{ name: 'fake.jpg', type: 'image/jpeg', bytes: fake }] }))
+    expect(refused.status).toBe(415)
+    expect(await refused.text()).toContain('不是 JPEG、PNG 或 WebP 格式的图片')
+    expect(await cases()).toHaveLength(1)
   })
 
   it('keeps no photo bytes from a form it refused', async () => {

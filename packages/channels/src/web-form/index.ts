@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import {
+  cleanImage,
   pageLanguage,
   renderPage,
   type Attachment,
@@ -242,17 +243,11 @@ export function webForm({
       photos.push(entry)
     }
     if (photos.length > maxPhotos) return refuse(400, 'too_many_photos', e.too_many_photos(maxPhotos, photos.length), 'photos')
-    const checked: { bytes: Uint8Array; type: ImageType; name: string }[] = []
-    for (const [index, photo] of photos.entries()) {
+    for (const photo of photos) {
       if (photo.size > maxPhotoBytes) return refuse(413, 'photo_too_large', e.photo_too_large(photo.name, megabytes(maxPhotoBytes)), 'photos')
-      const bytes = new Uint8Array(await photo.arrayBuffer())
-      const type = sniffImageType(bytes)
-      if (!type) return refuse(415, 'unsupported_photo', e.unsupported_photo(photo.name || `#${index + 1}`), 'photos')
-      checked.push({ bytes, type, name: cleanFilename(photo.name, index, type) })
     }
-    if (!text.trim() && checked.length === 0) return refuse(400, 'empty_message', e.empty_message, 'text')
-    state.photos = checked.length
-
+    if (!text.trim() && photos.length === 0) return refuse(400, 'empty_message', e.empty_message, 'text')
+    // The cheap checks first: a form refused for its text or its contact decodes no photo.
     let contact: Contact | undefined
     if (!anonymous) {
       if (values.email && !EMAIL.safeParse(values.email).success) return refuse(400, 'invalid_email', e.invalid_email, 'email')
@@ -260,6 +255,15 @@ export function webForm({
       const given = { name: values.name || undefined, email: values.email || undefined, phone: values.phone || undefined }
       if (given.name || given.email || given.phone) contact = given
     }
+    const checked: { bytes: Uint8Array; type: ImageType; name: string }[] = []
+    for (const [index, photo] of photos.entries()) {
+      const bytes = new Uint8Array(await photo.arrayBuffer())
+      // The magic bytes say what it claims to be; decoding the whole of it says whether it is.
+      const cleaned = sniffImageType(bytes) ? await cleanImage(bytes) : undefined
+      if (!cleaned?.ok) return refuse(415, 'unsupported_photo', e.unsupported_photo(photo.name || `#${index + 1}`), 'photos')
+      checked.push({ bytes: cleaned.bytes, type: cleaned.contentType, name: cleanFilename(photo.name, index, cleaned.contentType) })
+    }
+    state.photos = checked.length
 
     // Only now, with everything checked, do photos reach storage: a refused form leaves no bytes behind.
     const attachments: Attachment[] = []

@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { z } from 'zod'
-import { httpPost, sendError, type Attachment, type BlobStore, type SendError, type SendErrorCode } from '@intake/core'
+import { httpPost, sendError, storeAttachment, type Attachment, type BlobStore, type SendError, type SendErrorCode } from '@intake/core'
 
 /**
  * The few WeChat server APIs the adapter calls (https://developers.weixin.qq.com/doc/service/api/):
@@ -330,8 +330,7 @@ async function fetchVideo(opts: MediaDownloadOptions, url: string, timeoutMs: nu
 }
 
 async function store(blobs: BlobStore, bytes: Buffer, contentType: string, filename: string): Promise<MediaResult> {
-  const blobKey = await blobs.put(new Uint8Array(bytes))
-  return { ok: true, attachment: { filename, contentType, size: bytes.byteLength, blobKey, sha256: blobKey } }
+  return { ok: true, attachment: await storeAttachment(blobs, { bytes: new Uint8Array(bytes), contentType, filename }) }
 }
 
 /** `attachment; filename="MEDIA_ID.jpg"` → a safe base name, or undefined. */

@@ -14,7 +14,7 @@ import {
   type RouteContext,
 } from '@intake/core'
 import { sqliteStore } from '@intake/storage/sqlite'
-import { KIT_API_KEY, KIT_BASE, KIT_OFFICES, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
+import { imageFacts, KIT_API_KEY, KIT_BASE, KIT_OFFICES, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
 import { DecryptError } from './crypto.ts'
 import {
   aesKeyFrom,
@@ -355,8 +355,10 @@ describe('wechat channel', () => {
       expect(res.status).toBe(200)
       const [kase] = (await gw.intake.store.listCases({ limit: 5 })).cases
       const [inbound] = await gw.intake.store.listMessages(kase!.id)
-      expect(inbound!.attachments).toMatchObject([{ contentType: 'image/png', size: PNG.byteLength, filename: 'media_id.png' }])
-      expect(await gw.intake.blobs.get(inbound!.attachments[0]!.blobKey!)).toEqual(PNG)
+      expect(inbound!.attachments).toMatchObject([{ contentType: 'image/png', filename: 'media_id.png' }])
+      const stored = (await gw.intake.blobs.get(inbound!.attachments[0]!.blobKey!))!
+      expect(inbound!.attachments[0]!.size).toBe(stored.byteLength)
+      expect(await imageFacts(stored)).toEqual({ format: 'png', width: 4, height: 3, exif: false })
     })
 
     it('keeps a voice note without recognition as an audio attachment, with no text', async () => {

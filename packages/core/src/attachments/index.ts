@@ -1,0 +1,2 @@
+export * from './clean-image.ts'
+export * from './store-attachment.ts'
