@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { imageFacts, jpegPhoto, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
 import { sniffImageType, webForm } from './index.ts'
 
@@ -390,6 +390,47 @@ describe('web form', () => {
     const body = await res.text()
     expect(body).toMatch(/role="alert"[^>]*>Please send the form from this page.<\/p>/)
     expect(body).toContain('<a href="/channels/web/?lang=en">Back to the form</a>')
+  })
+
+  it('reads a bounded number of submissions at once: the next waits its turn, one that waits too long is asked to try again', async () => {
+    await gw.close()
+    gw = await kitGateway(webForm({ maxConcurrentUploads: 1 }), 'web')
+    // The first submission's body arrives slowly and holds the only turn.
+    const first = submit(gw.channelUrl, { text: '伽师县的路灯坏了', photos: [{ name: 'a.png', type: 'image/png', bytes: PNG }] })
+    const bytes = new Uint8Array(await first.arrayBuffer())
+    let finish!: () => void
+    const rest = new Promise<void>((r) => (finish = r))
+    const slow = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(bytes.subarray(0, 100)),
+      pull: async (controller) => {
+        await rest
+        controller.enqueue(bytes.subarray(100))
+        controller.close()
+      },
+    })
+    const held = gw.fetch(new Request(first.url, { method: 'POST', headers: first.headers, body: slow, duplex: 'half' } as RequestInit))
+    await new Promise((r) => setTimeout(r, 20))
+
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    let second: Response
+    try {
+      const waiting = gw.fetch(submit(gw.channelUrl, { text: '疏勒县有人拖欠工资', lang: 'en' }))
+      await vi.advanceTimersByTimeAsync(9_000)
+      expect(await Promise.race([waiting.then(() => 'answered'), Promise.resolve('waiting')])).toBe('waiting')
+      await vi.advanceTimersByTimeAsync(1_500)
+      second = await waiting
+    } finally {
+      vi.useRealTimers()
+    }
+    expect(second.status).toBe(503)
+    expect(second.headers.get('retry-after')).toBe('5')
+    expect(await second.text()).toContain('Many people are sending the form right now')
+
+    finish()
+    expect((await held).status).toBe(201)
+    // The turn is free again: the next citizen gets in at once.
+    expect((await gw.fetch(submit(gw.channelUrl, { text: '疏勒县有人拖欠工资' }))).status).toBe(201)
+    expect(await cases()).toHaveLength(2)
   })
 
   it('says "too large" in the citizen language when core refuses the body before parsing', async () => {

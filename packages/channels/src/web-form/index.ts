@@ -42,6 +42,11 @@ export interface WebFormOptions {
   title?: { 'zh-CN'?: string; en?: string }
   /** Page language when neither ?lang= nor the browser says (default zh-CN, the config's default locale). */
   locale?: PageLanguage
+  /**
+   * Submissions read at once (default 8). More wait their turn, unread, for up to 10 s, then get a
+   * "try again" page: the memory uploads take stays under this many maximum-size bodies.
+   */
+  maxConcurrentUploads?: number
 }
 
 export type ImageType = 'image/jpeg' | 'image/png' | 'image/webp'
@@ -82,6 +87,7 @@ const ERRORS = {
     invalid_phone: '电话号码只能包含数字、空格、“+”“-”和括号。',
     body_too_large: (mb: string) => `提交的内容太大了（照片加起来不能超过 ${mb} MB）。`,
     invalid_message: '提交的内容无法受理，请检查后重新提交。',
+    busy: '现在提交的人很多，请稍等片刻后重新提交。您填写的内容没有保存。',
   },
   en: {
     unsupported_media_type: 'Please send the form from this page.',
@@ -99,6 +105,7 @@ const ERRORS = {
     invalid_phone: 'A phone number may only have digits, spaces, "+", "-" and brackets.',
     body_too_large: (mb: string) => `What you sent is too large (all photos together must stay under ${mb} MB).`,
     invalid_message: 'We could not accept what you sent. Please check it and send it again.',
+    busy: 'Many people are sending the form right now. Please wait a moment and send it again; nothing you wrote was kept.',
   },
 } satisfies Record<PageLanguage, unknown>
 
@@ -160,6 +167,7 @@ export function webForm({
   maxTextChars = 5000,
   title,
   locale = 'zh-CN',
+  maxConcurrentUploads = 8,
 }: WebFormOptions = {}): ChannelAdapter {
   if (!Number.isInteger(maxPhotos) || maxPhotos < 0 || maxPhotos > 20) {
     throw new Error(`[web-form] maxPhotos: expected a whole number from 0 to 20 (a message carries at most 20 attachments), got ${maxPhotos}`)
@@ -175,6 +183,9 @@ export function webForm({
     if (typeof value !== 'string' || !value.trim() || value.length > 200) {
       throw new Error(`[web-form] title.${lang}: expected a non-empty text of at most 200 characters`)
     }
+  }
+  if (!Number.isInteger(maxConcurrentUploads) || maxConcurrentUploads < 1 || maxConcurrentUploads > 1000) {
+    throw new Error(`[web-form] maxConcurrentUploads: expected a whole number from 1 to 1000, got ${maxConcurrentUploads}`)
   }
   if (locale !== 'zh-CN' && locale !== 'en') throw new Error(`[web-form] locale: expected "zh-CN" or "en", got "${String(locale)}"`)
 
@@ -195,7 +206,7 @@ export function webForm({
     }
     let form: FormData
     try {
-      form = await new Request(req.url, { method: 'POST', headers: { 'content-type': contentType }, body: req.body.slice() }).formData()
+      form = await new Request(req.url, { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData()
     } catch {
       return { rejected: { status: 400, code: 'malformed_form', message: ERRORS[early].malformed_form } }
     }
@@ -328,7 +339,9 @@ export function webForm({
         ? ERRORS[lang].body_too_large(megabytes(maxBodyBytes))
         : error.code === 'invalid_message'
           ? ERRORS[lang].invalid_message
-          : error.message
+          : error.code === 'busy'
+            ? ERRORS[lang].busy
+            : error.message
     const body = state
       ? formBody({
           lang,
@@ -387,6 +400,7 @@ export function webForm({
         method: 'POST',
         path: '/submit',
         maxBodyBytes,
+        maxConcurrent: maxConcurrentUploads,
         parse: parseSubmission,
         respond: respondWithConfirmation,
         reject: rejectWithPage,

@@ -4,13 +4,14 @@ import type { IncomingMessage } from 'node:http'
 import { serve, type ServerType } from '@hono/node-server'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BodyTooLargeError, readBodyLimited } from './body.ts'
+import { BodyTooLargeError, ClientGoneError, readBodyLimited } from './body.ts'
 
 // Over real HTTP (@hono/node-server), where the body is read from Node's request, not a web stream.
 const LIMIT = 64 * 1024
 let server: ServerType
 let port: number
 const seen: Array<'node' | 'web'> = []
+const gone: unknown[] = []
 
 beforeAll(async () => {
   const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>()
@@ -21,6 +22,7 @@ beforeAll(async () => {
       return c.body(new TextDecoder().decode(body), 200)
     } catch (error) {
       if (error instanceof BodyTooLargeError) return c.json({ error: { code: 'body_too_large' } }, 413)
+      gone.push(error)
       throw error
     }
   })
@@ -63,5 +65,16 @@ describe('readBodyLimited over real HTTP', () => {
   it('refuses by Content-Length before reading', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/echo`, { method: 'POST', body: 'y'.repeat(LIMIT + 1) })
     expect(res.status).toBe(413)
+  })
+
+  it('tells a client that hung up mid-body from a server fault (ClientGoneError, not an unhandled error)', async () => {
+    gone.length = 0
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/echo', method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': '1000' } })
+    req.on('error', () => {})
+    req.write('x'.repeat(100))
+    await new Promise((r) => setTimeout(r, 50))
+    req.destroy()
+    await expect.poll(() => gone.length).toBe(1)
+    expect(gone[0]).toBeInstanceOf(ClientGoneError)
   })
 })

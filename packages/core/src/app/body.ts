@@ -4,6 +4,14 @@ export class BodyTooLargeError extends Error {
   readonly code = 'body_too_large'
 }
 
+/** The client went away before its body ended (closed, reset): nobody is left to answer. */
+export class ClientGoneError extends Error {
+  readonly code = 'client_gone'
+  constructor() {
+    super('the client closed the request before its body ended')
+  }
+}
+
 /**
  * Read a request body, refusing it as soon as it passes `limit` bytes: by Content-Length when the
  * client declares it, and by counting while streaming when it does not (chunked uploads).
@@ -60,13 +68,14 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
       done()
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
     }
-    const onError = (error: Error) => {
+    const onError = (error: Error & { code?: string }) => {
       done()
-      reject(error)
+      // Node reports a client that hung up mid-body as an 'error' with message "aborted" (ECONNRESET).
+      reject(error.code === 'ECONNRESET' || error.message === 'aborted' ? new ClientGoneError() : error)
     }
     const onClose = () => {
       done()
-      reject(Object.assign(new Error('the client closed the request before its body ended'), { code: 'aborted' }))
+      reject(new ClientGoneError())
     }
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
   })

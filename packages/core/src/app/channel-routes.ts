@@ -13,10 +13,13 @@ import type { BlobStore } from '../contracts/blob-store.ts'
 import type { Store } from '../contracts/store.ts'
 import type { Logger } from '../log/index.ts'
 import { InboundValidationError, type Pipeline } from '../pipeline/index.ts'
-import { readBodyLimited, BodyTooLargeError } from './body.ts'
+import { readBodyLimited, BodyTooLargeError, ClientGoneError } from './body.ts'
+import { turns, type Turns } from './turns.ts'
 import type { Metrics } from './metrics.ts'
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+/** How long a request waits for a turn on a route with `maxConcurrent` before it gets 503. */
+export const TURN_WAIT_MS = 10_000
 
 export interface ChannelMountDeps {
   channels: Record<string, ChannelAdapter>
@@ -48,6 +51,14 @@ export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'st
 
 const jsonError = (c: Context, error: ChannelError) => c.json({ error: { code: error.code, message: error.message } }, error.status)
 
+/** The rejection as rendered, with Retry-After when the error says when to come back. */
+function withRetryAfter(res: Response, error: ChannelError): Response {
+  if (error.retryAfterSeconds === undefined) return res
+  const headers = new Headers(res.headers)
+  headers.set('retry-after', String(error.retryAfterSeconds))
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
+}
+
 /**
  * Mount every adapter's pages and inbound routes under /channels/:channelId. Each inbound request
  * goes: size limit → verify (before any parsing) → parse → pipeline (persisted before we answer) →
@@ -64,7 +75,8 @@ export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
       app.on(page.method, base + page.path, (c) => page.handle(c, ctx))
     }
     for (const route of adapter.routes ?? []) {
-      app.on(route.method, base + route.path, (c) => handleInbound(c, route, channelId, adapter, ctx, deps))
+      const limit = route.maxConcurrent !== undefined ? turns(route.maxConcurrent) : undefined
+      app.on(route.method, base + route.path, (c) => (limit ? handleInTurn(c, limit, route, channelId, adapter, ctx, deps) : handleInbound(c, route, channelId, adapter, ctx, deps)))
     }
   }
   app.all('/channels/:channelId/*', (c) => {
@@ -74,6 +86,31 @@ export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
     }
     return c.json({ error: { code: 'unknown_route', message: `channel "${channelId}" has no route ${c.req.method} ${c.req.path}` } }, 404)
   })
+}
+
+/** Wait for a turn before the body is read; no turn within TURN_WAIT_MS is a 503 the client can retry. */
+async function handleInTurn(
+  c: Context,
+  limit: Turns,
+  route: InboundRoute,
+  channelId: string,
+  adapter: ChannelAdapter,
+  ctx: RouteContext,
+  deps: ChannelMountDeps,
+): Promise<Response> {
+  const done = await limit.take(TURN_WAIT_MS)
+  if (!done) {
+    deps.metrics.count('inbound_rejected', { channelId, code: 'busy' })
+    ctx.log.warn('inbound request refused: the route is at its limit of requests at once', { active: limit.active, waiting: limit.waiting })
+    const error: ChannelError = { status: 503, code: 'busy', message: 'too many requests are being handled at once; try again shortly', retryAfterSeconds: 5 }
+    const raw: RawRequest = { method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body: new Uint8Array(), text: () => '' }
+    return withRetryAfter(route.reject ? route.reject(error, raw, ctx) : jsonError(c, error), error)
+  }
+  try {
+    return await handleInbound(c, route, channelId, adapter, ctx, deps)
+  } finally {
+    done()
+  }
 }
 
 async function handleInbound(
@@ -101,6 +138,12 @@ async function handleInbound(
     if (err instanceof BodyTooLargeError) {
       deps.metrics.count('inbound_rejected', { channelId, code: 'body_too_large' })
       return reject({ status: 413, code: 'body_too_large', message: `the body is larger than ${limit} bytes` })
+    }
+    if (err instanceof ClientGoneError) {
+      // Not an error of ours: nothing was stored, and the answer reaches no one.
+      deps.metrics.count('inbound_rejected', { channelId, code: err.code })
+      ctx.log.info('client went away before its body ended')
+      return jsonError(c, { status: 400, code: err.code, message: err.message })
     }
     throw err
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, readFile, writeFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -25,7 +25,9 @@ export function fileBlobStore(dir: string): BlobStore {
       const key = createHash('sha256').update(bytes).digest('hex')
       const path = pathOf(key)
       await mkdir(join(dir, key.slice(0, 2)), { recursive: true })
-      const tmp = `${path}.${process.pid}.${Date.now()}.tmp`
+      // A name of its own per write: two citizens sending the same photo at once (or a provider's
+      // retry racing its original) must not write to, and rename away, each other's temp file.
+      const tmp = `${path}.${randomUUID()}.tmp`
       await writeFile(tmp, bytes)
       await rename(tmp, path)
       return key

@@ -54,7 +54,9 @@ export interface RawRequest {
 }
 
 export interface ChannelError {
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503
+  /** Seconds after which the client may try again (sent as Retry-After), for a 503. */
+  retryAfterSeconds?: number
   /** snake_case, e.g. `bad_signature`, `malformed_json`, `missing_field`. */
   code: string
   message: string
@@ -108,6 +110,12 @@ export interface InboundRoute {
   readonly path: string
   /** Largest body accepted, in bytes (default 1 MiB). Larger requests get 413 before anything else. */
   readonly maxBodyBytes?: number
+  /**
+   * Requests of this route handled at once (default: no limit). Past it, a request waits for a turn
+   * with its body still unread — up to 10 s — and then gets 503 with Retry-After. For routes that
+   * take large bodies (uploads), so the memory they hold stays under `maxConcurrent × maxBodyBytes`.
+   */
+  readonly maxConcurrent?: number
   /**
    * The provider expects the acknowledgement in the answer to its webhook (WeChat's passive reply,
    * TwiML that speaks the tracking code): the pipeline records it as delivered inline instead of
