@@ -206,7 +206,7 @@ export function webForm({
     }
     let form: FormData
     try {
-      form = await new Request(req.url, { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData()
+      form = await new Request(req.url, { method: 'POST', headers: { 'content-type': contentType }, body: req.body as BodyInit }).formData()
     } catch {
       return { rejected: { status: 400, code: 'malformed_form', message: ERRORS[early].malformed_form } }
     }

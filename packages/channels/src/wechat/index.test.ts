@@ -73,7 +73,8 @@ interface SignOptions {
 }
 
 /** The query WeChat puts on every push: signature = sha1(sort(token, timestamp, nonce)). */
-function signedQuery({ token = TOKEN, at = Date.now(), nonce = '1320562132', query = {} }: SignOptions = {}) {
+// WeChat draws a fresh random nonce for every push; a repeated nonce means a retry or a replay.
+function signedQuery({ token = TOKEN, at = Date.now(), nonce = String(Math.floor(Math.random() * 1e10)), query = {} }: SignOptions = {}) {
   const timestamp = String(Math.floor(at / 1000))
   return { timestamp, nonce, params: new URLSearchParams({ signature: wechatSignature(token, timestamp, nonce), timestamp, nonce, openid: 'fromUser', ...query }) }
 }
@@ -283,6 +284,21 @@ describe('wechat channel', () => {
       expect(replyFields(await retry.text()).Content).toBe(reply.Content)
       expect(await caseCount()).toBe(1)
       expect(await gw.intake.store.listOutbox({})).toHaveLength(1)
+    })
+
+    it('refuses a captured push URL sent again with another body (plain mode signs no body), and still takes WeChat’s own retry', async () => {
+      const at = Date.now()
+      const original = await gw.fetch(push(gw.channelUrl, sample('text.xml'), { at, nonce: '771188' }))
+      expect(original.status).toBe(200)
+      // WeChat retries with the very same request: the same case, the same reply.
+      expect((await gw.fetch(push(gw.channelUrl, sample('text.xml'), { at, nonce: '771188' }))).status).toBe(200)
+      // An attacker reuses the signed query with a body of their own, filed as someone else.
+      const forged = sample('text.xml').replace('fromUser', 'victim-openid').replace('1234567890123456', '9999999999999999').replace('this is a test', '我要举报')
+      const replayed = await gw.fetch(push(gw.channelUrl, forged, { at, nonce: '771188' }))
+      expect(replayed.status).toBe(401)
+      expect(await replayed.json()).toMatchObject({ error: { code: 'replayed_nonce' } })
+      expect(await caseCount()).toBe(1)
+      expect((await gw.intake.store.listCases({})).cases.map((c) => c.citizen.id)).toEqual(['fromUser'])
     })
 
     it('shortens a reply to WeChat’s byte limit', () => {

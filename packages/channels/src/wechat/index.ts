@@ -1,5 +1,5 @@
-import { randomInt } from 'node:crypto'
-import type { ChannelAdapter, ChannelError, HandledOutcome, InboundMessageInput, InboundOutcome, InboundRoute, RawRequest, RouteContext, SendResult, Verification } from '@intake/core'
+import { createHash, randomInt } from 'node:crypto'
+import { nonceMemory, type ChannelAdapter, type ChannelError, type HandledOutcome, type InboundMessageInput, type InboundOutcome, type InboundRoute, type RawRequest, type RouteContext, type SendResult, type Verification } from '@intake/core'
 import { accessTokens, downloadMedia, sendCustomText, type AccessTokens, type MediaResult } from './api-client.ts'
 import { aesKeyFrom, decryptMessage, DecryptError, encryptMessage, signatureMatches, wechatSignature } from './crypto.ts'
 import { describeIssues, EventPush, ImagePush, LinkPush, LocationPush, PushHeader, TextPush, VideoPush, VoicePush } from './schema.ts'
@@ -122,6 +122,9 @@ export function wechatChannel({
   })
   if (!/^https?:\/\/[^/]+/.test(apiBaseUrl)) throw new Error(`[wechat channel] apiBaseUrl: expected an http(s) URL, got "${apiBaseUrl}"`)
   if (!Number.isFinite(toleranceSeconds) || toleranceSeconds <= 0) throw new Error('[wechat channel] toleranceSeconds: expected a positive number')
+  // A plain-mode signature covers token, timestamp and nonce, not the body: without this memory a
+  // captured push could be sent again inside the window with another body and another openid.
+  const nonces = nonceMemory({ windowMs: 2 * toleranceSeconds * 1000 })
   if (!path.startsWith('/')) throw new Error('[wechat channel] path: expected a path starting with "/"')
   const baseUrl = apiBaseUrl.replace(/\/+$/, '')
   const tokens: AccessTokens = accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs: tokenRefreshMarginSeconds * 1000, timeoutMs })
@@ -184,6 +187,12 @@ export function wechatChannel({
     }
 
     if (!signatureMatches(wechatSignature(token, timestamp, nonce), signature)) return deny(401, 'bad_signature', 'the signature does not match')
+    // WeChat's own retry repeats the push as it was (same nonce, same body): intake answers it from the
+    // inbox by MsgId. The same nonce with another body is someone replaying a captured URL.
+    const fingerprint = createHash('sha256').update(req.body).digest('hex')
+    if (nonces.check(`${timestamp}:${nonce}`, fingerprint, ctx.now()) === 'conflict') {
+      return deny(401, 'replayed_nonce', 'this timestamp and nonce were already used for another push')
+    }
     // The FAQ: no encrypt_type (or "raw") means a clear body; "aes" means it carries <Encrypt>.
     const encrypted = q.get('encrypt_type') === 'aes'
     if (mode === 'plain') return { ok: true }
