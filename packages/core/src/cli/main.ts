@@ -1,7 +1,8 @@
 #!/usr/bin/env -S npx tsx
 import { parseArgs } from 'node:util'
 import { serve } from '@hono/node-server'
-import { ConfigError, configDirOf } from '../config/index.ts'
+import { configDirOf } from '../config/index.ts'
+import { describeCliFailure } from './cli-error.ts'
 import { createIntake } from '../intake.ts'
 import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
@@ -18,6 +19,7 @@ usage:
                                                run the configured routing chain over a labelled CSV (text, place,
                                                expected_office, expected_category): accuracy, precision, recall
 
+--debug prints the stack trace of an error.
 environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       place: { type: 'string' },
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: command === 'route-eval',
@@ -104,12 +107,16 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+const args = process.argv.slice(2)
+main(args).then(
   (code) => {
     if (code >= 0) process.exit(code)
   },
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : err)
-    process.exit(1)
+    const at = args.indexOf('--config')
+    const configFile = at >= 0 ? args[at + 1] : args.find((a) => a.startsWith('--config='))?.slice('--config='.length) ?? 'intake.config.ts'
+    const failure = describeCliFailure(err, { debug: args.includes('--debug'), configFile })
+    for (const line of failure.lines) console.error(line)
+    process.exit(failure.exitCode)
   },
 )

@@ -252,9 +252,38 @@ export function loadOffices(source: string | unknown[], configDir: string): Offi
   } else list = source
   const parsed = z.array(Office).min(1).safeParse(list)
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `offices${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`))
+    const file = typeof source === 'string' ? `${source}: ` : ''
+    throw new ConfigError(parsed.error.issues.map((i) => `${file}${officeIssuePath(i.path, list)}: ${officeIssueMessage(i)}`))
   }
   return parsed.data
+}
+
+/** `offices[2] (jiashi-labour).contact`: the index and, where it has one, the office's id. */
+function officeIssuePath(path: readonly PropertyKey[], list: unknown): string {
+  const [index, ...rest] = path
+  if (typeof index !== 'number') return 'offices'
+  const id = Array.isArray(list) ? (list[index] as { id?: unknown } | undefined)?.id : undefined
+  return `offices[${index}]${typeof id === 'string' ? ` (${id})` : ''}${rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`
+}
+
+function officeIssueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const hint = issue.keys.map((k) => OFFICE_KEY_HINTS[k.toLowerCase()]).find(Boolean)
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}${hint ? ` (did you mean "${hint}"?)` : ''}`
+  }
+  return issue.message
+}
+
+/** Spellings seen in the wild for the keys an office has. */
+const OFFICE_KEY_HINTS: Record<string, string> = {
+  parentid: 'parentId',
+  parent: 'parentId',
+  parent_id: 'parentId',
+  remits: 'remit',
+  categories: 'remit',
+  intake_desk: 'intakeDesk',
+  intakedesk: 'intakeDesk',
+  jurisdictions: 'jurisdiction',
 }
 
 export const configDirOf = (file: string) => dirname(resolve(file))

@@ -236,8 +236,9 @@ export const Office = z.object({
   jurisdiction: z
     .object({
       codes: z.array(z.string()).default([]),
-      places: z.array(z.object({ name: z.string(), aliases: z.array(z.string()).default([]) })).default([]),
+      places: z.array(z.object({ name: z.string(), aliases: z.array(z.string()).default([]) }).strict()).default([]),
     })
+    .strict()
     .default({ codes: [], places: [] }),
   /** Categories of matters this office handles. */
   remit: z.array(z.string()).default([]),
@@ -249,14 +250,17 @@ export const Office = z.object({
       /** Where urgent cases are announced, as an address on the configured alert channel. */
       alert: z.string().optional(),
     })
+    .strict()
     .default({}),
   /** People who take cases inside the office; assignment picks among those on duty. */
-  staff: z.array(z.object({ id: z.string().min(1), name: z.string().min(1), onDuty: z.boolean().default(true) })).default([]),
+  staff: z.array(z.object({ id: z.string().min(1), name: z.string().min(1), onDuty: z.boolean().default(true) }).strict()).default([]),
   /** How a case that lands here is given to one person: not at all, in turn, or to whoever has the fewest open. */
   assignment: z.enum(['none', 'round-robin', 'least-open']).default('none'),
   /** The office where a person dispatches what no rule could route. */
   intakeDesk: z.boolean().default(false),
 })
+  // A mistyped key (`parentID`, `remits`) would otherwise be dropped in silence and change where cases go.
+  .strict()
 export type Office = z.infer<typeof Office>
 export type OfficeInput = z.input<typeof Office>
 
