@@ -158,6 +158,16 @@ describe('api channel', () => {
     silent.close()
   })
 
+  it('warns at start when it has no callbackUrl, since its replies cannot be delivered', async () => {
+    const quiet = await kitGateway(apiChannel({ secret: SECRET }), 'kiosk')
+    try {
+      expect(quiet.lines.filter((l) => l.includes('no callbackUrl'))).toHaveLength(1)
+      expect(gw.lines.filter((l) => l.includes('no callbackUrl'))).toEqual([])
+    } finally {
+      await quiet.close()
+    }
+  })
+
   it('refuses weak configuration when the channel is created', () => {
     expect(() => apiChannel({ secret: 'short' })).toThrow(/at least 16 characters/)
     expect(() => apiChannel({ secret: SECRET, callbackUrl: 'ftp://x' })).toThrow(/callbackUrl/)

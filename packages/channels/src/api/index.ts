@@ -69,6 +69,13 @@ export function apiChannel({ secret, callbackUrl, toleranceSeconds = 300, timeou
     kind: 'api',
     capabilities: { threading: true, maxText: 20_000 },
     secrets,
+
+    async start(ctx) {
+      if (!callbackUrl) {
+        // Not an error (an integrator may only send), but every acknowledgement would be a dead letter.
+        ctx.log.warn('api channel has no callbackUrl: its acknowledgements and replies cannot be delivered and become dead letters (set callbackUrl)', { channelId: ctx.channelId })
+      }
+    },
     routes: [
       {
         method: 'POST',
