@@ -85,6 +85,17 @@ describe('every other shell block of the README runs as written against the star
     rmSync(dataDir, { recursive: true, force: true })
   })
 
+  /** Runs a script as the README's reader would (bash, stopping at the first failure): 0, or what went wrong. */
+  const bash = (script: string) =>
+    promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd: ROOT,
+      env: { ...process.env, INTAKE_DATA_DIR: dataDir, INTAKE_LOG_LEVEL: 'warn', INTAKE_BANNER: '0' },
+      timeout: 60_000,
+    }).then(
+      () => 0,
+      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    )
+
   /** A case made through the web form, so the blocks have a real id and tracking code to fill in. */
   async function aCase(): Promise<{ id: string; trackingCode: string }> {
     const form = new FormData()
@@ -108,24 +119,14 @@ describe('every other shell block of the README runs as written against the star
         .replaceAll('K7F3-9Q28', kase.trackingCode)
         .replace(/\bcurl -s\b/g, 'curl -sS --fail-with-body')
         .replaceAll('npx --yes pnpm@10 intake', CLI)
-      const run = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', '-c', script], {
-        cwd: ROOT,
-        env: { ...process.env, INTAKE_DATA_DIR: dataDir, INTAKE_LOG_LEVEL: 'warn', INTAKE_BANNER: '0' },
-        timeout: 60_000,
-      }).catch((err: { code: number; stdout: string; stderr: string }) => err)
-      expect('code' in run ? { code: run.code, stdout: run.stdout, stderr: run.stderr } : 0).toBe(0)
+      expect(await bash(script)).toBe(0)
     }, 90_000)
   }
 
   for (const command of inlineCommands) {
     it(`inline: ${command.slice(0, 90)}`, async () => {
       // `npx --yes pnpm@10 intake` is the root package's script: the CLI run with tsx from the root.
-      const run = await promisify(execFile)('bash', ['-e', '-c', command.replace('npx --yes pnpm@10 intake', CLI)], {
-        cwd: ROOT,
-        env: { ...process.env, INTAKE_DATA_DIR: dataDir, INTAKE_LOG_LEVEL: 'warn', INTAKE_BANNER: '0' },
-        timeout: 60_000,
-      }).catch((err: { code: number; stdout: string; stderr: string }) => err)
-      expect('code' in run ? { code: run.code, stdout: run.stdout, stderr: run.stderr } : 0).toBe(0)
+      expect(await bash(command.replace('npx --yes pnpm@10 intake', CLI))).toBe(0)
     }, 90_000)
   }
 })

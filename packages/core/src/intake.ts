@@ -17,6 +17,7 @@ import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
 import { createPipeline, type Pipeline } from './pipeline/index.ts'
 import { createTranscriptionWorker, type TranscriptionWorker } from './transcription/index.ts'
 import { createCaseActions, type CaseActions } from './case-actions/index.ts'
+import { createRetention, type Retention } from './retention/index.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -50,6 +51,8 @@ export interface Intake {
   readonly outbox: OutboxWorker
   /** Present when a transcriber is configured: retries voice messages not transcribed at intake. */
   readonly transcriptions?: TranscriptionWorker
+  /** Present when the config sets `retention`: erases citizen data of cases closed long enough ago. */
+  readonly retention?: Retention
   readonly metrics: Metrics
   readonly config: ResolvedConfig
   readonly log: Logger
@@ -123,6 +126,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
         resolved.transcription,
       )
     : undefined
+  const retention =
+    resolved.retentionMs !== undefined ? createRetention({ store, now, log: log.child({ component: 'retention' }), afterMs: resolved.retentionMs }) : undefined
 
   const app = new Hono()
   app.use('*', async (c, next) => {
@@ -177,6 +182,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     pipeline,
     outbox,
     transcriptions,
+    retention,
     metrics,
     config: resolved,
     log,
@@ -188,12 +194,14 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
+      retention?.loop.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
       await outbox.stop()
       await transcriptions?.stop()
+      await retention?.loop.stop()
       for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
       started = false
     },

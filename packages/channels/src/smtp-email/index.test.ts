@@ -113,7 +113,7 @@ const cases = async () => (await gw.intake.store.listCases({ limit: 500 })).case
 const inbound = async (caseId: string) => (await gw.intake.store.listMessages(caseId)).filter((m) => m.direction === 'in')
 
 /** A channel context around `ingest` alone, for listener tests that need no gateway. */
-const listenerContext = (ingest: ChannelContext['ingest']): ChannelContext => ({
+const listenerContext = (ingest: ChannelContext['ingest']): ChannelContext & { log: ReturnType<typeof memoryLogger>; metrics: ReturnType<typeof createMetrics> } => ({
   channelId: 'mail',
   metrics: createMetrics(),
   publicUrl: 'http://intake.test',
@@ -129,28 +129,18 @@ const storedAs = (m: InboundMessageInput): IntakeResult => ({ caseId: 'c1', trac
 describe('smtp-email listener', () => {
   it('stores a mail before answering 250, and answers 451 when storing fails so the sender retries', async () => {
     const adapter = makeAdapter()
-    const log = memoryLogger()
     const calls: InboundMessageInput[] = []
     let release!: (r: IntakeResult) => void
     let failNext = true
-    const ctx: ChannelContext = {
-      channelId: 'mail',
-      metrics: createMetrics(),
-      publicUrl: 'http://intake.test',
-      basePath: '/channels/mail',
-      blobs: memoryBlobStore(),
-      log,
-      now: Date.now,
-      setOptOut: async () => {},
-      ingest: (msg) => {
-        calls.push(msg)
-        if (failNext) {
-          failNext = false
-          return Promise.reject(new Error('database is locked'))
-        }
-        return new Promise<IntakeResult>((resolve) => (release = resolve))
-      },
-    }
+    const ctx = listenerContext((msg) => {
+      calls.push(msg)
+      if (failNext) {
+        failNext = false
+        return Promise.reject(new Error('database is locked'))
+      }
+      return new Promise<IntakeResult>((resolve) => (release = resolve))
+    })
+    const log = ctx.log
     await adapter.start!(ctx)
     try {
       const raw = composeMail({ messageId: 'retry-0001@example.net' })
@@ -410,18 +400,8 @@ describe('smtp-email loop protection: auto-replies and bounces open no case and 
 
   it('counts ignored and refused mail on the gateway counters when the context carries them', async () => {
     const adapter = makeAdapter()
-    const metrics = createMetrics()
-    const ctx = {
-      channelId: 'mail',
-      publicUrl: 'http://intake.test',
-      basePath: '/channels/mail',
-      blobs: memoryBlobStore(),
-      log: memoryLogger(),
-      now: Date.now,
-      setOptOut: async () => {},
-      ingest: async () => ({ caseId: 'c', trackingCode: 'K7F3-9Q28', messageId: 'm', duplicate: false, followUp: false, officeId: 'desk' }),
-      metrics,
-    }
+    const ctx = listenerContext(async (m) => storedAs(m))
+    const metrics = ctx.metrics
     await adapter.start!(ctx)
     try {
       await deliver(composeMail({ headers: { 'Auto-Submitted': 'auto-replied' } }))

@@ -15,6 +15,8 @@ usage:
   intake migrate [--config intake.config.ts]   apply the store's migrations and save the offices
   intake send    [--config intake.config.ts] --channel ID --text TEXT [--from ID] [--place PLACE] [--id MESSAGE_ID]
                                                simulate an inbound message on a channel and deliver its replies
+  intake export-citizen [--config intake.config.ts] --channel ID --id ADDRESS
+                                               print everything stored about one citizen on one channel (JSON)
   intake route-eval FILE.csv [--config intake.config.ts] [--json]
                                                run the configured routing chain over a labelled CSV (text, place,
                                                expected_office, expected_category): accuracy, precision, recall
@@ -98,6 +100,16 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGINT', () => void shutdown('SIGINT'))
       process.once('SIGTERM', () => void shutdown('SIGTERM'))
       return -1
+    }
+    case 'export-citizen': {
+      if (!values.channel || !values.id) {
+        console.error('intake export-citizen needs --channel and --id (the citizen\'s address on that channel)\n\n' + USAGE)
+        return 2
+      }
+      await intake.store.migrate()
+      console.log(JSON.stringify(await intake.store.exportCitizen(values.channel, values.id), null, 2))
+      await intake.store.close()
+      return 0
     }
     case 'route-eval':
       return routeEvalCommand({ file: positionals[0], json: values.json, routing: intake.config.routing, offices: intake.offices })

@@ -47,6 +47,12 @@ export interface IntakeConfig {
   /** Urgent cases are announced to their office on this channel, at the office's `contact.alert` address. */
   alerts?: { channel: string }
   log?: { level?: LogLevel }
+  /**
+   * Remove citizens' personal data (contact, address, words, photos' references) this long after
+   * their case is closed, e.g. `{ closedCasesAfter: '365 days' }`. The case, its events and the
+   * figures stay. Without it nothing is erased.
+   */
+  retention?: { closedCasesAfter: string }
 }
 
 /** Type-checks a config file; the gateway validates it again at start. */
@@ -139,6 +145,8 @@ const ConfigSchema = z.object({
     .strict()
     .default({}),
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().default({ level: 'info' }),
+  /** Remove citizens' personal data this long after their case is closed (e.g. '365 days'). */
+  retention: z.object({ closedCasesAfter: duration }).strict().optional(),
 }).strict()
 
 export class ConfigError extends Error {
@@ -169,6 +177,8 @@ export interface ResolvedConfig {
   dispatchRules: DispatchRule[]
   alerts?: { channel: string }
   logLevel: LogLevel
+  /** Citizen data is erased this long after a case is closed; undefined keeps it. */
+  retentionMs?: number
 }
 
 const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
@@ -203,7 +213,10 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
   }
   const host = c.server.host
   const port = c.server.port
-  const window = parseDuration(c.followUpWindow)
+  const durationMs = (text: string) => {
+    const d = parseDuration(text)
+    return d.kind === 'fixed' ? d.ms : d.days * 86_400_000
+  }
   return {
     store: input.store,
     offices,
@@ -217,7 +230,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     apiKeys: c.apiKeys,
     dataDir: isAbsolute(c.dataDir) ? c.dataDir : resolve(process.cwd(), c.dataDir),
     blobs: input.blobs,
-    followUpWindowMs: window.kind === 'fixed' ? window.ms : window.days * 86_400_000,
+    followUpWindowMs: durationMs(c.followUpWindow),
     acknowledgeFollowUps: c.acknowledgeFollowUps,
     outbox: c.outbox,
     transcriber: input.transcriber,
@@ -225,6 +238,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     dispatchRules: c.dispatchRules,
     alerts: c.alerts,
     logLevel: c.log.level,
+    ...(c.retention ? { retentionMs: durationMs(c.retention.closedCasesAfter) } : {}),
   }
 }
 

@@ -91,6 +91,13 @@ export type OutboxFailure =
   | { retryAt: number; error: string }
   | { dead: true; error: string }
 
+/** Everything stored about one citizen on one channel, for a data request (`intake export-citizen`). */
+export interface CitizenExport {
+  channelId: string
+  citizenId: string
+  cases: Array<{ case: Case; messages: CaseMessage[]; events: CaseEvent[] }>
+}
+
 /** Thrown by a driver when a unique value (a tracking code) is already taken. */
 export class StoreConflictError extends Error {
   readonly code = 'store_conflict'
@@ -171,4 +178,17 @@ export interface Store {
   setOptOut(channelId: string, citizenId: string, optedOut: boolean, at: number): Promise<void>
   /** Whether this address asked for no more messages on this channel. */
   isOptedOut(channelId: string, citizenId: string): Promise<boolean>
+
+  /** Ids of closed cases last changed before `before` whose citizen data is not erased yet, oldest first. */
+  listCasesToErase(before: number, limit: number): Promise<string[]>
+  /**
+   * Remove the citizen's personal data from a case (the retention policy): contact, name, address
+   * (replaced by a pseudonym, so one citizen's cases still count as one), place text, summary,
+   * message texts and subjects, attachments, raw provider payloads and queued reply texts. The case,
+   * its status, dates, office, category, events and figures stay; an `erased` event is appended.
+   * Erasing twice changes nothing more.
+   */
+  eraseCitizenData(caseId: string, at: number, reason: string): Promise<void>
+  /** Every case of this citizen on this channel, with its messages and events. */
+  exportCitizen(channelId: string, citizenId: string): Promise<CitizenExport>
 }

@@ -144,6 +144,7 @@ export const CaseEventType = z.enum([
   'returned',
   'assigned',
   'alerted',
+  'erased',
 ])
 export type CaseEventType = z.infer<typeof CaseEventType>
 

@@ -718,6 +718,52 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await store.isOptedOut('sms', '+8613800000001')).toBe(false)
     })
 
+    test('retention: closed cases past the cutoff are listed, erased of the citizen\'s data but not of their shape, and listed no more', async () => {
+      const citizen = '+8613700000001'
+      const old = await recordNew({ at: T, channelId: 'sms', citizenId: citizen, text: '我家门口（幸福路12号）的下水道堵了' })
+      const alsoOld = await recordNew({ at: T + MINUTE, channelId: 'sms', citizenId: citizen })
+      const open = await recordNew({ at: T, channelId: 'sms', citizenId: '+8613700000002' })
+      const close = (id: string, at: number) => store.applyCaseChange({ caseId: id, at, patch: { status: 'closed', resolvedAt: at }, events: [] })
+      await store.applyCaseChange({ caseId: old.newCase.id, at: T, patch: { status: 'closed' }, events: [], outbound: [makeOutbound(old.newCase, { kind: 'reply', text: '已疏通，请查看。' })] })
+      await close(alsoOld.newCase.id, T + 2 * DAY)
+      expect(await store.listCasesToErase(T + DAY, 10)).toEqual([old.newCase.id])
+      expect(await store.listCasesToErase(T + 3 * DAY, 10)).toEqual([old.newCase.id, alsoOld.newCase.id])
+
+      const eventsBefore = (await store.listEvents(old.newCase.id)).length
+      await store.eraseCitizenData(old.newCase.id, T + 3 * DAY, 'retention: 1 day after closing')
+      await store.eraseCitizenData(alsoOld.newCase.id, T + 3 * DAY, 'retention: 1 day after closing')
+      const erased = (await store.getCase(old.newCase.id))!
+      expect(erased).toMatchObject({ status: 'closed', officeId: old.newCase.officeId, trackingCode: old.newCase.trackingCode, contact: null, place: null, summary: '[erased]' })
+      expect(erased.citizen.id).not.toContain(citizen)
+      // One citizen's cases still belong to one (pseudonymous) person.
+      expect((await store.getCase(alsoOld.newCase.id))!.citizen.id).toBe(erased.citizen.id)
+      const messages = await store.listMessages(old.newCase.id)
+      expect(messages.map((m) => m.text)).toEqual(messages.map(() => ''))
+      expect(messages.filter((m) => m.direction === 'in').map((m) => m.author)).toEqual([erased.citizen.id])
+      const rows = await store.listOutbox({ caseId: old.newCase.id })
+      expect(rows.map((r) => [r.payload.text, r.payload.to.id])).toEqual(rows.map(() => ['', erased.citizen.id]))
+      const events = await store.listEvents(old.newCase.id)
+      expect(events).toHaveLength(eventsBefore + 1)
+      expect(events.at(-1)).toMatchObject({ type: 'erased', actor: 'system', public: false, data: { reason: 'retention: 1 day after closing' } })
+
+      expect(await store.listCasesToErase(T + 10 * DAY, 10)).toEqual([])
+      await store.eraseCitizenData(old.newCase.id, T + 4 * DAY, 'again')
+      expect(await store.listEvents(old.newCase.id), 'erasing twice changes nothing').toHaveLength(eventsBefore + 1)
+      expect((await store.getCase(open.newCase.id))!.citizen.id, 'an open case is untouched').toBe('+8613700000002')
+    })
+
+    test('exportCitizen gives back every case of one citizen on one channel, with messages and events', async () => {
+      const first = await recordNew({ at: T, channelId: 'sms', citizenId: '+8613700000003', text: '路灯坏了' })
+      const second = await recordNew({ at: T + HOUR, channelId: 'sms', citizenId: '+8613700000003', text: '又坏了' })
+      await recordNew({ at: T, channelId: 'whatsapp', citizenId: '+8613700000003' })
+      await recordNew({ at: T, channelId: 'sms', citizenId: '+8613700000004' })
+      const exported = await store.exportCitizen('sms', '+8613700000003')
+      expect(exported.cases.map((c) => c.case.id)).toEqual([first.newCase.id, second.newCase.id])
+      expect(exported.cases[0]!.messages.find((m) => m.direction === 'in')!.text).toBe('路灯坏了')
+      expect(exported.cases[1]!.events.map((e) => e.type)).toContain('received')
+      expect((await store.exportCitizen('sms', '+8613700000009')).cases).toEqual([])
+    })
+
     /** A voice message whose transcript is still to come, recorded with its case. */
     async function recordVoice(at: number) {
       const write = makeInboundWrite({ at, text: '' })

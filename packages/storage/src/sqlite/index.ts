@@ -9,7 +9,8 @@ import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { cases, caseEvents, heldDeliveryReports, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { attachments, cases, caseEvents, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
@@ -613,6 +614,54 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
     async isOptedOut(channelId, citizenId) {
       return hot().optedOut.get({ channelId, citizenId }) !== undefined
+    },
+
+    async listCasesToErase(before, limit) {
+      return connection()
+        .select({ id: cases.id })
+        .from(cases)
+        .where(and(eq(cases.status, 'closed'), isNull(cases.erasedAt), lt(cases.updatedAt, before)))
+        .orderBy(asc(cases.updatedAt), asc(cases.id))
+        .limit(limit)
+        .all()
+        .map((r) => r.id)
+    },
+
+    async eraseCitizenData(caseId, at, reason) {
+      const q = hot()
+      await write((tx) => {
+        const kase = tx.select().from(cases).where(eq(cases.id, caseId)).get()
+        if (!kase || kase.erasedAt !== null) return
+        const alias = pseudonym(kase.channelId, kase.citizenId)
+        tx.update(cases)
+          .set({ citizenId: alias, citizenName: null, contact: null, place: null, summary: '[erased]', erasedAt: at })
+          .where(eq(cases.id, caseId))
+          .run()
+        // The citizen's own messages lose their words and their sender; ours keep their author.
+        tx.update(messages)
+          .set({ text: '', subject: null, attachments: [], author: sql`case when ${messages.direction} = 'in' then ${alias} else ${messages.author} end` })
+          .where(eq(messages.caseId, caseId))
+          .run()
+        tx.update(attachments).set({ filename: null, sha256: null, blobKey: null }).where(eq(attachments.caseId, caseId)).run()
+        tx.update(inbox).set({ payload: null }).where(eq(inbox.caseId, caseId)).run()
+        for (const row of tx.select({ id: outbox.id, payload: outbox.payload }).from(outbox).where(eq(outbox.caseId, caseId)).all()) {
+          const to = { channelId: row.payload.to.channelId, id: alias }
+          tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id)).run()
+        }
+        insertEvents(q, [{ caseId, at, type: 'erased', actor: 'system', public: false, data: { reason } }])
+      })
+    },
+
+    async exportCitizen(channelId, citizenId) {
+      const rows = connection()
+        .select()
+        .from(cases)
+        .where(and(eq(cases.channelId, channelId), eq(cases.citizenId, citizenId)))
+        .orderBy(asc(cases.createdAt), asc(cases.id))
+        .all()
+      const found = []
+      for (const row of rows) found.push({ case: toCase(row), messages: await store.listMessages(row.id), events: await store.listEvents(row.id) })
+      return { channelId, citizenId, cases: found }
     },
   }
   return {

@@ -51,6 +51,8 @@ export const cases = sqliteTable(
     assigneeId: text('assignee_id'),
     // When the current assignee got the case: round-robin continues after the latest.
     assignedAt: integer('assigned_at'),
+    // When the retention policy removed the citizen's personal data from the case.
+    erasedAt: integer('erased_at'),
   },
   (t) => [
     index('cases_status_idx').on(t.status),

@@ -30,6 +30,7 @@ export const WRITE_METHODS = [
   'recordTranscription',
   'setOnDuty',
   'setOptOut',
+  'eraseCitizenData',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
