@@ -26,7 +26,7 @@ describe('the demo configuration', () => {
     expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
   })
 
-  it('adds SMS, voice, email, Telegram, WeChat and speech from their environment variables', async () => {
+  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS and speech from their environment variables', async () => {
     const env = {
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
       TWILIO_AUTH_TOKEN: 'f'.repeat(32),
@@ -37,8 +37,13 @@ describe('the demo configuration', () => {
       WECHAT_TOKEN: 'wechatToken2026',
       WECHAT_APP_ID: 'wx0123456789abcdef',
       WECHAT_APP_SECRET: 'a'.repeat(32),
+      ALIYUN_SMS_ACCESS_KEY_ID: 'LTAI5tDemoAccessKey01',
+      ALIYUN_SMS_ACCESS_KEY_SECRET: 'b'.repeat(30),
+      ALIYUN_SMS_SIGN_NAME: '伽师县人民检察院',
+      ALIYUN_SMS_PUSH_TOKEN: 'demo-push-token-0123456789',
+      ALIYUN_SMS_TEMPLATES: 'acknowledgement=SMS_465890012,status=SMS_465890013,survey=SMS_465890014',
       INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
     }
-    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat'], transcriber: 'openai-transcriber' })
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun'], transcriber: 'openai-transcriber' })
   })
 })

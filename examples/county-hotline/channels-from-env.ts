@@ -9,6 +9,8 @@
  *                    INTAKE_SMTP_RELAY_HOST[/PORT/USER/PASS] (outbound), INTAKE_IMAP_HOST/USER/PASS (polling)
  *   Telegram         TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN (webhook; without it: long polling)
  *   WeChat           WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_AES_KEY (safe mode)
+ *   Alibaba Cloud SMS ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET, ALIYUN_SMS_SIGN_NAME, ALIYUN_SMS_PUSH_TOKEN,
+ *                    ALIYUN_SMS_TEMPLATES (`acknowledgement=SMS_1,status=SMS_2,survey=SMS_3`; each fills ${code} with the tracking code)
  *   speech           INTAKE_TRANSCRIBE_URL + INTAKE_TRANSCRIBE_KEY (OpenAI-compatible), or INTAKE_TRANSCRIBER=pocketsphinx
  */
 import type { ChannelAdapter, Transcriber } from '@intake/core'
@@ -65,6 +67,18 @@ export async function channelsFromEnv(env: Env): Promise<Record<string, ChannelA
       appId: env.WECHAT_APP_ID,
       appSecret: env.WECHAT_APP_SECRET,
       ...(env.WECHAT_AES_KEY ? { mode: 'safe' as const, encodingAESKey: env.WECHAT_AES_KEY } : {}),
+    })
+  }
+  if (env.ALIYUN_SMS_ACCESS_KEY_ID && env.ALIYUN_SMS_ACCESS_KEY_SECRET && env.ALIYUN_SMS_TEMPLATES) {
+    const { aliyunSms } = await import('@intake/channels/aliyun-sms')
+    const codes = Object.fromEntries(list(env.ALIYUN_SMS_TEMPLATES).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))
+    const template = (key: string) => ({ code: codes[key] ?? '', params: { code: 'trackingCode' as const } })
+    channels.aliyun = aliyunSms({
+      accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID,
+      accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET,
+      signName: env.ALIYUN_SMS_SIGN_NAME ?? '',
+      pushToken: env.ALIYUN_SMS_PUSH_TOKEN ?? '',
+      templates: { acknowledgement: template('acknowledgement'), status: template('status'), survey: template('survey') },
     })
   }
   return channels
