@@ -26,7 +26,7 @@ describe('the demo configuration', () => {
     expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
   })
 
-  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS and speech from their environment variables', async () => {
+  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom and speech from their environment variables', async () => {
     const env = {
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
       TWILIO_AUTH_TOKEN: 'f'.repeat(32),
@@ -42,8 +42,11 @@ describe('the demo configuration', () => {
       ALIYUN_SMS_SIGN_NAME: '伽师县人民检察院',
       ALIYUN_SMS_PUSH_TOKEN: 'demo-push-token-0123456789',
       ALIYUN_SMS_TEMPLATES: 'acknowledgement=SMS_465890012,status=SMS_465890013,survey=SMS_465890014',
+      WECOM_BOT_TOKEN: 'villageBotToken26',
+      WECOM_BOT_AES_KEY: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+      WECOM_BOT_GROUPS: 'wrkSFfCgAAjiashiVillage=5e1b7c1a-94d2-4bc4-97a0-0ec2sifa5a01',
       INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
     }
-    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun'], transcriber: 'openai-transcriber' })
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village'], transcriber: 'openai-transcriber' })
   })
 })

@@ -11,6 +11,7 @@
  *   WeChat           WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_AES_KEY (safe mode)
  *   Alibaba Cloud SMS ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET, ALIYUN_SMS_SIGN_NAME, ALIYUN_SMS_PUSH_TOKEN,
  *                    ALIYUN_SMS_TEMPLATES (`acknowledgement=SMS_1,status=SMS_2,survey=SMS_3`; each fills ${code} with the tracking code)
+ *   WeCom village groups WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY, WECOM_BOT_GROUPS (`chatid=webhook-key,…`)
  *   speech           INTAKE_TRANSCRIBE_URL + INTAKE_TRANSCRIBE_KEY (OpenAI-compatible), or INTAKE_TRANSCRIBER=pocketsphinx
  */
 import type { ChannelAdapter, Transcriber } from '@intake/core'
@@ -80,6 +81,11 @@ export async function channelsFromEnv(env: Env): Promise<Record<string, ChannelA
       pushToken: env.ALIYUN_SMS_PUSH_TOKEN ?? '',
       templates: { acknowledgement: template('acknowledgement'), status: template('status'), survey: template('survey') },
     })
+  }
+  if (env.WECOM_BOT_TOKEN && env.WECOM_BOT_AES_KEY) {
+    const { wecomBot } = await import('@intake/channels/wecom-bot')
+    const groups = Object.fromEntries(list(env.WECOM_BOT_GROUPS).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))
+    channels.village = wecomBot({ token: env.WECOM_BOT_TOKEN, encodingAESKey: env.WECOM_BOT_AES_KEY, groups })
   }
   return channels
 }
