@@ -26,7 +26,7 @@ describe('the demo configuration', () => {
     expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
   })
 
-  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom and speech from their environment variables', async () => {
+  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom, Weibo and speech from their environment variables', async () => {
     const env = {
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
       TWILIO_AUTH_TOKEN: 'f'.repeat(32),
@@ -45,8 +45,10 @@ describe('the demo configuration', () => {
       WECOM_BOT_TOKEN: 'villageBotToken26',
       WECOM_BOT_AES_KEY: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
       WECOM_BOT_GROUPS: 'wrkSFfCgAAjiashiVillage=5e1b7c1a-94d2-4bc4-97a0-0ec2sifa5a01',
+      WEIBO_APP_SECRET: 'weiboAppSecret0123456789',
+      WEIBO_ACCOUNTS: '1902538057=2.00jiashiToken0123456789,1902538058=2.00shuleToken01234567890',
       INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
     }
-    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village'], transcriber: 'openai-transcriber' })
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village', 'weibo-1902538057', 'weibo-1902538058'], transcriber: 'openai-transcriber' })
   })
 })

@@ -12,6 +12,7 @@
  *   Alibaba Cloud SMS ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET, ALIYUN_SMS_SIGN_NAME, ALIYUN_SMS_PUSH_TOKEN,
  *                    ALIYUN_SMS_TEMPLATES (`acknowledgement=SMS_1,status=SMS_2,survey=SMS_3`; each fills ${code} with the tracking code)
  *   WeCom village groups WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY, WECOM_BOT_GROUPS (`chatid=webhook-key,…`)
+ *   Weibo            WEIBO_APP_SECRET, WEIBO_ACCOUNTS (`uid=access-token,…`: one channel `weibo-<uid>` per account)
  *   speech           INTAKE_TRANSCRIBE_URL + INTAKE_TRANSCRIBE_KEY (OpenAI-compatible), or INTAKE_TRANSCRIBER=pocketsphinx
  */
 import type { ChannelAdapter, Transcriber } from '@intake/core'
@@ -86,6 +87,13 @@ export async function channelsFromEnv(env: Env): Promise<Record<string, ChannelA
     const { wecomBot } = await import('@intake/channels/wecom-bot')
     const groups = Object.fromEntries(list(env.WECOM_BOT_GROUPS).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))
     channels.village = wecomBot({ token: env.WECOM_BOT_TOKEN, encodingAESKey: env.WECOM_BOT_AES_KEY, groups })
+  }
+  if (env.WEIBO_APP_SECRET && env.WEIBO_ACCOUNTS) {
+    const { weiboChannel } = await import('@intake/channels/weibo')
+    for (const pair of list(env.WEIBO_ACCOUNTS)) {
+      const [uid = '', accessToken = ''] = pair.split('=').map((s) => s.trim())
+      channels[`weibo-${uid}`] = weiboChannel({ appSecret: env.WEIBO_APP_SECRET, accessToken, accountUid: uid })
+    }
   }
   return channels
 }
