@@ -26,7 +26,7 @@ describe('the demo configuration', () => {
     expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
   })
 
-  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom, Weibo and speech from their environment variables', async () => {
+  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom, Weibo, Douyin and speech from their environment variables', async () => {
     const env = {
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
       TWILIO_AUTH_TOKEN: 'f'.repeat(32),
@@ -47,8 +47,13 @@ describe('the demo configuration', () => {
       WECOM_BOT_GROUPS: 'wrkSFfCgAAjiashiVillage=5e1b7c1a-94d2-4bc4-97a0-0ec2sifa5a01',
       WEIBO_APP_SECRET: 'weiboAppSecret0123456789',
       WEIBO_ACCOUNTS: '1902538057=2.00jiashiToken0123456789,1902538058=2.00shuleToken01234567890',
+      DOUYIN_CLIENT_KEY: 'awdouyinclientkey01',
+      DOUYIN_CLIENT_SECRET: 'c'.repeat(32),
+      DOUYIN_ACCOUNT_OPEN_ID: '_000accountOpenId0001',
+      DOUYIN_ACCESS_TOKEN: 'act.' + 'd'.repeat(32),
+      DOUYIN_COMMENTS: 'keywords:拖欠|污染',
       INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
     }
-    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village', 'weibo-1902538057', 'weibo-1902538058'], transcriber: 'openai-transcriber' })
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village', 'weibo-1902538057', 'weibo-1902538058', 'douyin'], transcriber: 'openai-transcriber' })
   })
 })

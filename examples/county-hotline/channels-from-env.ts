@@ -13,6 +13,8 @@
  *                    ALIYUN_SMS_TEMPLATES (`acknowledgement=SMS_1,status=SMS_2,survey=SMS_3`; each fills ${code} with the tracking code)
  *   WeCom village groups WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY, WECOM_BOT_GROUPS (`chatid=webhook-key,…`)
  *   Weibo            WEIBO_APP_SECRET, WEIBO_ACCOUNTS (`uid=access-token,…`: one channel `weibo-<uid>` per account)
+ *   Douyin           DOUYIN_CLIENT_KEY, DOUYIN_CLIENT_SECRET, DOUYIN_ACCOUNT_OPEN_ID, DOUYIN_ACCESS_TOKEN,
+ *                    DOUYIN_COMMENTS (`all`, `none`, `mention:<account name>` (default with DOUYIN_ACCOUNT_NAME), `keywords:<w1>|<w2>`)
  *   speech           INTAKE_TRANSCRIBE_URL + INTAKE_TRANSCRIBE_KEY (OpenAI-compatible), or INTAKE_TRANSCRIBER=pocketsphinx
  */
 import type { ChannelAdapter, Transcriber } from '@intake/core'
@@ -94,6 +96,20 @@ export async function channelsFromEnv(env: Env): Promise<Record<string, ChannelA
       const [uid = '', accessToken = ''] = pair.split('=').map((s) => s.trim())
       channels[`weibo-${uid}`] = weiboChannel({ appSecret: env.WEIBO_APP_SECRET, accessToken, accountUid: uid })
     }
+  }
+  if (env.DOUYIN_CLIENT_KEY && env.DOUYIN_CLIENT_SECRET && env.DOUYIN_ACCOUNT_OPEN_ID && env.DOUYIN_ACCESS_TOKEN) {
+    const { douyinChannel } = await import('@intake/channels/douyin')
+    const setting = env.DOUYIN_COMMENTS ?? (env.DOUYIN_ACCOUNT_NAME ? `mention:${env.DOUYIN_ACCOUNT_NAME}` : 'none')
+    const [mode = 'none', arg = ''] = setting.split(/:(.*)/s)
+    const comments =
+      mode === 'all' ? { mode: 'all' as const } : mode === 'mention' ? { mode: 'mentions' as const, name: arg } : mode === 'keywords' ? { mode: 'keywords' as const, keywords: arg.split('|').filter(Boolean) } : { mode: 'none' as const }
+    channels.douyin = douyinChannel({
+      clientKey: env.DOUYIN_CLIENT_KEY,
+      clientSecret: env.DOUYIN_CLIENT_SECRET,
+      accountOpenId: env.DOUYIN_ACCOUNT_OPEN_ID,
+      accessToken: env.DOUYIN_ACCESS_TOKEN,
+      comments,
+    })
   }
   return channels
 }
