@@ -122,6 +122,24 @@ describe('douyin', () => {
       expect(api.privateMessages[0]).toMatchObject({ msgId: '7290000000000012345', toUserId: '_000citizenOpenId0001' })
       expect(api.privateMessages[0]!.text).toContain(kase!.trackingCode)
     })
+
+    it('dead-letters a reply the platform refuses for good, and retries one it cannot take now', async () => {
+      api.failNext({ errorCode: 2100005, description: '参数不合法' })
+      await post(event(imMessage('路灯坏了')))
+      await gw.intake.outbox.drain()
+      const [dead] = await gw.intake.store.listOutbox({})
+      expect(dead).toMatchObject({ status: 'dead' })
+      expect(dead!.lastError).toMatch(/^rejected.*2100005/)
+
+      api.failNext({ errorCode: 2100004, description: '系统繁忙' })
+      await post(event(imMessage('水管漏了', { from: '_000citizenOpenId0002' })))
+      const deadline = Date.now() + 5000
+      while (api.privateMessages.length === 0 && Date.now() < deadline) {
+        await gw.intake.outbox.drain()
+        await new Promise((r) => setImmediate(r))
+      }
+      expect(api.privateMessages).toHaveLength(1) // the busy answer was retried, then delivered
+    })
   })
 
   it('takes the comments that carry a keyword in "keywords" mode', async () => {

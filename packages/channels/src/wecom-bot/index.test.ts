@@ -124,4 +124,14 @@ describe('wecom-bot', () => {
     const codes = (await cases()).map((c) => c.trackingCode)
     expect([api.appMessages[0]!.content, api.groupPosts[0]!.content].every((t, i) => codes.some((c) => t.includes(c)) && i >= 0)).toBe(true)
   })
+
+  it('dead-letters an answer the group webhook refuses for good (the robot was removed: 93000)', async () => {
+    api.failNextWebhook({ errcode: 93000 })
+    await post(callback(botText('@村务助手 水渠堵了', { userid: 'wmExternalResident01' })))
+    await gw.intake.outbox.drain()
+    const [item] = await gw.intake.store.listOutbox({})
+    expect(item).toMatchObject({ status: 'dead' })
+    expect(item!.lastError).toMatch(/^config.*93000/)
+    expect(api.groupPosts).toHaveLength(0)
+  })
 })
