@@ -148,4 +148,12 @@ describe('douyin', () => {
     await post(event(videoComment('拍得真好')))
     expect(await cases()).toHaveLength(1)
   })
+
+  it('takes the comments the deployment’s rules select in "rules" mode', async () => {
+    const urgent = /着火|塌方|溺水/
+    await start({ comments: { mode: 'rules', matches: (text) => urgent.test(text) } })
+    await post(event(videoComment('村口山体塌方了，路堵了')))
+    await post(event(videoComment('风景真美')))
+    expect(await cases()).toHaveLength(1)
+  })
 })

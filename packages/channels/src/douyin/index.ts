@@ -10,6 +10,11 @@ export type CommentMode =
   | { mode: 'mentions'; name: string }
   /** Comments that contain one of these words (the deployment's urgency or category words). */
   | { mode: 'keywords'; keywords: string[] }
+  /**
+   * Comments the deployment's own rules select, e.g. its urgency signals or category keywords from
+   * @intake/routing (the adapter does not import routing: the predicate is handed in).
+   */
+  | { mode: 'rules'; matches: (text: string) => boolean }
 
 export interface DouyinOptions {
   /** The app's client_key and client_secret: the secret signs every webhook (X-Douyin-Signature). */
@@ -100,7 +105,7 @@ function classifyDouyinError(status: number, code: number | undefined, descripti
  *   sha1(client_secret + body) is checked first (constant time); the URL check (`verify_webhook`)
  *   is answered with its challenge. Private messages (`im_receive_msg`) open cases; video comments
  *   (`item_comment_reply`) open cases as `comments` says (all, those mentioning the account, those
- *   with one of the keywords). server_message_id / comment_id are external ids, so Douyin's retries
+ *   with one of the keywords, those the deployment's rules select). server_message_id / comment_id are external ids, so Douyin's retries
  *   (same Msg-Id) make no second case. Events older than `maxAgeSeconds` are refused as stale;
  *   events for another account with 403; other events are ignored with their name.
  * - Out: to a private-message citizen, a private message in their conversation (`/im/send/msg/`).
@@ -115,6 +120,7 @@ export function douyinChannel({ clientKey, clientSecret, accountOpenId, accessTo
   const mode: CommentMode = comments ?? { mode: 'none' }
   if (mode.mode === 'mentions' && !mode.name) throw new Error('[douyin] comments.name: the account’s name, as commenters mention it')
   if (mode.mode === 'keywords' && !(mode.keywords?.length > 0)) throw new Error('[douyin] comments.keywords: at least one word')
+  if (mode.mode === 'rules' && typeof mode.matches !== 'function') throw new Error('[douyin] comments.matches: a function (text) => boolean')
   if (!/^https?:\/\/[^/]+/.test(apiBaseUrl)) throw new Error(`[douyin] apiBaseUrl: expected an http(s) URL, got "${apiBaseUrl}"`)
   const baseUrl = apiBaseUrl.replace(/\/+$/, '')
   const challenges = new WeakMap<RawRequest, unknown>()
@@ -128,7 +134,10 @@ export function douyinChannel({ clientKey, clientSecret, accountOpenId, accessTo
   }
 
   const takesComment = (text: string) =>
-    mode.mode === 'all' || (mode.mode === 'mentions' && text.includes(`@${mode.name}`)) || (mode.mode === 'keywords' && mode.keywords.some((k) => text.includes(k)))
+    mode.mode === 'all' ||
+    (mode.mode === 'mentions' && text.includes(`@${mode.name}`)) ||
+    (mode.mode === 'keywords' && mode.keywords.some((k) => text.includes(k))) ||
+    (mode.mode === 'rules' && mode.matches(text))
 
   async function parse(req: RawRequest, ctx: RouteContext): Promise<InboundOutcome> {
     let json: unknown
