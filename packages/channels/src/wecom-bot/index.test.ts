@@ -88,9 +88,12 @@ describe('wecom-bot', () => {
     expect(await res.text()).toBe('1616140317555161061')
   })
 
-  it('refuses a replayed callback (same timestamp and nonce)', async () => {
+  it('refuses a replayed nonce with another body, and takes WeCom’s retry of the same callback once', async () => {
     const at = Date.now()
-    expect((await post(callback(botText('桥裂了', { msgid: 'm-1' }), { at, nonce: '42' }))).status).toBe(200)
+    const original = botCallback(`${gw.channelUrl}/callback`, botText('桥裂了', { msgid: 'm-1' }), { ...sign, at, nonce: '42' })
+    const retry = original.clone()
+    expect((await gw.fetch(original)).status).toBe(200)
+    expect((await gw.fetch(retry)).status).toBe(200)
     const replay = await post(callback(botText('桥裂了', { msgid: 'm-2' }), { at, nonce: '42' }))
     expect(replay.status).toBe(401)
     expect(await replay.json()).toMatchObject({ error: { code: 'replayed_nonce' } })

@@ -1,6 +1,6 @@
-import { httpPost, sendError, type ChannelAdapter, type HandledOutcome, type InboundOutcome, type RawRequest, type RouteContext, type SendResult, type Verification } from '@intake/core'
+import { createHash } from 'node:crypto'
+import { httpPost, nonceMemory, sendError, type ChannelAdapter, type HandledOutcome, type InboundOutcome, type RawRequest, type RouteContext, type SendResult, type Verification } from '@intake/core'
 import { fitText } from '../shared/fit-text.ts'
-import { replayGuard } from '../shared/replay-guard.ts'
 import { aesKeyFrom, decryptMessage, DecryptError, signatureMatches, wechatSignature } from '../shared/wechat-crypto.ts'
 import { accessTokens, classifyErrcode, TOKEN_REFUSED, TokenError, type AccessTokens } from '../wechat/api-client.ts'
 import { BotCallback, Envelope } from './schema.ts'
@@ -49,7 +49,8 @@ const withoutMentions = (text: string) => text.replace(/^(\s*@\S+)+\s*/u, '').tr
  *
  * - In: WeCom posts each message that mentions the bot in a group (or is written to it in a single
  *   chat) to `/channels/<id>/callback` as `{ encrypt }`; msg_signature = sha1(sort(token, timestamp,
- *   nonce, encrypt)) is checked first, then the timestamp window and the nonce (a replay is refused),
+ *   nonce, encrypt)) is checked first, then the timestamp window and the nonce (the same nonce with
+ *   another body is refused; WeCom's own retry, same body, is taken once),
  *   then the message is decrypted with the EncodingAESKey — the WeChat scheme (shared/wechat-crypto.ts)
  *   with "" as the receive id. The URL check (GET, encrypted echostr) is answered with the plaintext.
  *   Each resident in each group has their own case (`${chatid}:${userid}`); msgid is the external id.
@@ -89,7 +90,7 @@ export function wecomBot({
   }
   if (!/^https?:\/\/[^/]+/.test(apiBaseUrl)) throw new Error(`[wecom-bot] apiBaseUrl: expected an http(s) URL, got "${apiBaseUrl}"`)
   const baseUrl = apiBaseUrl.replace(/\/+$/, '')
-  const guard = replayGuard({ windowMs: toleranceSeconds * 1000 })
+  const nonces = nonceMemory({ windowMs: 2 * toleranceSeconds * 1000 })
   const tokens: AccessTokens | undefined = replyPrivately
     ? accessTokens({
         baseUrl,
@@ -142,8 +143,12 @@ export function wecomBot({
     if (!/^\d{1,12}$/.test(timestamp) || Math.abs(ctx.now() / 1000 - Number(timestamp)) > toleranceSeconds) {
       return deny(401, 'stale_timestamp', `the timestamp is more than ${toleranceSeconds}s from our clock`)
     }
-    // WeCom: "nonce 两个小时内保证不重复" — a nonce seen again within the window is a replay.
-    if (!guard.fresh(`${timestamp}:${nonce}`, ctx.now())) return deny(401, 'replayed_nonce', 'this nonce was used before: a replayed callback')
+    // WeCom: "nonce 两个小时内保证不重复". The same nonce with the same body is WeCom's own retry
+    // (intake is idempotent on msgid); with another body it is a replay, refused.
+    const fingerprint = createHash('sha256').update(req.body).digest('hex')
+    if (nonces.check(`${timestamp}:${nonce}`, fingerprint, ctx.now()) === 'conflict') {
+      return deny(401, 'replayed_nonce', 'this timestamp and nonce were already used for another callback')
+    }
     const opened = open(encrypted)
     if (!opened.ok) return opened.error
     plaintexts.set(req, opened.message)

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import { httpPost, sendError, type ChannelAdapter, type HandledOutcome, type InboundOutcome, type RawRequest, type RouteContext, type SendResult, type Verification } from '@intake/core'
-import { replayGuard } from '../shared/replay-guard.ts'
+import { httpPost, nonceMemory, sendError, type ChannelAdapter, type HandledOutcome, type InboundOutcome, type RawRequest, type RouteContext, type SendResult, type Verification } from '@intake/core'
 import { signatureMatches, wechatSignature } from '../shared/wechat-crypto.ts'
 import { EventData, MAX_REPLY_CHARS, PositionData, Push } from './schema.ts'
 
@@ -86,8 +85,8 @@ function classifyWeiboError(status: number, errorCode: number | undefined, error
  *
  * - In: the push URL of the account points at `/channels/<id>/push`. Every request carries
  *   signature = sha1(sort(appSecret, timestamp, nonce)) in its query — checked first, in constant
- *   time — then the timestamp window and the nonce (a replayed push is refused; the signature does
- *   not cover the body, so these are what bound a captured push). The URL check (GET with echostr)
+ *   time — then the timestamp window and the nonce (the signature does not cover the body: the same
+ *   nonce with another body is refused, Weibo's own retry with the same body is taken once). The URL check (GET with echostr)
  *   is answered with echostr. text, position, image and voice pushes open cases; follow /
  *   subscribe and unfollow / unsubscribe events switch messages to the citizen on and off; other
  *   events, mentions and unknown types are ignored with their name. A push for another account
@@ -109,7 +108,7 @@ export function weiboChannel({ appSecret, accessToken, accountUid, apiBaseUrl = 
   if (typeof accountUid !== 'string' || !/^\d{5,20}$/.test(accountUid)) throw new Error('[weibo] accountUid: expected the account’s numeric uid')
   if (!/^https?:\/\/[^/]+/.test(apiBaseUrl)) throw new Error(`[weibo] apiBaseUrl: expected an http(s) URL, got "${apiBaseUrl}"`)
   const baseUrl = apiBaseUrl.replace(/\/+$/, '')
-  const guard = replayGuard({ windowMs: toleranceSeconds * 1000 })
+  const nonces = nonceMemory({ windowMs: 2 * toleranceSeconds * 1000 })
   const pushes = new WeakMap<RawRequest, Push>()
   const deny = (status: 400 | 401, code: string, message: string): Verification => ({ ok: false, error: { status, code, message } })
 
@@ -124,7 +123,12 @@ export function weiboChannel({ appSecret, accessToken, accountUid, apiBaseUrl = 
     // Weibo's own example signs a millisecond timestamp; seconds are taken too.
     const atMs = timestamp.length >= 13 ? Number(timestamp) : Number(timestamp) * 1000
     if (Math.abs(ctx.now() - atMs) > toleranceSeconds * 1000) return deny(401, 'stale_timestamp', `the timestamp is more than ${toleranceSeconds}s from our clock`)
-    if (!guard.fresh(`${timestamp}:${nonce}`, ctx.now())) return deny(401, 'replayed_nonce', 'this nonce was used before: a replayed push')
+    // The signature does not cover the body: the same timestamp and nonce with another body is a
+    // captured URL replayed; with the same body it is Weibo's own retry (idempotent by push id).
+    const fingerprint = createHash('sha256').update(req.body).digest('hex')
+    if (nonces.check(`${timestamp}:${nonce}`, fingerprint, ctx.now()) === 'conflict') {
+      return deny(401, 'replayed_nonce', 'this timestamp and nonce were already used for another push')
+    }
     return { ok: true }
   }
 
