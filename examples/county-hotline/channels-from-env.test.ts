@@ -26,7 +26,7 @@ describe('the demo configuration', () => {
     expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
   })
 
-  it('adds SMS, voice, email, Telegram, WeChat and speech from their environment variables', async () => {
+  it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom, Weibo, Douyin and speech from their environment variables', async () => {
     const env = {
       TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
       TWILIO_AUTH_TOKEN: 'f'.repeat(32),
@@ -37,8 +37,23 @@ describe('the demo configuration', () => {
       WECHAT_TOKEN: 'wechatToken2026',
       WECHAT_APP_ID: 'wx0123456789abcdef',
       WECHAT_APP_SECRET: 'a'.repeat(32),
+      ALIYUN_SMS_ACCESS_KEY_ID: 'LTAI5tDemoAccessKey01',
+      ALIYUN_SMS_ACCESS_KEY_SECRET: 'b'.repeat(30),
+      ALIYUN_SMS_SIGN_NAME: '伽师县人民检察院',
+      ALIYUN_SMS_PUSH_TOKEN: 'demo-push-token-0123456789',
+      ALIYUN_SMS_TEMPLATES: 'acknowledgement=SMS_465890012,status=SMS_465890013,survey=SMS_465890014',
+      WECOM_BOT_TOKEN: 'villageBotToken26',
+      WECOM_BOT_AES_KEY: 'jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C',
+      WECOM_BOT_GROUPS: 'wrkSFfCgAAjiashiVillage=5e1b7c1a-94d2-4bc4-97a0-0ec2sifa5a01',
+      WEIBO_APP_SECRET: 'weiboAppSecret0123456789',
+      WEIBO_ACCOUNTS: '1902538057=2.00jiashiToken0123456789,1902538058=2.00shuleToken01234567890',
+      DOUYIN_CLIENT_KEY: 'awdouyinclientkey01',
+      DOUYIN_CLIENT_SECRET: 'c'.repeat(32),
+      DOUYIN_ACCOUNT_OPEN_ID: '_000accountOpenId0001',
+      DOUYIN_ACCESS_TOKEN: 'act.' + 'd'.repeat(32),
+      DOUYIN_COMMENTS: 'keywords:拖欠|污染',
       INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
     }
-    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat'], transcriber: 'openai-transcriber' })
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village', 'weibo-1902538057', 'weibo-1902538058', 'douyin'], transcriber: 'openai-transcriber' })
   })
 })

@@ -9,6 +9,12 @@
  *                    INTAKE_SMTP_RELAY_HOST[/PORT/USER/PASS] (outbound), INTAKE_IMAP_HOST/USER/PASS (polling)
  *   Telegram         TELEGRAM_BOT_TOKEN, TELEGRAM_SECRET_TOKEN (webhook; without it: long polling)
  *   WeChat           WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_APP_SECRET, WECHAT_AES_KEY (safe mode)
+ *   Alibaba Cloud SMS ALIYUN_SMS_ACCESS_KEY_ID, ALIYUN_SMS_ACCESS_KEY_SECRET, ALIYUN_SMS_SIGN_NAME, ALIYUN_SMS_PUSH_TOKEN,
+ *                    ALIYUN_SMS_TEMPLATES (`acknowledgement=SMS_1,status=SMS_2,survey=SMS_3`; each fills ${code} with the tracking code)
+ *   WeCom village groups WECOM_BOT_TOKEN, WECOM_BOT_AES_KEY, WECOM_BOT_GROUPS (`chatid=webhook-key,…`)
+ *   Weibo            WEIBO_APP_SECRET, WEIBO_ACCOUNTS (`uid=access-token,…`: one channel `weibo-<uid>` per account)
+ *   Douyin           DOUYIN_CLIENT_KEY, DOUYIN_CLIENT_SECRET, DOUYIN_ACCOUNT_OPEN_ID, DOUYIN_ACCESS_TOKEN,
+ *                    DOUYIN_COMMENTS (`all`, `none`, `mention:<account name>` (default with DOUYIN_ACCOUNT_NAME), `keywords:<w1>|<w2>`)
  *   speech           INTAKE_TRANSCRIBE_URL + INTAKE_TRANSCRIBE_KEY (OpenAI-compatible), or INTAKE_TRANSCRIBER=pocketsphinx
  */
 import type { ChannelAdapter, Transcriber } from '@intake/core'
@@ -65,6 +71,44 @@ export async function channelsFromEnv(env: Env): Promise<Record<string, ChannelA
       appId: env.WECHAT_APP_ID,
       appSecret: env.WECHAT_APP_SECRET,
       ...(env.WECHAT_AES_KEY ? { mode: 'safe' as const, encodingAESKey: env.WECHAT_AES_KEY } : {}),
+    })
+  }
+  if (env.ALIYUN_SMS_ACCESS_KEY_ID && env.ALIYUN_SMS_ACCESS_KEY_SECRET && env.ALIYUN_SMS_TEMPLATES) {
+    const { aliyunSms } = await import('@intake/channels/aliyun-sms')
+    const codes = Object.fromEntries(list(env.ALIYUN_SMS_TEMPLATES).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))
+    const template = (key: string) => ({ code: codes[key] ?? '', params: { code: 'trackingCode' as const } })
+    channels.aliyun = aliyunSms({
+      accessKeyId: env.ALIYUN_SMS_ACCESS_KEY_ID,
+      accessKeySecret: env.ALIYUN_SMS_ACCESS_KEY_SECRET,
+      signName: env.ALIYUN_SMS_SIGN_NAME ?? '',
+      pushToken: env.ALIYUN_SMS_PUSH_TOKEN ?? '',
+      templates: { acknowledgement: template('acknowledgement'), status: template('status'), survey: template('survey') },
+    })
+  }
+  if (env.WECOM_BOT_TOKEN && env.WECOM_BOT_AES_KEY) {
+    const { wecomBot } = await import('@intake/channels/wecom-bot')
+    const groups = Object.fromEntries(list(env.WECOM_BOT_GROUPS).map((pair) => pair.split('=').map((s) => s.trim()) as [string, string]))
+    channels.village = wecomBot({ token: env.WECOM_BOT_TOKEN, encodingAESKey: env.WECOM_BOT_AES_KEY, groups })
+  }
+  if (env.WEIBO_APP_SECRET && env.WEIBO_ACCOUNTS) {
+    const { weiboChannel } = await import('@intake/channels/weibo')
+    for (const pair of list(env.WEIBO_ACCOUNTS)) {
+      const [uid = '', accessToken = ''] = pair.split('=').map((s) => s.trim())
+      channels[`weibo-${uid}`] = weiboChannel({ appSecret: env.WEIBO_APP_SECRET, accessToken, accountUid: uid })
+    }
+  }
+  if (env.DOUYIN_CLIENT_KEY && env.DOUYIN_CLIENT_SECRET && env.DOUYIN_ACCOUNT_OPEN_ID && env.DOUYIN_ACCESS_TOKEN) {
+    const { douyinChannel } = await import('@intake/channels/douyin')
+    const setting = env.DOUYIN_COMMENTS ?? (env.DOUYIN_ACCOUNT_NAME ? `mention:${env.DOUYIN_ACCOUNT_NAME}` : 'none')
+    const [mode = 'none', arg = ''] = setting.split(/:(.*)/s)
+    const comments =
+      mode === 'all' ? { mode: 'all' as const } : mode === 'mention' ? { mode: 'mentions' as const, name: arg } : mode === 'keywords' ? { mode: 'keywords' as const, keywords: arg.split('|').filter(Boolean) } : { mode: 'none' as const }
+    channels.douyin = douyinChannel({
+      clientKey: env.DOUYIN_CLIENT_KEY,
+      clientSecret: env.DOUYIN_CLIENT_SECRET,
+      accountOpenId: env.DOUYIN_ACCOUNT_OPEN_ID,
+      accessToken: env.DOUYIN_ACCESS_TOKEN,
+      comments,
     })
   }
   return channels

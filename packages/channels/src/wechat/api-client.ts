@@ -127,6 +127,8 @@ export interface AccessTokensOptions {
   /** Refresh this long before WeChat's expiry (default 300 s, WeChat's overlap of old and new tokens). */
   refreshMarginMs: number
   timeoutMs: number
+  /** The token URL, when not WeChat's (WeCom: `/cgi-bin/gettoken?corpid&corpsecret`). */
+  tokenUrl?: string
 }
 
 export interface AccessTokens {
@@ -143,12 +145,12 @@ export interface AccessTokens {
  * one fetch. One process should hold an appid's token: several processes fetching in turn retire
  * each other's tokens (WeChat's own advice is one central token holder, 中控服务器).
  */
-export function accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs, timeoutMs }: AccessTokensOptions): AccessTokens {
+export function accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs, timeoutMs, tokenUrl }: AccessTokensOptions): AccessTokens {
   let cached: { token: string; refreshAt: number } | undefined
   let inFlight: Promise<string> | undefined
 
   async function fetchToken(timeout: number): Promise<string> {
-    const url = `${baseUrl}/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(appSecret)}`
+    const url = tokenUrl ?? `${baseUrl}/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(appSecret)}`
     let answer: GetAnswer
     try {
       answer = await httpGet(url, { timeoutMs: timeout, maxBytes: 16 * 1024 })

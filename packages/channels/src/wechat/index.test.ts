@@ -15,7 +15,7 @@ import {
 } from '@intake/core'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { imageFacts, KIT_API_KEY, KIT_BASE, KIT_OFFICES, kitGateway, pngImage, testChannel, type KitGateway } from '../kit/index.ts'
-import { DecryptError } from './crypto.ts'
+import { DecryptError } from '../shared/wechat-crypto.ts'
 import {
   aesKeyFrom,
   cdata,

@@ -1,11 +1,13 @@
 import { createHash, randomInt } from 'node:crypto'
 import { nonceMemory, type ChannelAdapter, type ChannelError, type HandledOutcome, type InboundMessageInput, type InboundOutcome, type InboundRoute, type RawRequest, type RouteContext, type SendResult, type Verification } from '@intake/core'
 import { accessTokens, downloadMedia, sendCustomText, type AccessTokens, type MediaResult } from './api-client.ts'
-import { aesKeyFrom, decryptMessage, DecryptError, encryptMessage, signatureMatches, wechatSignature } from './crypto.ts'
+import { fitText } from '../shared/fit-text.ts'
+import { aesKeyFrom, decryptMessage, DecryptError, encryptMessage, signatureMatches, wechatSignature } from '../shared/wechat-crypto.ts'
 import { describeIssues, EventPush, ImagePush, LinkPush, LocationPush, PushHeader, TextPush, VideoPush, VoicePush } from './schema.ts'
 import { leafFields, parseXml, writeXml, XmlError, type XmlElement } from './xml.ts'
 
-export { aesKeyFrom, decryptMessage, encryptMessage, wechatSignature } from './crypto.ts'
+export { aesKeyFrom, decryptMessage, encryptMessage, wechatSignature } from '../shared/wechat-crypto.ts'
+export { fitText } from '../shared/fit-text.ts'
 export { cdata, leafFields, parseXml, writeXml, XmlError } from './xml.ts'
 export { classifyErrcode } from './api-client.ts'
 
@@ -388,20 +390,4 @@ export function wechatChannel({
       return result.ok ? { ok: true, providerId: msg.id } : result
     },
   }
-}
-
-/** Cut text to a UTF-8 byte budget on a character boundary, ending with "…" and the link when given. */
-export function fitText(text: string, maxBytes: number, link?: string): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text
-  const tail = link ? `…\n${link}` : '…'
-  const budget = maxBytes - Buffer.byteLength(tail)
-  let out = ''
-  let used = 0
-  for (const ch of text) {
-    const size = Buffer.byteLength(ch)
-    if (used + size > budget) break
-    out += ch
-    used += size
-  }
-  return out + tail
 }

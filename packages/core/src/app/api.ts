@@ -165,7 +165,7 @@ export function createApi(deps: ApiDeps): Hono {
       await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'note', actor: author, public: false, data: { text } }] })
       return c.json({ internal: true }, 201)
     }
-    const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), author, at, await pipeline.threadOf(kase))
+    const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), author, at, await pipeline.threadOf(kase), 'reply')
     const updated = await store.applyCaseChange({
       caseId: kase.id,
       at,
@@ -190,7 +190,7 @@ export function createApi(deps: ApiDeps): Hono {
     }
     const at = now()
     const resolved = status === 'resolved'
-    const outbound = resolved ? [pipeline.outbound(kase, 'notice', pipeline.render('resolved', kase), actor, at, await pipeline.threadOf(kase))] : []
+    const outbound = resolved ? [pipeline.outbound(kase, 'notice', pipeline.render('resolved', kase), actor, at, await pipeline.threadOf(kase), 'resolved')] : []
     const updated = await store.applyCaseChange({
       caseId: kase.id,
       at,

@@ -119,7 +119,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
     const contact = kase.urgency === 'urgent' && deps.alertChannel ? alertContact(officeId) : undefined
     if (contact && deps.alertChannel) {
       const landed = { ...kase, officeId }
-      const write = pipeline.outbound(landed, 'alert', pipeline.render('alert', landed, { summary: kase.summary }), 'system', at)
+      const write = pipeline.outbound(landed, 'alert', pipeline.render('alert', landed, { summary: kase.summary }), 'system', at, undefined, 'alert')
       const to = { channelId: deps.alertChannel, id: contact.contact.alert! }
       outbound.push({
         message: { ...write.message, channelId: deps.alertChannel },

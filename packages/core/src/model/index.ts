@@ -193,6 +193,11 @@ export const OutboundMessage = z.object({
   kind: z.enum(['acknowledgement', 'reply', 'notice', 'alert']),
   subject: z.string().optional(),
   text: z.string(),
+  /**
+   * The template the text was rendered from (acknowledgement, followUp, reply, resolved, rated,
+   * alert): a channel that may only send pre-approved templates (Chinese SMS) picks its own by it.
+   */
+  template: z.enum(['acknowledgement', 'followUp', 'reply', 'resolved', 'rated', 'alert']).optional(),
   trackingCode: z.string(),
   /** Link to the citizen's status page for this case. */
   statusUrl: z.string(),

@@ -76,8 +76,12 @@ export interface Pipeline {
   statusUrl(trackingCode: string): string
   /** Render a template in the case's language. */
   render(kind: keyof MessageTemplates, kase: Case, values?: Record<string, string>): string
-  /** Build the message row and outbox row for something the citizen must receive. */
-  outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number, thread?: Thread): OutboundWrite
+  /**
+   * Build the message row and outbox row for something the citizen must receive. `template` names the
+   * template the text was rendered from: a channel that may send only pre-approved templates (Chinese
+   * SMS) picks its own by it.
+   */
+  outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number, thread?: Thread, template?: keyof MessageTemplates): OutboundWrite
   /** The provider ids a reply on this case answers and refers to, so it threads on the citizen's side. */
   threadOf(kase: Case): Promise<Thread>
   /**
@@ -121,7 +125,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return renderTemplate(t[kind], { trackingCode: kase.trackingCode, officeName, statusUrl: statusUrl(kase.trackingCode), ...values })
   }
 
-  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at, thread) => {
+  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at, thread, template) => {
     const messageId = ids()
     const outboxId = ids()
     const office = offices.get(kase.officeId)
@@ -135,6 +139,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       trackingCode: kase.trackingCode,
       statusUrl: statusUrl(kase.trackingCode),
       language: kase.language,
+      ...(template ? { template } : {}),
       ...(thread?.inReplyTo ? { inReplyTo: thread.inReplyTo } : {}),
       ...(thread?.subject ? { subject: thread.subject } : {}),
       ...(thread?.references.length ? { references: thread.references.slice(-MAX_REFERENCES) } : {}),
@@ -261,7 +266,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
     const rating = existing?.status === 'resolved' && existing.rating === null ? ratingIn(msg.text) : undefined
     if (existing && rating !== undefined) {
-      const thanks = outbound(existing, 'notice', render('rated', existing, { rating: String(rating) }), 'system', at, replyTo(msg))
+      const thanks = outbound(existing, 'notice', render('rated', existing, { rating: String(rating) }), 'system', at, replyTo(msg), 'rated')
       const result = await store.recordInbound({
         inbox,
         message,
@@ -289,7 +294,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       ]
       const notice =
         (options.acknowledgeFollowUps || inlineAck) && existing.channelId === msg.channelId
-          ? outbound(existing, 'notice', render('followUp', existing), 'system', at, replyTo(msg))
+          ? outbound(existing, 'notice', render('followUp', existing), 'system', at, replyTo(msg), 'followUp')
           : undefined
       const out = notice ? [inlineAck ? deliveredInline(notice, at) : notice] : []
       const result = await store.recordInbound({
@@ -354,7 +359,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
       const landed = await options.landing?.(kase, landedOffice.id, at, 'system')
       if (landed) kase.assigneeId = landed.assigneeId
-      const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at, replyTo(msg))
+      const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at, replyTo(msg), 'acknowledgement')
       const events: CaseEventInput[] = [
         { caseId, at, type: 'received', actor: 'citizen', public: true, data: { messageId, channelId: msg.channelId } },
         ...voiceEvents(caseId),

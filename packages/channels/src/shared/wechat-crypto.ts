@@ -1,8 +1,11 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
- * WeChat's signatures and message encryption (消息加解密, the WXBizMsgCrypt scheme):
+ * WeChat's signatures and message encryption (消息加解密, the WXBizMsgCrypt scheme), shared by the
+ * WeChat Official Account adapter and the WeCom bot adapter — WeCom uses the same scheme with the
+ * CorpID (or, for an intelligent bot, "") where WeChat puts the AppID:
  * https://developers.weixin.qq.com/doc/subscription/guide/dev/push/encryption.html
+ * https://developer.work.weixin.qq.com/document/path/101033 (WeCom intelligent bot: 回调和回复的加解密方案)
  *
  * - signature      = sha1(sort([token, timestamp, nonce]).join(''))            hex, lowercase
  * - msg_signature  = sha1(sort([token, timestamp, nonce, Encrypt]).join(''))
