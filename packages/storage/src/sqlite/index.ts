@@ -7,9 +7,18 @@ import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
+import {
+  CaseFilter,
+  OPEN_STATUSES,
+  type CaseChange,
+  type CasePage,
+  type ClusterLink,
+  type ClusterLinkResult,
+  type DeliveryStatus,
+  type Store,
+} from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { cases, caseEvents, heldDeliveryReports, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
@@ -146,6 +155,56 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     insertEvents(hot(), change.events)
     insertOutbound(hot(), change.outbound ?? [])
     return toCase(updated)
+  }
+
+  /** Cluster membership changes inside a write; refusals are values, and leave nothing written. */
+  function link(tx: Connection, l: ClusterLink): ClusterLinkResult {
+    const q = hot()
+    const kase = q.caseById.get({ id: l.caseId })
+    if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
+    const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
+      insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
+    const setCluster = (caseId: string, clusterId: string | null) =>
+      tx.update(cases).set({ clusterId, updatedAt: l.at }).where(eq(cases.id, caseId)).run()
+    const touchCluster = (id: string) => tx.update(clusters).set({ updatedAt: l.at }).where(eq(clusters.id, id)).run()
+
+    if (l.op === 'leave') {
+      if (!tx.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, l.clusterId)).get()) {
+        return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
+      }
+      if (kase.clusterId !== l.clusterId) return { ok: false, code: 'not_a_member', caseId: l.caseId, clusterId: l.clusterId }
+      setCluster(l.caseId, null)
+      touchCluster(l.clusterId)
+      event(l.caseId, 'unclustered', l.clusterId)
+      return { ok: true, clusterId: l.clusterId, changed: true }
+    }
+
+    let target: string
+    if (l.op === 'join') {
+      if (!tx.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, l.clusterId)).get()) {
+        return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
+      }
+      target = l.clusterId
+    } else {
+      if (l.withCaseId === l.caseId) return { ok: false, code: 'same_case', caseId: l.caseId }
+      const other = q.caseById.get({ id: l.withCaseId })
+      if (!other) return { ok: false, code: 'case_not_found', caseId: l.withCaseId }
+      if (other.clusterId) target = other.clusterId
+      else {
+        // Decided here, inside the write: two cases matching the same one at once end up in one cluster.
+        if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+        target = l.newClusterId
+        tx.insert(clusters).values({ id: target, createdAt: l.at, updatedAt: l.at, createdBy: l.actor }).run()
+        setCluster(l.withCaseId, target)
+        event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
+      }
+    }
+    if (kase.clusterId === target) return { ok: true, clusterId: target, changed: false }
+    if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+    setCluster(l.caseId, target)
+    touchCluster(target)
+    event(l.caseId, 'clustered', target)
+    return { ok: true, clusterId: target, changed: true }
   }
 
   /**
@@ -313,12 +372,59 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         insertEvents(q, inbound.events)
         insertOutbound(q, inbound.outbound)
         if (inbound.transcription) tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null }).run()
+        if (inbound.newCase && inbound.clusterKeys) {
+          q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId: inbound.newCase.id, createdAt: inbound.newCase.createdAt })
+        }
+        if (inbound.newCase && inbound.joinCluster) {
+          const { withCaseId, newClusterId, data } = inbound.joinCluster
+          link(tx, { op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at: inbound.newCase.createdAt, actor: 'system', ...(data ? { data } : {}) })
+        }
         return { duplicate: false as const }
       })
     },
 
     async applyCaseChange(change) {
       return write((tx) => applyChange(tx, change))
+    },
+
+    async applyCaseChanges(changes) {
+      return write((tx) => changes.map((change) => applyChange(tx, change)))
+    },
+
+    async findClusterCandidates(query) {
+      const q = hot()
+      const { category, since, limit, placeKey, box } = query
+      const byPlace = placeKey === undefined ? [] : (q.clusterCandidatesByPlace.all({ category, since, limit, placeKey }) as CandidateRow[])
+      const byPoint = box === undefined ? [] : (q.clusterCandidatesByPoint.all({ category, since, limit, ...box }) as CandidateRow[])
+      const seen = new Set<string>()
+      return [...byPlace, ...byPoint]
+        .filter((row) => !seen.has(row.caseId) && seen.add(row.caseId))
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, query.limit)
+    },
+
+    async getCluster(id) {
+      const db = connection()
+      const cluster = db.select().from(clusters).where(eq(clusters.id, id)).get()
+      if (!cluster) return undefined
+      const members = db.select().from(cases).where(eq(cases.clusterId, id)).orderBy(asc(cases.createdAt), asc(cases.id)).all().map(toCase)
+      return { cluster, members }
+    },
+
+    async linkCluster(l) {
+      // A refusal must leave nothing behind: throw inside the write (its savepoint rolls back), answer the value.
+      const refused = Symbol('refused')
+      try {
+        return await write((tx) => {
+          const result = link(tx, l)
+          if (!result.ok) throw Object.assign(new Error(result.code), { [refused]: result })
+          return result
+        })
+      } catch (error) {
+        const result = (error as Record<symbol, ClusterLinkResult | undefined>)[refused]
+        if (result) return result
+        throw error
+      }
     },
 
     async claimTranscriptions(now, limit, leaseMs) {
@@ -622,6 +728,17 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       if (opened) opened.hot = undefined
     },
   }
+}
+
+interface CandidateRow {
+  caseId: string
+  clusterId: string | null
+  category: string
+  placeKey: string | null
+  lat: number | null
+  lon: number | null
+  createdAt: number
+  text: string
 }
 
 interface Savepoint {
