@@ -12,16 +12,20 @@ export interface PlaceNames {
   find(text: string): { name: string; mention: string } | undefined
 }
 
-/** Known places from the office tree's jurisdictions: each name and alias, longest first. */
-export function placeNamesOf(offices: OfficeDirectory | readonly { jurisdiction: { places: { name: string; aliases: string[] }[] } }[]): PlaceNames {
-  const all = 'all' in offices ? offices.all : offices
-  const names: Array<{ mention: string; name: string }> = []
-  for (const office of all) {
+/**
+ * Known places from the office tree's jurisdictions, each name and alias. The most specific wins:
+ * the place of the deepest office (a township's over its county's), then the longest name.
+ */
+export function placeNamesOf(offices: OfficeDirectory): PlaceNames {
+  const names: Array<{ mention: string; name: string; depth: number }> = []
+  for (const office of offices.all) {
     for (const place of office.jurisdiction.places) {
-      for (const mention of [place.name, ...place.aliases]) if (mention.trim().length >= 2) names.push({ mention: mention.trim(), name: place.name })
+      for (const mention of [place.name, ...place.aliases]) {
+        if (mention.trim().length >= 2) names.push({ mention: mention.trim(), name: place.name, depth: offices.depth(office.id) })
+      }
     }
   }
-  names.sort((a, b) => b.mention.length - a.mention.length)
+  names.sort((a, b) => b.depth - a.depth || b.mention.length - a.mention.length)
   return {
     find(text) {
       return names.find((n) => text.includes(n.mention))
