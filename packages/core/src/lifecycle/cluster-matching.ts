@@ -15,8 +15,14 @@ export const ClusterOptions = z
     enabled: z.boolean().default(true),
     /** How far back an open case may be to be duplicated, in milliseconds (default 7 days). */
     windowMs: z.number().int().min(1).default(7 * 24 * 60 * 60 * 1000),
-    /** Minimum text similarity (Dice of character n-grams, 0–1). */
-    threshold: z.number().min(0).max(1).default(0.3),
+    /**
+     * Minimum text similarity (Dice of character n-grams, 0–1), for text in Chinese characters
+     * (bigrams) and for other scripts (trigrams in words): the two n-gram kinds share at different
+     * rates, so each has its own. A number sets both.
+     */
+    threshold: z
+      .union([z.number().min(0).max(1).transform((t) => ({ han: t, other: t })), z.object({ han: z.number().min(0).max(1), other: z.number().min(0).max(1) }).strict()])
+      .default({ han: 0.15, other: 0.25 }),
     /** Two points closer than this are the same place. */
     distanceMetres: z.number().positive().max(50_000).default(300),
     /** Candidates compared per new case, newest first. */
@@ -48,6 +54,13 @@ export function clusterKeysOf(subject: ClusterSubject, names: PlaceNames): Clust
   return { category: subject.category, placeKey: key, lat: point?.lat ?? null, lon: point?.lon ?? null, text: [...text.replace(/\s+/g, ' ').trim()].slice(0, MAX_TEXT).join('') }
 }
 
+const HAN = /[\u3400-\u9fff]/
+
+/** The threshold for a text: the Chinese one when it has Chinese characters. */
+export function thresholdFor(text: string, options: Pick<ClusterOptions, 'threshold'>): number {
+  return HAN.test(text) ? options.threshold.han : options.threshold.other
+}
+
 /** Whether two cases' keys are at the same place: equal keys, or points within the distance. */
 export function samePlace(a: ClusterKeys, b: ClusterKeys, options: Pick<ClusterOptions, 'distanceMetres'>): boolean {
   if (a.placeKey !== null && a.placeKey === b.placeKey) return true
@@ -61,18 +74,33 @@ export function duplicateScore(a: ClusterKeys, b: ClusterKeys, options: Pick<Clu
   return shingleSimilarity(shingles, textShingles(b.text))
 }
 
-/** The best open candidate at or above the threshold, with its score. */
+/**
+ * The open case to join, with its score: candidates are taken by cluster (a case in none is a
+ * cluster of its own) and a cluster scores the mean similarity to its members among the candidates
+ * (average linkage). Scoring by the single most similar member would let a cluster drift one
+ * report at a time into a neighbouring matter (bench/clusters measured it).
+ */
 export function bestDuplicate(keys: ClusterKeys, candidates: readonly ClusterCandidate[], options: ClusterOptions): { candidate: ClusterCandidate; score: number } | undefined {
   const shingles = textShingles(keys.text)
-  let best: { candidate: ClusterCandidate; score: number } | undefined
+  const groups = new Map<string, { total: number; count: number; best: { candidate: ClusterCandidate; score: number } }>()
   for (const candidate of candidates) {
     const score = duplicateScore(keys, candidate, options, shingles)
-    // Ties go to a candidate already in a cluster (the newest first otherwise): one matter, one cluster.
-    if (score >= options.threshold && (!best || score > best.score || (score === best.score && !best.candidate.clusterId && candidate.clusterId))) {
-      best = { candidate, score }
+    const key = candidate.clusterId ?? `case:${candidate.caseId}`
+    const group = groups.get(key)
+    if (!group) groups.set(key, { total: score, count: 1, best: { candidate, score } })
+    else {
+      group.total += score
+      group.count += 1
+      if (score > group.best.score) group.best = { candidate, score }
     }
   }
-  return best
+  const threshold = thresholdFor(keys.text, options)
+  let chosen: { candidate: ClusterCandidate; score: number } | undefined
+  for (const group of groups.values()) {
+    const score = group.total / group.count
+    if (score >= threshold && (!chosen || score > chosen.score)) chosen = { candidate: group.best.candidate, score }
+  }
+  return chosen
 }
 
 export interface ClusterMatcher {

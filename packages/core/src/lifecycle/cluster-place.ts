@@ -10,6 +10,8 @@ import type { OfficeDirectory } from '../offices/index.ts'
 export interface PlaceNames {
   /** The canonical name of the most specific known place mentioned in `text`, and the words that named it. */
   find(text: string): { name: string; mention: string } | undefined
+  /** Every known place name or alias in `text` (伽师县 and 巴仁镇 in 伽师县巴仁镇), longest first. */
+  mentions(text: string): string[]
 }
 
 /**
@@ -30,6 +32,9 @@ export function placeNamesOf(offices: OfficeDirectory): PlaceNames {
     find(text) {
       return names.find((n) => text.includes(n.mention))
     },
+    mentions(text) {
+      return [...new Set(names.filter((n) => text.includes(n.mention)).map((n) => n.mention))].sort((a, b) => b.length - a.length)
+    },
   }
 }
 
@@ -42,7 +47,7 @@ export function normalizePlaceText(text: string): string {
 export function placeKeyOf(place: PlaceHint | undefined, text: string, names: PlaceNames): { key: string | null; mentions: string[] } {
   const inField = place?.text ? names.find(place.text) : undefined
   const inText = names.find(text)
-  const mentions = [inField?.mention, inText?.mention, place?.text?.trim()].filter((m): m is string => !!m)
+  const mentions = [...new Set([place?.text?.trim(), ...names.mentions(text), ...(place?.text ? names.mentions(place.text) : [])])].filter((m): m is string => !!m)
   if (place?.code) return { key: `code:${place.code.trim()}`, mentions }
   const known = inField ?? inText
   if (known) return { key: `place:${known.name}`, mentions }
