@@ -80,11 +80,16 @@ export function duplicateScore(a: ClusterKeys, b: ClusterKeys, options: Pick<Clu
  * (average linkage). Scoring by the single most similar member would let a cluster drift one
  * report at a time into a neighbouring matter (bench/clusters measured it).
  */
-export function bestDuplicate(keys: ClusterKeys, candidates: readonly ClusterCandidate[], options: ClusterOptions): { candidate: ClusterCandidate; score: number } | undefined {
+export function bestDuplicate(
+  keys: ClusterKeys,
+  candidates: readonly ClusterCandidate[],
+  options: ClusterOptions,
+  shinglesOf: (candidate: ClusterCandidate) => ReadonlySet<string> = (c) => textShingles(c.text),
+): { candidate: ClusterCandidate; score: number } | undefined {
   const shingles = textShingles(keys.text)
   const groups = new Map<string, { total: number; count: number; best: { candidate: ClusterCandidate; score: number } }>()
   for (const candidate of candidates) {
-    const score = duplicateScore(keys, candidate, options, shingles)
+    const score = keys.category === candidate.category && samePlace(keys, candidate, options) ? shingleSimilarity(shingles, shinglesOf(candidate)) : 0
     const key = candidate.clusterId ?? `case:${candidate.caseId}`
     const group = groups.get(key)
     if (!group) groups.set(key, { total: score, count: 1, best: { candidate, score } })
@@ -108,8 +113,22 @@ export interface ClusterMatcher {
   match(subject: ClusterSubject, at: number): Promise<Pick<InboundWrite, 'clusterKeys' | 'joinCluster'>>
 }
 
+/** Shingle sets of recent candidates kept in memory: the same open cases are candidates for many new ones. */
+const SHINGLE_CACHE_SIZE = 10_000
+
 export function createClusterMatcher(deps: { store: Store; names: PlaceNames; ids: IdGenerator }, input: ClusterOptionsInput = {}): ClusterMatcher {
   const options = ClusterOptions.parse(input)
+  const cache = new Map<string, ReadonlySet<string>>()
+  const shinglesOf = (candidate: ClusterCandidate) => {
+    let set = cache.get(candidate.caseId)
+    if (!set) {
+      set = textShingles(candidate.text)
+      cache.set(candidate.caseId, set)
+      // Maps iterate in insertion order: the first key is the oldest.
+      if (cache.size > SHINGLE_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+    }
+    return set
+  }
   return {
     async match(subject, at) {
       if (!options.enabled) return {}
@@ -122,7 +141,7 @@ export function createClusterMatcher(deps: { store: Store; names: PlaceNames; id
         ...(keys.placeKey !== null ? { placeKey: keys.placeKey } : {}),
         ...(keys.lat !== null && keys.lon !== null ? { box: boxAround({ lat: keys.lat, lon: keys.lon }, options.distanceMetres) } : {}),
       })
-      const best = bestDuplicate(keys, candidates, options)
+      const best = bestDuplicate(keys, candidates, options, shinglesOf)
       if (!best) return { clusterKeys: keys }
       return {
         clusterKeys: keys,
