@@ -26,7 +26,7 @@ export const ClusterOptions = z
     /** Two points closer than this are the same place. */
     distanceMetres: z.number().positive().max(50_000).default(300),
     /** Candidates compared per new case, newest first. */
-    maxCandidates: z.number().int().min(1).max(500).default(50),
+    maxCandidates: z.number().int().min(1).max(500).default(20),
   })
   .strict()
 export type ClusterOptions = z.infer<typeof ClusterOptions>

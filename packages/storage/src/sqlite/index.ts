@@ -158,18 +158,19 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
   }
 
   /** Cluster membership changes inside a write; refusals are values, and leave nothing written. */
-  function link(tx: Connection, l: ClusterLink): ClusterLinkResult {
+  function link(l: ClusterLink): ClusterLinkResult {
     const q = hot()
     const kase = q.caseById.get({ id: l.caseId })
     if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
     const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
       insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
     const setCluster = (caseId: string, clusterId: string | null) =>
-      tx.update(cases).set({ clusterId, updatedAt: l.at }).where(eq(cases.id, caseId)).run()
-    const touchCluster = (id: string) => tx.update(clusters).set({ updatedAt: l.at }).where(eq(clusters.id, id)).run()
+      q.setCaseCluster.run({ id: caseId, clusterId, updatedAt: l.at })
+    const touchCluster = (id: string) => q.touchCluster.run({ id, updatedAt: l.at })
+    const clusterExists = (id: string) => q.clusterExists.get({ id }) !== undefined
 
     if (l.op === 'leave') {
-      if (!tx.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, l.clusterId)).get()) {
+      if (!clusterExists(l.clusterId)) {
         return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
       }
       if (kase.clusterId !== l.clusterId) return { ok: false, code: 'not_a_member', caseId: l.caseId, clusterId: l.clusterId }
@@ -181,7 +182,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
     let target: string
     if (l.op === 'join') {
-      if (!tx.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, l.clusterId)).get()) {
+      if (!clusterExists(l.clusterId)) {
         return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
       }
       target = l.clusterId
@@ -194,7 +195,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         // Decided here, inside the write: two cases matching the same one at once end up in one cluster.
         if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
         target = l.newClusterId
-        tx.insert(clusters).values({ id: target, createdAt: l.at, updatedAt: l.at, createdBy: l.actor }).run()
+        q.insertCluster.run({ id: target, at: l.at, createdBy: l.actor })
         setCluster(l.withCaseId, target)
         event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
       }
@@ -377,7 +378,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         }
         if (inbound.newCase && inbound.joinCluster) {
           const { withCaseId, newClusterId, data } = inbound.joinCluster
-          link(tx, { op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at: inbound.newCase.createdAt, actor: 'system', ...(data ? { data } : {}) })
+          link({ op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at: inbound.newCase.createdAt, actor: 'system', ...(data ? { data } : {}) })
         }
         return { duplicate: false as const }
       })
@@ -415,8 +416,8 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       // A refusal must leave nothing behind: throw inside the write (its savepoint rolls back), answer the value.
       const refused = Symbol('refused')
       try {
-        return await write((tx) => {
-          const result = link(tx, l)
+        return await write(() => {
+          const result = link(l)
           if (!result.ok) throw Object.assign(new Error(result.code), { [refused]: result })
           return result
         })

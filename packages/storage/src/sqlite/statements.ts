@@ -97,6 +97,11 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
          and k.created_at >= @since and c.status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})
        order by k.created_at desc limit @limit`,
     ),
+    // Cluster membership (linkCluster, and a new case joining at intake).
+    setCaseCluster: client.prepare(`update cases set cluster_id = @clusterId, updated_at = @updatedAt where id = @id`),
+    touchCluster: client.prepare(`update clusters set updated_at = @updatedAt where id = @id`),
+    clusterExists: client.prepare(`select 1 from clusters where id = @id`).pluck(),
+    insertCluster: client.prepare(`insert into clusters (id, created_at, updated_at, created_by) values (@id, @at, @at, @createdBy)`),
     inboxByKey: db
       .select({ caseId: inbox.caseId, messageId: inbox.messageId })
       .from(inbox)
