@@ -171,6 +171,15 @@ describe('duplicate clusters across channels', () => {
     expect(relay.received[2]!.text).toContain(`您的诉求 ${byMail.trackingCode} 已办结`)
     for (const c of [bySms, byTg, byMail]) expect((await gw.intake.store.getCase(c.id))?.status).toBe('resolved')
     expect((await gw.intake.store.getCase(other.id))?.status).toBe('received')
+    const events = (await json<{ events: CaseEvent[] }>(await gw.api(`/cases/${byTg.id}`))).events.filter((e) => e.type === 'status_changed')
+    expect(events.map((e) => e.data)).toEqual([{ from: 'replied', to: 'resolved', transition: 'resolve', clusterId }])
+
+    // Resolving again changes nobody and sends nothing.
+    const again = await gw.api(`/clusters/${clusterId}/resolve`, { method: 'POST', body: { actor: 'clerk-bairen-3' } })
+    expect(await json<{ cases: Case[]; skipped: Array<{ reason: string }> }>(again)).toMatchObject({ cases: [], skipped: [{ reason: 'already resolved' }, { reason: 'already resolved' }, { reason: 'already resolved' }] })
+    expect(await gw.intake.store.listOutbox({ status: 'pending' })).toEqual([])
+    await gw.intake.outbox.drain()
+    expect({ sms: twilio.messages.length, tg: bot.sent.length, mail: relay.received.length }).toEqual({ sms: 4, tg: 3, mail: 3 })
   })
 
   it('staff link a report the matching missed (English) and unlink one; bad links get a clear 4xx and change nothing', async () => {

@@ -66,6 +66,20 @@ export function clusterCases(test: (title: string, fn: () => Promise<void>) => v
     expect(candidates.map((c) => c.clusterId)).toEqual(['cluster-a', 'cluster-a', 'cluster-a'])
   })
 
+  test('clusters: two new cases matching the same unclustered case at once end up in one cluster', async () => {
+    const first = await open(keys(), { at: T })
+    const [a, b] = [makeInboundWrite({ citizenId: fixtureId('+1555'), at: T + HOUR }), makeInboundWrite({ citizenId: fixtureId('+1555'), at: T + HOUR })]
+    await Promise.all([
+      store().recordInbound({ ...a, clusterKeys: keys(), joinCluster: { withCaseId: first.id, newClusterId: 'race-a' } }),
+      store().recordInbound({ ...b, clusterKeys: keys(), joinCluster: { withCaseId: first.id, newClusterId: 'race-b' } }),
+    ])
+    const clusterIds = await Promise.all([first.id, a.newCase.id, b.newCase.id].map(async (id) => (await store().getCase(id))?.clusterId))
+    expect(new Set(clusterIds).size).toBe(1)
+    expect(clusterIds[0]).toMatch(/^race-[ab]$/)
+    expect((await store().getCluster(clusterIds[0]!))?.members).toHaveLength(3)
+    expect(await store().getCluster(clusterIds[0] === 'race-a' ? 'race-b' : 'race-a')).toBeUndefined()
+  })
+
   test('clusters: staff link and unlink; refusals (unknown case or cluster, already clustered, not a member) change nothing', async () => {
     const a = await open(keys())
     const b = await open(keys())
