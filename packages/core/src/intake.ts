@@ -18,6 +18,8 @@ import { createPipeline, type Pipeline } from './pipeline/index.ts'
 import { createTranscriptionWorker, type TranscriptionWorker } from './transcription/index.ts'
 import { createCaseActions, type CaseActions } from './case-actions/index.ts'
 import { createRetention, type Retention } from './retention/index.ts'
+import { createClusterMatcher } from './lifecycle/cluster-matching.ts'
+import { placeNamesOf } from './lifecycle/cluster-place.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -111,6 +113,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     transcription: resolved.transcription,
     dispatchRules: resolved.dispatchRules,
     landing: (...args) => actions.landing(...args),
+    clusters: createClusterMatcher({ store, names: placeNamesOf(offices), ids }, resolved.clusters),
   })
   const actions: CaseActions = createCaseActions({
     store,
@@ -156,7 +159,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const doc = openApiDocument(publicUrl)
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, wakeOutbox: () => deliveries.wake() }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, ids, wakeOutbox: () => deliveries.wake() }))
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
   mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')

@@ -39,6 +39,7 @@ export function earlierCase(trackingCode: string, officeId: string, overrides: P
     resolvedAt: KIT_NOW - 20 * day,
     rating: null,
     assigneeId: null,
+    clusterId: null,
     ...overrides,
   }
 }

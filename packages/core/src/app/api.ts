@@ -8,6 +8,8 @@ import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import { RETURN_REASONS, type ActionResult, type CaseActions } from '../case-actions/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
+import type { IdGenerator } from '../ids/index.ts'
+import { clusterSummary, mountClusterRoutes } from './cluster-api.ts'
 
 /** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
 export const StaffReply = z.object({
@@ -63,6 +65,7 @@ export interface ApiDeps {
   actions: CaseActions
   apiKeys: readonly string[]
   now: () => number
+  ids: IdGenerator
   wakeOutbox: () => void
 }
 
@@ -144,12 +147,13 @@ export function createApi(deps: ApiDeps): Hono {
   api.get('/cases/:id', async (c) => {
     const kase = await store.getCase(c.req.param('id'))
     if (!kase) return notFound(c, 'case')
-    const [messages, events, outbox] = await Promise.all([
+    const [messages, events, outbox, cluster] = await Promise.all([
       store.listMessages(kase.id),
       store.listEvents(kase.id),
       store.listOutbox({ caseId: kase.id }),
+      kase.clusterId ? store.getCluster(kase.clusterId) : undefined,
     ])
-    return c.json({ case: kase, messages, events, outbox })
+    return c.json({ case: kase, messages, events, outbox, cluster: cluster ? clusterSummary(cluster) : null })
   })
 
   api.post('/cases/:id/replies', async (c) => {
@@ -217,6 +221,8 @@ export function createApi(deps: ApiDeps): Hono {
   action('transfer', Transfer, (id, input) => deps.actions.transfer(id, input))
   action('return', ReturnCase, (id, input) => deps.actions.returnCase(id, input))
   action('assign', Assign, (id, input) => deps.actions.assign(id, input))
+
+  mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, jsonBody, invalid })
 
   api.get('/staff', async (c) => {
     const duty = await store.listDuty()

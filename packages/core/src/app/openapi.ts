@@ -2,6 +2,7 @@ import { html, raw } from 'hono/html'
 import { z } from 'zod'
 import { Case, CaseEvent, CaseMessage, Office, OutboxItem } from '../model/index.ts'
 import { Assign, Dispatch, Duty, ReturnCase, StaffReply, StatusChange, Transfer } from './api.ts'
+import { ClusterLinkBody, ClusterReplyBody, ClusterResolveBody, NewClusterBody } from './cluster-api.ts'
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' })
@@ -57,6 +58,26 @@ export function openApiDocument(publicUrl: string) {
         ReturnCase: schema(ReturnCase, 'input'),
         Assign: schema(Assign, 'input'),
         Duty: schema(Duty, 'input'),
+        ClusterLink: schema(ClusterLinkBody, 'input'),
+        NewCluster: schema(NewClusterBody, 'input'),
+        ClusterReply: schema(ClusterReplyBody, 'input'),
+        ClusterResolve: schema(ClusterResolveBody, 'input'),
+        Cluster: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            createdAt: { type: 'integer' },
+            updatedAt: { type: 'integer' },
+            createdBy: { type: 'string' },
+            members: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: Object.fromEntries(['id', 'trackingCode', 'status', 'channelId', 'language', 'officeId', 'summary'].map((k) => [k, { type: 'string' }]).concat([['createdAt', { type: 'integer' }]])),
+              },
+            },
+          },
+        },
         Error: ErrorBody,
       },
     },
@@ -92,6 +113,7 @@ export function openApiDocument(publicUrl: string) {
                   messages: { type: 'array', items: ref('CaseMessage') },
                   events: { type: 'array', items: ref('CaseEvent') },
                   outbox: { type: 'array', items: ref('OutboxItem') },
+                  cluster: { ...ref('Cluster'), nullable: true },
                 },
               }),
             },
@@ -126,6 +148,48 @@ export function openApiDocument(publicUrl: string) {
       ...caseAction('transfer', 'Transfer', 'Transfer to another office or agency, with the reason (转办)'),
       ...caseAction('return', 'ReturnCase', 'Return to the office that dispatched or transferred it here, with a reason code (退回)'),
       ...caseAction('assign', 'Assign', "Give the case to one person, or by the office's policy (round-robin, least-open) among those on duty"),
+      '/clusters': {
+        post: {
+          summary: "Link a case with another citizen's case about the same matter: both join that case's cluster (made now if it has none)",
+          requestBody: { required: true, ...json(ref('NewCluster')) },
+          responses: { '201': { description: 'The cluster', ...json(ref('Cluster')) }, '409': { description: 'The case is already in another cluster' }, '422': { description: 'A case linked with itself' }, ...errors },
+        },
+      },
+      '/clusters/{id}': {
+        get: { summary: 'A duplicate cluster and its member cases', parameters: [idParam], responses: { '200': { description: 'The cluster', ...json(ref('Cluster')) }, ...errors } },
+      },
+      '/clusters/{id}/link': {
+        post: {
+          summary: 'Put a case into the cluster',
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('ClusterLink')) },
+          responses: { '200': { description: 'The cluster', ...json(ref('Cluster')) }, '409': { description: 'The case is already in another cluster' }, ...errors },
+        },
+      },
+      '/clusters/{id}/unlink': {
+        post: {
+          summary: 'Take a case out of the cluster',
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('ClusterLink')) },
+          responses: { '200': { description: 'The cluster', ...json(ref('Cluster')) }, '409': { description: 'The case is not in this cluster' }, ...errors },
+        },
+      },
+      '/clusters/{id}/replies': {
+        post: {
+          summary: "Answer every member of the cluster, each on their own channel, in their language, with their own tracking code",
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('ClusterReply')) },
+          responses: { '201': { description: 'Queued in the outbox for every member' }, ...errors },
+        },
+      },
+      '/clusters/{id}/resolve': {
+        post: {
+          summary: 'Resolve every open member (办结) and tell each of them',
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('ClusterResolve')) },
+          responses: { '200': { description: 'The members changed, and those skipped (already resolved or closed)' }, ...errors },
+        },
+      },
       '/staff': {
         get: {
           summary: 'Staff of every office (or ?officeId=) with whether they are on duty',

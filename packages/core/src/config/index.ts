@@ -13,6 +13,7 @@ import { parseDuration, type DeadlinePolicy, type WorkCalendar } from '../deadli
 import type { LogLevel } from '../log/index.ts'
 import { Office, type OfficeInput } from '../model/index.ts'
 import type { OutboxOptions } from '../outbox/index.ts'
+import { ClusterOptions, type ClusterOptionsInput } from '../lifecycle/cluster-matching.ts'
 import { DEFAULT_TEMPLATES, type MessageTemplates } from '../templates/index.ts'
 
 /** A deployment, as written in intake.config.ts. */
@@ -46,6 +47,8 @@ export interface IntakeConfig {
   dispatchRules?: DispatchRule[]
   /** Urgent cases are announced to their office on this channel, at the office's `contact.alert` address. */
   alerts?: { channel: string }
+  /** Duplicate clusters: on by default; see ClusterOptions for the window, threshold and distance. */
+  clusters?: ClusterOptionsInput
   log?: { level?: LogLevel }
   /**
    * Remove citizens' personal data (contact, address, words, photos' references) this long after
@@ -130,6 +133,7 @@ const ConfigSchema = z.object({
     .default({}),
   dispatchRules: z.array(z.object({ name: z.string().optional(), from: z.string(), to: z.string(), category: z.string().optional() }).strict()).default([]),
   alerts: z.object({ channel: z.string() }).strict().optional(),
+  clusters: ClusterOptions.default(ClusterOptions.parse({})),
   transcriber: z.object({ name: z.string(), transcribe: fn('a Transcriber') }, { error: 'expected a Transcriber, e.g. openAiTranscriber({ ... })' }).optional(),
   transcription: z
     .object({
@@ -176,6 +180,7 @@ export interface ResolvedConfig {
   transcription: TranscriptionOptions
   dispatchRules: DispatchRule[]
   alerts?: { channel: string }
+  clusters: ClusterOptions
   logLevel: LogLevel
   /** Citizen data is erased this long after a case is closed; undefined keeps it. */
   retentionMs?: number
@@ -237,6 +242,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     transcription: c.transcription,
     dispatchRules: c.dispatchRules,
     alerts: c.alerts,
+    clusters: c.clusters,
     logLevel: c.log.level,
     ...(c.retention ? { retentionMs: durationMs(c.retention.closedCasesAfter) } : {}),
   }

@@ -4,6 +4,7 @@ import type {
   CaseEvent,
   CaseFilterInput,
   CaseMessage,
+  Cluster,
   DeliveryStatus,
   Office,
   OutboxItem,
@@ -44,6 +45,62 @@ export interface InboundWrite {
   outbound: OutboundWrite[]
   /** Present when the message is audio that still needs a transcript: the worker takes it from here. */
   transcription?: PendingTranscription
+  /** What the new case is compared on when later cases look for the open case they duplicate. */
+  clusterKeys?: ClusterKeys
+  /** The new case duplicates this open case: both join its cluster (a new one when it has none). */
+  joinCluster?: { withCaseId: string; newClusterId: string; data?: Record<string, unknown> }
+}
+
+/**
+ * What a case is matched on for duplicate clusters: its category, its place (a key such as the
+ * lowest place code, or a normalized place name) and/or a point, and its words.
+ */
+export interface ClusterKeys {
+  category: string
+  placeKey: string | null
+  lat: number | null
+  lon: number | null
+  /** The citizen's words (normalized and cut to a few hundred characters by the caller). */
+  text: string
+}
+
+/** Open cases a new case may duplicate: same category, created at or after `since`, same place key or a point in the box. */
+export interface ClusterCandidateQuery {
+  category: string
+  since: number
+  placeKey?: string
+  /** Latitude and longitude bounds around the new case's point, in degrees. */
+  box?: { minLat: number; maxLat: number; minLon: number; maxLon: number }
+  /** Newest first, at most this many. */
+  limit: number
+}
+
+export interface ClusterCandidate extends ClusterKeys {
+  caseId: string
+  clusterId: string | null
+  createdAt: number
+}
+
+/**
+ * A staff member's (or intake's) change to cluster membership. Atomic; the store writes the
+ * `clustered` / `unclustered` events with `data` merged in.
+ * - `join`: put the case into an existing cluster.
+ * - `pair`: put the case into `withCaseId`'s cluster, creating `newClusterId` when that case has none.
+ * - `leave`: take the case out of its cluster.
+ */
+export type ClusterLink =
+  | { op: 'join'; caseId: string; clusterId: string; at: number; actor: string; data?: Record<string, unknown> }
+  | { op: 'pair'; caseId: string; withCaseId: string; newClusterId: string; at: number; actor: string; data?: Record<string, unknown> }
+  | { op: 'leave'; caseId: string; clusterId: string; at: number; actor: string; data?: Record<string, unknown> }
+
+export type ClusterLinkResult =
+  | { ok: true; clusterId: string; changed: boolean }
+  | { ok: false; code: 'case_not_found' | 'cluster_not_found' | 'already_clustered' | 'not_a_member' | 'same_case'; caseId: string; clusterId?: string }
+
+/** A cluster with its member cases, oldest first. */
+export interface ClusterView {
+  cluster: Cluster
+  members: Case[]
 }
 
 /** A voice message waiting for its transcript (the first attempt failed or no engine answered in time). */
@@ -127,6 +184,8 @@ export interface Store {
 
   recordInbound(write: InboundWrite): Promise<InboundWriteResult>
   applyCaseChange(change: CaseChange): Promise<Case>
+  /** Several case changes in one transaction (an answer sent to every member of a cluster): all or nothing. */
+  applyCaseChanges(changes: CaseChange[]): Promise<Case[]>
 
   getCase(id: string): Promise<Case | undefined>
   getCaseByTrackingCode(code: string): Promise<Case | undefined>
@@ -173,6 +232,11 @@ export interface Store {
   listDuty(): Promise<Record<string, boolean>>
   /** For assignment inside an office: open cases per assignee, and who was given a case last. */
   assignmentLoad(officeId: string): Promise<{ openCases: Record<string, number>; lastAssigneeId: string | null }>
+
+  /** Open cases a new case may duplicate (an indexed lookup: it runs once per new case at intake). */
+  findClusterCandidates(query: ClusterCandidateQuery): Promise<ClusterCandidate[]>
+  getCluster(id: string): Promise<ClusterView | undefined>
+  linkCluster(link: ClusterLink): Promise<ClusterLinkResult>
 
   /** Record a citizen's STOP (`optedOut: true`) or START (`false`) on one channel. */
   setOptOut(channelId: string, citizenId: string, optedOut: boolean, at: number): Promise<void>

@@ -123,8 +123,23 @@ export const Case = z.object({
   rating: z.number().int().min(1).max(5).nullable(),
   /** The staff member inside the office who has the case, once assigned. */
   assigneeId: z.string().nullable(),
+  /** The duplicate cluster the case belongs to (other citizens reporting the same matter), if any. */
+  clusterId: z.string().nullable(),
 })
 export type Case = z.infer<typeof Case>
+
+/**
+ * Cases from different citizens about one matter (ten reports of the same broken bridge). Each
+ * citizen keeps their own case and tracking code; the members are the cases whose `clusterId` is this.
+ */
+export const Cluster = z.object({
+  id: z.string(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  /** `system` when intake matched the cases, else the staff id who linked them. */
+  createdBy: z.string(),
+})
+export type Cluster = z.infer<typeof Cluster>
 
 export const CaseEventType = z.enum([
   'received',
@@ -145,6 +160,8 @@ export const CaseEventType = z.enum([
   'assigned',
   'alerted',
   'erased',
+  'clustered',
+  'unclustered',
 ])
 export type CaseEventType = z.infer<typeof CaseEventType>
 

@@ -19,6 +19,7 @@ import {
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Landing } from '../case-actions/index.ts'
 import { runRoutingChain } from '../routing-chain/index.ts'
+import type { ClusterMatcher } from '../lifecycle/cluster-matching.ts'
 import { pickLanguage, renderTemplate, type MessageTemplates } from '../templates/index.ts'
 import { findTrackingCodes, newTrackingCode } from '../tracking-code/index.ts'
 import { audioToTranscribe, transcribeStored, TRANSCRIPTION_DEFAULTS } from '../transcription/index.ts'
@@ -50,6 +51,8 @@ export interface PipelineOptions {
   dispatchRules?: readonly DispatchRule[]
   /** Assignment and urgent alerts for a case landing in an office (the case actions provide it). */
   landing?: (kase: Case, officeId: string, at: number, actor: string) => Promise<Landing>
+  /** Finds the open case a new one duplicates (same place, category and matter): both join its cluster. */
+  clusters?: ClusterMatcher
 }
 
 /** What lands at `from` (optionally only one category) is dispatched straight to `to`, an office below it. */
@@ -333,6 +336,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     // A dispatch rule sends what lands at an office straight down to one below it (派单 by rule).
     const rule = options.dispatchRules?.find((r) => r.from === office.id && (!r.category || r.category === decision.category))
     const landedOffice = rule ? offices.get(rule.to)! : office
+    // Matched once, before the write: the store joins the cluster in the same transaction as the case.
+    const clustering = options.clusters && !pendingVoice ? await options.clusters.match({ category: decision.category, place: msg.place, text: `${msg.subject ?? ''}\n${msg.text}` }, at) : {}
 
     for (let attempt = 1; ; attempt++) {
       const caseId = ids()
@@ -356,6 +361,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         resolvedAt: null,
         rating: null,
         assigneeId: null,
+        clusterId: null,
       }
       const landed = await options.landing?.(kase, landedOffice.id, at, 'system')
       if (landed) kase.assigneeId = landed.assigneeId
@@ -394,6 +400,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           events,
           outbound: [inlineAck ? deliveredInline(ack, at) : ack, ...(landed?.outbound ?? [])],
           ...pending(caseId),
+          ...clustering,
         })
         if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
       } catch (err) {

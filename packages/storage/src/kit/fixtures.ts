@@ -62,6 +62,7 @@ export function makeCase(overrides: Partial<Case> = {}): Case {
     resolvedAt: null,
     rating: null,
     assigneeId: null,
+    clusterId: null,
     ...overrides,
   }
 }

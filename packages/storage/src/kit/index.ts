@@ -14,6 +14,8 @@ import {
   makeOutbound,
 } from './fixtures.ts'
 
+import { clusterCases } from './clusters.ts'
+
 export * from './fixtures.ts'
 
 export interface TestStoreOptions {
@@ -76,6 +78,8 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       if (!found) throw new Error(`outbox row ${id} is missing`)
       return found
     }
+
+    clusterCases(test, () => store)
 
     test('names its driver and answers ping', async () => {
       expect(store.driver).toMatch(/\S/)

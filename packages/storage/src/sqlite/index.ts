@@ -7,9 +7,18 @@ import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import { CaseFilter, OPEN_STATUSES, type CaseChange, type CasePage, type DeliveryStatus, type Store } from '@intake/core'
+import {
+  CaseFilter,
+  OPEN_STATUSES,
+  type CaseChange,
+  type CasePage,
+  type ClusterLink,
+  type ClusterLinkResult,
+  type DeliveryStatus,
+  type Store,
+} from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { attachments, cases, caseEvents, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
@@ -147,6 +156,57 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     insertEvents(hot(), change.events)
     insertOutbound(hot(), change.outbound ?? [])
     return toCase(updated)
+  }
+
+  /** Cluster membership changes inside a write; refusals are values, and leave nothing written. */
+  function link(l: ClusterLink): ClusterLinkResult {
+    const q = hot()
+    const kase = q.caseById.get({ id: l.caseId })
+    if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
+    const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
+      insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
+    const setCluster = (caseId: string, clusterId: string | null) =>
+      q.setCaseCluster.run({ id: caseId, clusterId, updatedAt: l.at })
+    const touchCluster = (id: string) => q.touchCluster.run({ id, updatedAt: l.at })
+    const clusterExists = (id: string) => q.clusterExists.get({ id }) !== undefined
+
+    if (l.op === 'leave') {
+      if (!clusterExists(l.clusterId)) {
+        return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
+      }
+      if (kase.clusterId !== l.clusterId) return { ok: false, code: 'not_a_member', caseId: l.caseId, clusterId: l.clusterId }
+      setCluster(l.caseId, null)
+      touchCluster(l.clusterId)
+      event(l.caseId, 'unclustered', l.clusterId)
+      return { ok: true, clusterId: l.clusterId, changed: true }
+    }
+
+    let target: string
+    if (l.op === 'join') {
+      if (!clusterExists(l.clusterId)) {
+        return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
+      }
+      target = l.clusterId
+    } else {
+      if (l.withCaseId === l.caseId) return { ok: false, code: 'same_case', caseId: l.caseId }
+      const other = q.caseById.get({ id: l.withCaseId })
+      if (!other) return { ok: false, code: 'case_not_found', caseId: l.withCaseId }
+      if (other.clusterId) target = other.clusterId
+      else {
+        // Decided here, inside the write: two cases matching the same one at once end up in one cluster.
+        if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+        target = l.newClusterId
+        q.insertCluster.run({ id: target, at: l.at, createdBy: l.actor })
+        setCluster(l.withCaseId, target)
+        event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
+      }
+    }
+    if (kase.clusterId === target) return { ok: true, clusterId: target, changed: false }
+    if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+    setCluster(l.caseId, target)
+    touchCluster(target)
+    event(l.caseId, 'clustered', target)
+    return { ok: true, clusterId: target, changed: true }
   }
 
   /**
@@ -314,12 +374,59 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         insertEvents(q, inbound.events)
         insertOutbound(q, inbound.outbound)
         if (inbound.transcription) tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null }).run()
+        if (inbound.newCase && inbound.clusterKeys) {
+          q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId: inbound.newCase.id, createdAt: inbound.newCase.createdAt })
+        }
+        if (inbound.newCase && inbound.joinCluster) {
+          const { withCaseId, newClusterId, data } = inbound.joinCluster
+          link({ op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at: inbound.newCase.createdAt, actor: 'system', ...(data ? { data } : {}) })
+        }
         return { duplicate: false as const }
       })
     },
 
     async applyCaseChange(change) {
       return write((tx) => applyChange(tx, change))
+    },
+
+    async applyCaseChanges(changes) {
+      return write((tx) => changes.map((change) => applyChange(tx, change)))
+    },
+
+    async findClusterCandidates(query) {
+      const q = hot()
+      const { category, since, limit, placeKey, box } = query
+      const byPlace = placeKey === undefined ? [] : (q.clusterCandidatesByPlace.all({ category, since, limit, placeKey }) as CandidateRow[])
+      const byPoint = box === undefined ? [] : (q.clusterCandidatesByPoint.all({ category, since, limit, ...box }) as CandidateRow[])
+      const seen = new Set<string>()
+      return [...byPlace, ...byPoint]
+        .filter((row) => !seen.has(row.caseId) && seen.add(row.caseId))
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, query.limit)
+    },
+
+    async getCluster(id) {
+      const db = connection()
+      const cluster = db.select().from(clusters).where(eq(clusters.id, id)).get()
+      if (!cluster) return undefined
+      const members = db.select().from(cases).where(eq(cases.clusterId, id)).orderBy(asc(cases.createdAt), asc(cases.id)).all().map(toCase)
+      return { cluster, members }
+    },
+
+    async linkCluster(l) {
+      // A refusal must leave nothing behind: throw inside the write (its savepoint rolls back), answer the value.
+      const refused = Symbol('refused')
+      try {
+        return await write(() => {
+          const result = link(l)
+          if (!result.ok) throw Object.assign(new Error(result.code), { [refused]: result })
+          return result
+        })
+      } catch (error) {
+        const result = (error as Record<symbol, ClusterLinkResult | undefined>)[refused]
+        if (result) return result
+        throw error
+      }
     },
 
     async claimTranscriptions(now, limit, leaseMs) {
@@ -644,6 +751,8 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
           .run()
         tx.update(attachments).set({ filename: null, sha256: null, blobKey: null }).where(eq(attachments.caseId, caseId)).run()
         tx.update(inbox).set({ payload: null }).where(eq(inbox.caseId, caseId)).run()
+        // The words kept for duplicate matching are the citizen's words too; a closed case matches nothing.
+        tx.delete(clusterKeys).where(eq(clusterKeys.caseId, caseId)).run()
         for (const row of tx.select({ id: outbox.id, payload: outbox.payload }).from(outbox).where(eq(outbox.caseId, caseId)).all()) {
           const to = { channelId: row.payload.to.channelId, id: alias }
           tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id)).run()
@@ -671,6 +780,17 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       if (opened) opened.hot = undefined
     },
   }
+}
+
+interface CandidateRow {
+  caseId: string
+  clusterId: string | null
+  category: string
+  placeKey: string | null
+  lat: number | null
+  lon: number | null
+  createdAt: number
+  text: string
 }
 
 interface Savepoint {

@@ -33,6 +33,7 @@ export function toCase(row: CaseRow): Case {
     resolvedAt: row.resolvedAt,
     rating: row.rating,
     assigneeId: row.assigneeId,
+    clusterId: row.clusterId,
   }
 }
 

@@ -5,7 +5,7 @@
  * (`pnpm db:generate`); edit this file, then regenerate, never the SQL by hand.
  */
 import { sql } from 'drizzle-orm'
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type {
   Attachment,
   CaseEvent,
@@ -53,6 +53,7 @@ export const cases = sqliteTable(
     assignedAt: integer('assigned_at'),
     // When the retention policy removed the citizen's personal data from the case.
     erasedAt: integer('erased_at'),
+    clusterId: text('cluster_id'),
   },
   (t) => [
     index('cases_status_idx').on(t.status),
@@ -63,6 +64,41 @@ export const cases = sqliteTable(
     index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
     index('cases_created_idx').on(t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
+    // A cluster's members; only clustered cases are in it.
+    index('cases_cluster_idx').on(t.clusterId).where(sql`${t.clusterId} is not null`),
+  ],
+)
+
+/** Duplicate clusters; their members are the cases whose cluster_id names them. */
+export const clusters = sqliteTable('clusters', {
+  id: text('id').primaryKey(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  createdBy: text('created_by').notNull(),
+})
+
+/**
+ * What a new case is compared on to find the open case it duplicates (one row per case that has a
+ * category and a place). Kept apart from `cases` because only duplicate matching reads it.
+ */
+export const clusterKeys = sqliteTable(
+  'cluster_keys',
+  {
+    caseId: text('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    category: text('category').notNull(),
+    placeKey: text('place_key'),
+    lat: real('lat'),
+    lon: real('lon'),
+    createdAt: integer('created_at').notNull(),
+    text: text('text').notNull(),
+  },
+  (t) => [
+    // Candidates at intake: same category and place, newest first, within the window.
+    index('cluster_keys_place_idx').on(t.category, t.placeKey, t.createdAt).where(sql`${t.placeKey} is not null`),
+    // Candidates by point: same category, latitude in a band (longitude filtered on the rows found).
+    index('cluster_keys_point_idx').on(t.category, t.lat).where(sql`${t.lat} is not null`),
   ],
 )
 

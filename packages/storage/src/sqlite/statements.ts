@@ -57,10 +57,10 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
     insertCaseRow: client.prepare(
       `insert into cases (id, tracking_code, status, office_id, category, urgency, channel_id, citizen_id,
          citizen_name, contact, anonymous, summary, place, language, deadline_at, created_at, updated_at, resolved_at, rating,
-         assignee_id, assigned_at)
+         assignee_id, assigned_at, cluster_id)
        values (@id, @trackingCode, @status, @officeId, @category, @urgency, @channelId, @citizenId,
          @citizenName, @contact, @anonymous, @summary, @place, @language, @deadlineAt, @createdAt, @updatedAt, @resolvedAt, @rating,
-         @assigneeId, @assignedAt)`,
+         @assigneeId, @assignedAt, @clusterId)`,
     ),
     insertMessageRow: client.prepare(
       `insert into messages (id, case_id, direction, channel_id, external_id, author, subject, text, attachments, delivery_status, created_at)
@@ -75,6 +75,33 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
        values (@id, @messageId, @caseId, @channelId, @status, @attempts, @nextAttemptAt, @lastError, @providerId,
          @idempotencyKey, @payload, null, @createdAt, @updatedAt)`,
     ),
+    insertClusterKeys: client.prepare(
+      `insert into cluster_keys (case_id, category, place_key, lat, lon, created_at, text)
+       values (@caseId, @category, @placeKey, @lat, @lon, @createdAt, @text)`,
+    ),
+    // Once per new case with a category and a place (cluster_keys_place_idx / cluster_keys_point_idx,
+    // then the case by its primary key for its status).
+    clusterCandidatesByPlace: client.prepare(
+      `select k.case_id as caseId, c.cluster_id as clusterId, k.category, k.place_key as placeKey, k.lat, k.lon,
+         k.created_at as createdAt, k.text
+       from cluster_keys k join cases c on c.id = k.case_id
+       where k.category = @category and k.place_key = @placeKey and k.created_at >= @since
+         and c.status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})
+       order by k.created_at desc limit @limit`,
+    ),
+    clusterCandidatesByPoint: client.prepare(
+      `select k.case_id as caseId, c.cluster_id as clusterId, k.category, k.place_key as placeKey, k.lat, k.lon,
+         k.created_at as createdAt, k.text
+       from cluster_keys k join cases c on c.id = k.case_id
+       where k.category = @category and k.lat between @minLat and @maxLat and k.lon between @minLon and @maxLon
+         and k.created_at >= @since and c.status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})
+       order by k.created_at desc limit @limit`,
+    ),
+    // Cluster membership (linkCluster, and a new case joining at intake).
+    setCaseCluster: client.prepare(`update cases set cluster_id = @clusterId, updated_at = @updatedAt where id = @id`),
+    touchCluster: client.prepare(`update clusters set updated_at = @updatedAt where id = @id`),
+    clusterExists: client.prepare(`select 1 from clusters where id = @id`).pluck(),
+    insertCluster: client.prepare(`insert into clusters (id, created_at, updated_at, created_by) values (@id, @at, @at, @createdBy)`),
     inboxByKey: db
       .select({ caseId: inbox.caseId, messageId: inbox.messageId })
       .from(inbox)
@@ -199,6 +226,7 @@ export function insertCase(q: HotStatements, c: Case): void {
       rating: c.rating,
       assigneeId: c.assigneeId,
       assignedAt: c.assigneeId === null ? null : c.createdAt,
+      clusterId: c.clusterId ?? null,
     })
   } catch (error) {
     if (isUniqueViolation(error, 'cases.tracking_code')) throw new StoreConflictError('tracking_code')

@@ -21,6 +21,8 @@ export const WRITE_METHODS = [
   'saveOffices',
   'recordInbound',
   'applyCaseChange',
+  'applyCaseChanges',
+  'linkCluster',
   'claimOutbox',
   'completeOutbox',
   'failOutbox',

@@ -1,0 +1,99 @@
+import type { Context, Hono } from 'hono'
+import { z } from 'zod'
+import type { Store } from '../contracts/store.ts'
+import type { IdGenerator } from '../ids/index.ts'
+import { notifyCluster } from '../lifecycle/cluster-fan-out.ts'
+import { linkToCluster, unlinkFromCluster, type ClusterLinkOutcome } from '../lifecycle/cluster-links.ts'
+import type { Pipeline } from '../pipeline/index.ts'
+
+/** Staff put a case into a cluster: an existing one (path) or the cluster of another case (`withCaseId`). */
+export const ClusterLinkBody = z.object({ caseId: z.string().min(1), actor: z.string().min(1).max(100) }).strict()
+export const NewClusterBody = z.object({ caseId: z.string().min(1), withCaseId: z.string().min(1), actor: z.string().min(1).max(100) }).strict()
+/** The office's answer to everyone in the cluster. */
+export const ClusterReplyBody = z.object({ text: z.string().trim().min(1).max(4000), author: z.string().min(1).max(100) }).strict()
+/** Resolve (办结) every open member, each told on their own channel. */
+export const ClusterResolveBody = z.object({ actor: z.string().min(1).max(100), note: z.string().max(2000).optional() }).strict()
+
+export interface ClusterApiDeps {
+  store: Store
+  pipeline: Pipeline
+  ids: IdGenerator
+  now: () => number
+  wakeOutbox: () => void
+  jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }>
+  invalid(c: Context, error: z.ZodError): Response
+}
+
+/** The cluster as staff see it: its members with their channel, status and code. */
+export const clusterSummary = (view: NonNullable<Awaited<ReturnType<Store['getCluster']>>>) => ({
+  ...view.cluster,
+  members: view.members.map((m) => ({
+    id: m.id,
+    trackingCode: m.trackingCode,
+    status: m.status,
+    channelId: m.channelId,
+    language: m.language,
+    officeId: m.officeId,
+    summary: m.summary,
+    createdAt: m.createdAt,
+  })),
+})
+
+/** /clusters routes of the staff API (mounted behind its API key). */
+export function mountClusterRoutes(api: Hono, deps: ClusterApiDeps): void {
+  const { store } = deps
+
+  const answer = (c: Context, result: ClusterLinkOutcome, created = false) => {
+    if (!result.ok) return c.json({ error: { code: result.code, message: result.message } }, result.status)
+    return c.json(clusterSummary(result.view), created && result.changed ? 201 : 200)
+  }
+
+  /** Parse the body with `schema`, or answer the 4xx. */
+  async function body<S extends z.ZodType>(c: Context, schema: S): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
+    const raw = await deps.jsonBody(c)
+    if (!raw.ok) return raw
+    const parsed = schema.safeParse(raw.value)
+    return parsed.success ? { ok: true, value: parsed.data } : { ok: false, response: deps.invalid(c, parsed.error) }
+  }
+
+  api.get('/clusters/:id', async (c) => {
+    const view = await store.getCluster(c.req.param('id'))
+    if (!view) return c.json({ error: { code: 'cluster_not_found', message: 'cluster not found' } }, 404)
+    return c.json(clusterSummary(view))
+  })
+
+  api.post('/clusters', async (c) => {
+    const input = await body(c, NewClusterBody)
+    if (!input.ok) return input.response
+    return answer(c, await linkToCluster(deps, input.value), true)
+  })
+
+  api.post('/clusters/:id/link', async (c) => {
+    const input = await body(c, ClusterLinkBody)
+    if (!input.ok) return input.response
+    return answer(c, await linkToCluster(deps, { ...input.value, clusterId: c.req.param('id') }))
+  })
+
+  api.post('/clusters/:id/unlink', async (c) => {
+    const input = await body(c, ClusterLinkBody)
+    if (!input.ok) return input.response
+    return answer(c, await unlinkFromCluster(deps, { ...input.value, clusterId: c.req.param('id') }))
+  })
+
+  api.post('/clusters/:id/replies', async (c) => {
+    const input = await body(c, ClusterReplyBody)
+    if (!input.ok) return input.response
+    const sent = await notifyCluster({ store, pipeline: deps.pipeline, onOutboxQueued: deps.wakeOutbox }, c.req.param('id'), { kind: 'reply', text: input.value.text, actor: input.value.author }, deps.now())
+    if (!sent.ok) return c.json({ error: { code: sent.code, message: sent.message } }, sent.status)
+    return c.json({ clusterId: sent.clusterId, cases: sent.changed, skipped: sent.skipped }, 201)
+  })
+
+  api.post('/clusters/:id/resolve', async (c) => {
+    const input = await body(c, ClusterResolveBody)
+    if (!input.ok) return input.response
+    const notice = { kind: 'status', to: 'resolved', transition: 'resolve', actor: input.value.actor, template: 'resolved', ...(input.value.note ? { note: input.value.note } : {}) } as const
+    const sent = await notifyCluster({ store, pipeline: deps.pipeline, onOutboxQueued: deps.wakeOutbox }, c.req.param('id'), notice, deps.now())
+    if (!sent.ok) return c.json({ error: { code: sent.code, message: sent.message } }, sent.status)
+    return c.json({ clusterId: sent.clusterId, cases: sent.changed, skipped: sent.skipped })
+  })
+}
