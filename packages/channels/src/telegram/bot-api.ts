@@ -6,7 +6,7 @@
  * The token is part of every URL, so nothing here ever puts a URL into an error message, and every
  * message that might echo one (a connection error) is scrubbed of the token before it leaves.
  */
-import { httpPost, HttpClientError } from '@intake/core'
+import { httpGet, httpPost, HttpClientError } from '@intake/core'
 import { TgResponse } from './schema.ts'
 
 export type BotApiResult<T = unknown> =
@@ -102,31 +102,15 @@ export function botApiClient({ token, baseUrl, timeoutMs }: BotApiClientOptions)
       // file_path comes from getFile; each segment is encoded so it cannot climb out of /file/bot<token>/.
       const path = filePath.split('/').filter((s) => s && s !== '.' && s !== '..').map(encodeURIComponent).join('/')
       try {
-        const res = await fetch(`${base}/file/bot${token}/${path}`, { signal: AbortSignal.timeout(timeoutMs) })
-        if (!res.ok) {
-          await res.body?.cancel()
+        const res = await httpGet(`${base}/file/bot${token}/${path}`, { maxBytes, timeoutMs })
+        if (res.status < 200 || res.status >= 300) {
           return { ok: false, message: `file download answered ${res.status}`, permanent: res.status >= 400 && res.status < 500 && res.status !== 429 }
         }
-        const declared = Number(res.headers.get('content-length'))
-        if (Number.isFinite(declared) && declared > maxBytes) {
-          await res.body?.cancel()
-          return { ok: false, message: `the file is ${declared} bytes, more than ${maxBytes}`, permanent: true }
-        }
-        const chunks: Uint8Array[] = []
-        let size = 0
-        const reader = res.body?.getReader()
-        for (let part = await reader?.read(); reader && part && !part.done; part = await reader.read()) {
-          size += part.value.byteLength
-          if (size > maxBytes) {
-            await reader.cancel()
-            return { ok: false, message: `the file is more than ${maxBytes} bytes`, permanent: true }
-          }
-          chunks.push(part.value)
-        }
-        return { ok: true, bytes: new Uint8Array(Buffer.concat(chunks)) }
+        return { ok: true, bytes: new Uint8Array(res.body) }
       } catch (err) {
-        const failed = failure(err)
-        return { ok: false, message: failed.ok === false && failed.kind === 'connection' ? failed.message : 'download failed', permanent: false }
+        if (err instanceof HttpClientError && err.code === 'too_large') return { ok: false, message: `the file is more than ${maxBytes} bytes`, permanent: true }
+        if (err instanceof HttpClientError) return { ok: false, message: scrub(`${err.code}: ${err.message}`), permanent: false }
+        return { ok: false, message: 'download failed', permanent: false }
       }
     },
   }

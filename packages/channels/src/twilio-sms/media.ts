@@ -1,4 +1,4 @@
-import { storeAttachment, type Attachment, type BlobStore } from '@intake/core'
+import { httpGet, storeAttachment, type Attachment, type BlobStore, type HttpClientError } from '@intake/core'
 
 /**
  * MMS and WhatsApp media. The webhook names each item (MediaUrlN, MediaContentTypeN); the bytes stay
@@ -46,56 +46,28 @@ export async function fetchMedia(item: MediaItem, index: number, opts: MediaFetc
   } catch {
     return { ok: false, reason: 'not a URL' }
   }
-  const signal = AbortSignal.timeout(opts.timeoutMs)
+  const deadline = Date.now() + opts.timeoutMs
   const basic = 'Basic ' + Buffer.from(`${opts.accountSid}:${opts.authToken}`).toString('base64')
   try {
     for (let hop = 0; ; hop++) {
       if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, reason: `unsupported scheme ${url.protocol}` }
       // Redirects are followed by hand so the credentials go only where they belong, never to the CDN.
       const headers: Record<string, string> = opts.trustedOrigins.includes(url.origin) ? { authorization: basic } : {}
-      const res = await fetch(url, { headers, redirect: 'manual', signal })
-      const location = res.headers.get('location')
+      const res = await httpGet(url.href, { headers, maxBytes: opts.maxBytes, timeoutMs: Math.max(1, deadline - Date.now()) })
+      const location = res.headers.location
       if (res.status >= 300 && res.status < 400 && location) {
-        await res.body?.cancel()
         if (hop >= MAX_REDIRECTS) return { ok: false, reason: 'too many redirects' }
         url = new URL(location, url)
         continue
       }
-      if (!res.ok) {
-        await res.body?.cancel()
-        return { ok: false, reason: `HTTP ${res.status}` }
-      }
-      const declared = Number(res.headers.get('content-length'))
-      if (declared > opts.maxBytes) {
-        await res.body?.cancel()
-        return { ok: false, reason: `larger than ${opts.maxBytes} bytes` }
-      }
-      const bytes = await readLimited(res, opts.maxBytes)
-      if (!bytes) return { ok: false, reason: `larger than ${opts.maxBytes} bytes` }
-      const contentType = (res.headers.get('content-type') ?? item.contentType).split(';')[0]!.trim() || 'application/octet-stream'
+      if (res.status < 200 || res.status >= 300) return { ok: false, reason: `HTTP ${res.status}` }
+      const contentType = (res.headers['content-type'] ?? item.contentType).split(';')[0]!.trim() || 'application/octet-stream'
       const extension = EXTENSIONS[contentType] ?? 'bin'
-      return { ok: true, attachment: await storeAttachment(opts.blobs, { bytes, contentType, filename: `media-${index + 1}.${extension}` }) }
+      return { ok: true, attachment: await storeAttachment(opts.blobs, { bytes: new Uint8Array(res.body), contentType, filename: `media-${index + 1}.${extension}` }) }
     }
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } }
-    return { ok: false, reason: e.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : (e.cause?.code ?? e.message) }
+    const e = err as HttpClientError
+    if (e.code === 'too_large') return { ok: false, reason: `larger than ${opts.maxBytes} bytes` }
+    return { ok: false, reason: e.code === 'timeout' ? `no answer within ${opts.timeoutMs} ms` : (e.code ?? e.message) }
   }
-}
-
-async function readLimited(res: Response, maxBytes: number): Promise<Uint8Array | undefined> {
-  const chunks: Uint8Array[] = []
-  let size = 0
-  if (!res.body) return new Uint8Array()
-  const reader = res.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel()
-      return undefined
-    }
-    chunks.push(value)
-  }
-  return new Uint8Array(Buffer.concat(chunks))
 }

@@ -1,7 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { z } from 'zod'
-import { httpPost, sendError, storeAttachment, type Attachment, type BlobStore, type SendError, type SendErrorCode } from '@intake/core'
+import { httpGet, httpPost, sendError, storeAttachment, type HttpGetAnswer, type Attachment, type BlobStore, type SendError, type SendErrorCode } from '@intake/core'
 
 /**
  * The few WeChat server APIs the adapter calls (https://developers.weixin.qq.com/doc/service/api/):
@@ -65,53 +63,6 @@ export function classifyErrcode(errcode: number, errmsg: string, api: string): S
   return { code, retryable, message, ...(known?.retryAfterMs ? { retryAfterMs: known.retryAfterMs } : {}) }
 }
 
-export interface GetAnswer {
-  status: number
-  headers: IncomingHttpHeaders
-  body: Buffer
-}
-
-class TooLargeError extends Error {}
-
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 16 }),
-}
-
-/** GET with a timeout and a cap on the answer's size. Errors name the failure, never the URL. */
-export function httpGet(url: string, { timeoutMs, maxBytes }: { timeoutMs: number; maxBytes: number }): Promise<GetAnswer> {
-  const target = new URL(url)
-  const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined
-  if (!send) return Promise.reject(new Error(`unsupported protocol ${target.protocol}`))
-  return new Promise((resolve, reject) => {
-    const req = send(target, { method: 'GET', agent: agents[target.protocol as 'http:' | 'https:'], timeout: timeoutMs }, (res) => {
-      const declared = Number(res.headers['content-length'])
-      if (declared > maxBytes) {
-        res.destroy()
-        reject(new TooLargeError(`the answer is larger than ${maxBytes} bytes`))
-        return
-      }
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.byteLength
-        if (size > maxBytes) {
-          res.destroy()
-          reject(new TooLargeError(`the answer is larger than ${maxBytes} bytes`))
-        } else chunks.push(chunk)
-      })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', (err) => reject(new Error((err as NodeJS.ErrnoException).code ?? 'response_error')))
-    })
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'timeout' })))
-    req.on('error', (err) => {
-      const e = err as NodeJS.ErrnoException
-      reject(Object.assign(new Error(e.code === 'timeout' ? e.message : `${e.code ?? 'request_error'}: ${e.message}`), { code: e.code }))
-    })
-    req.end()
-  })
-}
-
 /** A token fetch that failed, already classified for the outbox. */
 export class TokenError extends Error {
   constructor(readonly sendError: SendError) {
@@ -151,7 +102,7 @@ export function accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs, 
 
   async function fetchToken(timeout: number): Promise<string> {
     const url = tokenUrl ?? `${baseUrl}/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(appSecret)}`
-    let answer: GetAnswer
+    let answer: HttpGetAnswer
     try {
       answer = await httpGet(url, { timeoutMs: timeout, maxBytes: 16 * 1024 })
     } catch (err) {
@@ -285,7 +236,7 @@ export async function downloadMedia(opts: MediaDownloadOptions, mediaId: string,
       if (err instanceof TokenError) return { ok: false, reason: err.message }
       throw err
     }
-    let answer: GetAnswer
+    let answer: HttpGetAnswer
     try {
       answer = await httpGet(`${opts.baseUrl}/cgi-bin/media/get?access_token=${encodeURIComponent(token)}&media_id=${encodeURIComponent(mediaId)}`, {
         timeoutMs: left(),

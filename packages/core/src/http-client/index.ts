@@ -1,5 +1,6 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { agents } from './agents.ts'
 
 export interface HttpAnswer {
   status: number
@@ -24,12 +25,6 @@ export class HttpClientError extends Error {
   }
 }
 
-// Keep-alive agents shared by every adapter: replies to one provider reuse warm connections.
-// Measured in bench/intake/phases.ts: ~4× less CPU per delivery than fetch() on Node 20.
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-}
 
 /** POST a body to a provider or callback and read its answer; never throws for an HTTP status. */
 export function httpPost(url: string, body: string | Uint8Array, { headers = {}, timeoutMs = 10_000, maxAnswerBytes = 64 * 1024 }: HttpPostOptions = {}): Promise<HttpAnswer> {
