@@ -92,6 +92,9 @@ export interface ProviderStandIn extends ProviderControl {
   /** Stop listening: connections are refused until `acceptConnections` (or `reset`). */
   refuseConnections(): Promise<void>
   acceptConnections(): Promise<void>
+  breakNext(fault: ConnectionFault): Promise<void>
+  reset(): Promise<void>
+  deliveries(): string[]
   /** Call the gateway as the provider does (a webhook, a status report), signed with `sign`. */
   callback(url: string, body: string, init?: { method?: string; headers?: Record<string, string> }): Promise<Response>
   close(): Promise<void>
