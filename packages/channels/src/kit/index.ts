@@ -444,7 +444,7 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
       const leaks = logged.flatMap(({ test, lines }) =>
         fixtures.secrets.flatMap((secret, i) => (lines.some((l) => l.includes(secret)) ? [`${test}: logged secrets[${i}]`] : [])),
       )
-      expect(leaks, 'secrets found in log lines').toEqual([])
+      expect(leaks, `secrets found in log lines (${leaks.join('; ')})`).toEqual([])
     })
   })
 }
