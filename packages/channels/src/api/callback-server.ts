@@ -26,6 +26,10 @@ export async function startCallbackServer(port = 0): Promise<CallbackServer> {
   const keys = new Set<string>()
   const provider = await startProviderStandIn({
     port,
+    onReset() {
+      received.length = 0
+      keys.clear()
+    },
     handle(req) {
       received.push({ headers: req.headers, body: req.text })
       const key = req.headers['idempotency-key']
@@ -33,17 +37,11 @@ export async function startCallbackServer(port = 0): Promise<CallbackServer> {
       return { status: 200, body: { id: `cb-${received.length}` } }
     },
   })
-  const resetStandIn = provider.reset
   return Object.assign(provider, {
     url: `${provider.url}/intake-callback`,
     received,
     keys,
     failNext: (...answers: Array<number | { status: number; headers?: Record<string, string> }>) =>
       provider.answerNext(...answers.map((a) => (typeof a === 'number' ? { status: a } : a)).map((a) => ({ ...a, body: { error: `arranged ${a.status}` } }))),
-    async reset() {
-      received.length = 0
-      keys.clear()
-      await resetStandIn()
-    },
   })
 }

@@ -79,6 +79,8 @@ export interface ProviderStandInOptions {
   sign?: (callback: { url: string; body: string; method: string }) => Record<string, string>
   /** How callbacks reach the gateway (default: global fetch); an in-process test passes `(req) => gw.fetch(req)`. */
   fetch?: (req: Request) => Promise<Response>
+  /** Forget the stand-in's own records too (what it accepted, keys it saw) when the kit resets it. */
+  onReset?: () => void
   port?: number
 }
 
@@ -119,7 +121,7 @@ function searchable(req: StandInRequest): string {
   return req.text
 }
 
-export async function startProviderStandIn({ handle, listener, scripts = () => true, sign, fetch: post = fetch, port = 0 }: ProviderStandInOptions = {}): Promise<ProviderStandIn> {
+export async function startProviderStandIn({ handle, listener, scripts = () => true, sign, fetch: post = fetch, onReset, port = 0 }: ProviderStandInOptions = {}): Promise<ProviderStandIn> {
   const requests: StandInRequest[] = []
   const queue: ScriptedAnswer[] = []
   const stalled = new Set<Socket>()
@@ -197,6 +199,7 @@ export async function startProviderStandIn({ handle, listener, scripts = () => t
     async reset() {
       queue.length = 0
       requests.length = 0
+      onReset?.()
       release()
       await control.acceptConnections()
     },
