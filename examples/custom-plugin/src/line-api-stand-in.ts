@@ -20,6 +20,8 @@ export interface LineApiStandInOptions {
   channelAccessToken: string
   /** How signed webhooks reach the gateway (default: fetch); an in-process test passes the gateway's fetch. */
   fetch?: (req: Request) => Promise<Response>
+  /** Default: any free port. */
+  port?: number
 }
 
 export interface PushedMessage {
@@ -59,7 +61,7 @@ export const webhookBody = (...events: unknown[]): LineWebhookPayload => ({ dest
 
 const error = (status: number, message: string, headers: Record<string, string> = {}): StandInAnswer => ({ status, headers, body: { message } })
 
-export async function startLineApiStandIn({ channelSecret, channelAccessToken, fetch }: LineApiStandInOptions): Promise<LineApiStandIn> {
+export async function startLineApiStandIn({ channelSecret, channelAccessToken, fetch, port }: LineApiStandInOptions): Promise<LineApiStandIn> {
   const pushed: PushedMessage[] = []
   const accepted = new Map<string, string>()
 
@@ -96,6 +98,7 @@ export async function startLineApiStandIn({ channelSecret, channelAccessToken, f
     handle: (req) => (req.method === 'POST' && req.url.pathname === '/v2/bot/message/push' ? push(req) : error(404, 'Not found')),
     sign: ({ body }) => ({ 'content-type': 'application/json', [SIGNATURE_HEADER]: lineSignature(channelSecret, body) }),
     fetch,
+    port,
     onReset() {
       pushed.length = 0
       accepted.clear()

@@ -13,18 +13,27 @@
  * `sendTimeoutMs` (the stalled-provider case waits for it).
  *
  * @example
- * // examples/custom-plugin/src/index.test.ts runs this against a LINE adapter:
- * const line = await startLineApiStandIn({ channelSecret: SECRET, channelAccessToken: TOKEN })
+ * // The api channel's kit test, cut down (a third party's: examples/custom-plugin/src/index.test.ts).
+ * import { apiChannel, signRequest } from '@intake/channels/api'
+ * import { startCallbackServer } from '@intake/channels/api/callback-server'
+ * import { testChannel } from '@intake/channels/kit'
+ *
+ * const SECRET = 'api-secret-for-tests-0001'
+ * const callback = await startCallbackServer() // the integrator's endpoint: the provider here
+ * const signed = (channelUrl: string, body: string, secret = SECRET) =>
+ *   new Request(`${channelUrl}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(secret, body) }, body })
+ * const message = JSON.stringify({ id: 'kiosk-1', from: { id: 'resident-42' }, text: 'The street light is out' })
+ *
  * testChannel({
- *   name: 'line',
- *   adapter: ({ sendTimeoutMs }) => lineChannel({ channelSecret: SECRET, channelAccessToken: TOKEN, apiBaseUrl: line.url, timeoutMs: sendTimeoutMs }),
+ *   name: 'api',
+ *   adapter: ({ sendTimeoutMs }) => apiChannel({ secret: SECRET, callbackUrl: callback.url, timeoutMs: sendTimeoutMs }),
  *   fixtures: {
- *     valid: [{ name: 'a text message', messages: 1, text: '路灯', request: (url) => line.webhook(`${url}/webhook`, textEvent('路灯坏了')) }],
- *     forged: { name: 'signed with another secret', request: (url) => line.webhook(`${url}/webhook`, textEvent('hi'), 'not-the-secret') },
- *     malformed: [{ name: 'not JSON', status: 400, request: (url) => line.webhook(`${url}/webhook`, 'hello') }],
- *     sendErrors: [{ name: 'LINE answers 429', arrange: () => line.answerNext(429), expect: { code: 'throttled', retryable: true } }],
- *     provider: line,
- *     secrets: [SECRET, TOKEN],
+ *     valid: [{ name: 'a message', messages: 1, text: 'street light', request: (url) => signed(url, message) }],
+ *     forged: { name: 'signed with another secret', request: (url) => signed(url, message, 'not-the-secret-0000000') },
+ *     malformed: [{ name: 'not JSON', status: 400, request: (url) => signed(url, '{') }],
+ *     sendErrors: [{ name: 'callback answers 429', arrange: () => callback.failNext(429), expect: { code: 'throttled', retryable: true } }],
+ *     provider: callback,
+ *     secrets: [SECRET],
  *   },
  * })
  */

@@ -6,14 +6,20 @@
  * provider's way — so a stand-in only writes what is protocol-specific: its `handle`.
  *
  * @example
+ * import { createHmac } from 'node:crypto'
+ * import { startProviderStandIn } from '@intake/channels/kit'
+ *
+ * const CHANNEL_SECRET = '8c570fa6dd201bb328f1c1eac23a96d8'
  * const provider = await startProviderStandIn({
  *   // LINE answers a push with 200 and `{ sentMessages: [...] }` (developers.line.biz/en/reference/messaging-api/)
- *   handle: (req) => ({ status: 200, body: { sentMessages: [{ id: '1', quoteToken: 'q' }] } }),
- *   sign: ({ body }) => ({ 'x-line-signature': hmacBase64(CHANNEL_SECRET, body) }),
+ *   handle: (req) => (req.url.pathname === '/v2/bot/message/push' ? { status: 200, body: { sentMessages: [{ id: '1' }] } } : { status: 404, body: { message: 'Not found' } }),
+ *   sign: ({ body }) => ({ 'x-line-signature': createHmac('sha256', CHANNEL_SECRET).update(body).digest('base64') }),
  * })
- * provider.answerNext(429)                  // the next request gets a bare 429, then `handle` again
- * provider.answerNext({ drop: true })       // the next connection is reset without an answer
- * await provider.callback(`${channelUrl}/webhook`, JSON.stringify(event)) // a signed webhook
+ * provider.answerNext(429) // the next request gets a bare 429, then `handle` again
+ * provider.answerNext({ drop: true }) // the one after is reset without an answer
+ * // A webhook, signed the provider's way (give `fetch: (req) => gateway.fetch(req)` to stay in-process).
+ * await provider.callback('http://127.0.0.1:3000/channels/line/webhook', JSON.stringify({ destination: 'U0', events: [] }))
+ * await provider.close()
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
