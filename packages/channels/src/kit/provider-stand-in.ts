@@ -152,7 +152,14 @@ export async function startProviderStandIn({ handle, listener, scripts = () => t
       Object.assign(record, { body, text: body.toString('utf8') })
       if (scripted !== undefined) return answerWith(scripted, req, res)
       if (listener) return
-      answerWith(handle ? await handle(record) : { status: 200, body: {} }, req, res)
+      let answer: ScriptedAnswer
+      try {
+        answer = handle ? await handle(record) : { status: 200, body: {} }
+      } catch (err) {
+        // A bug in a stand-in's handler is the test's to see, not a crashed test process.
+        answer = { status: 500, body: { error: `[provider stand-in] handle threw: ${(err as Error).message}` } }
+      }
+      answerWith(answer, req, res)
     })
     // The stand-in's own listener reads the body too; both see every chunk.
     if (listener && scripted === undefined) listener(req, res)
