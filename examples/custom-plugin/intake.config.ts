@@ -1,7 +1,6 @@
 /**
- * A deployment with the LINE channel beside the web form, for trying the plugin:
- *   npx --yes pnpm@10 intake start --config examples/custom-plugin/intake.config.ts
- *   npx tsx examples/custom-plugin/demo.ts        (plays LINE: a citizen writes, the push comes back)
+ * A deployment with the LINE channel beside the web form, for trying the plugin: demo.ts starts it
+ * with `intake start` and plays LINE against it (a citizen writes, the push comes back).
  * Against the real LINE Platform: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN, leave
  * LINE_API_BASE_URL unset, and give https://YOUR-HOST/channels/line/webhook as the webhook URL.
  */
