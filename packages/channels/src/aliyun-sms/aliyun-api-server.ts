@@ -11,8 +11,8 @@
  *   posted to the URLs configured in the console, answered `{ code: 0, msg }`.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 import { rpcSignatureMatches } from './signature.ts'
 
 export interface AliyunSmsServerOptions {
@@ -43,7 +43,8 @@ export interface SentSms {
 
 export type ArrangedSmsAnswer = { code: string; message?: string; status?: number } | { status: number; body?: string }
 
-export interface AliyunSmsServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface AliyunSmsServer extends ProviderControl {
   url: string
   sent: SentSms[]
   /** Every SendSms call that reached the stand-in, refused or not. */
@@ -134,13 +135,14 @@ export async function startAliyunSmsServer(opts: AliyunSmsServerOptions): Promis
     answer(res, 200, { Code: 'OK', Message: 'OK', BizId: bizId })
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+  const standIn = await startProviderStandIn({
+    port,
+    listener(req, res) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+    },
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const { port: bound } = server.address() as AddressInfo
   const stamp = () => new Date(now() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ') // Beijing time, as the push shows it
 
   const post = (target: string | undefined, items: unknown[]) => {
@@ -149,7 +151,7 @@ export async function startAliyunSmsServer(opts: AliyunSmsServerOptions): Promis
   }
 
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: standIn.url,
     sent,
     get calls() {
       return calls
@@ -165,10 +167,12 @@ export async function startAliyunSmsServer(opts: AliyunSmsServerOptions): Promis
     up(phone, content, over = {}) {
       return post(push.up, [{ phone_number: phone, send_time: stamp(), content, sign_name: signNames[0], dest_code: '1234', sequence_id: ++sequence, ...over }])
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      queue.length = 0
+      return standIn.reset()
+    },
+    close: standIn.close,
   }
 }

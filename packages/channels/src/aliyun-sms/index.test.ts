@@ -48,7 +48,7 @@ const upItem = (content: string, over: Record<string, unknown> = {}) => ({ phone
 
 testChannel({
   name: 'aliyun-sms',
-  adapter: () => aliyunSms(options()),
+  adapter: ({ sendTimeoutMs }) => aliyunSms(options({ timeoutMs: sendTimeoutMs })),
   fixtures: {
     recipient: { id: '+8613912345678' },
     valid: [
@@ -84,6 +84,7 @@ testChannel({
         expect(sms.text).toBe(`【${SIGN}】您的诉求${msg.trackingCode}有新的答复：${[...msg.text].slice(0, 34).join('')}…`)
       },
     },
+    provider: () => api,
     secrets: [KEY_SECRET, PUSH_TOKEN],
   },
 })

@@ -21,7 +21,7 @@ const signed = (url: string, body: string, secret = SECRET, at = Date.now()) =>
 
 testChannel({
   name: 'api',
-  adapter: () => apiChannel({ secret: SECRET, callbackUrl: callback.url }),
+  adapter: ({ sendTimeoutMs }) => apiChannel({ secret: SECRET, callbackUrl: callback.url, timeoutMs: sendTimeoutMs }),
   fixtures: {
     valid: [
       { name: 'a kiosk message in Chinese', messages: 1, text: '路灯坏了', request: (u) => signed(u, message()) },
@@ -52,6 +52,7 @@ testChannel({
         expect(last.headers['idempotency-key']).toBe('intake-kit-key-1')
       },
     },
+    provider: () => callback,
     secrets: [SECRET],
   },
 })

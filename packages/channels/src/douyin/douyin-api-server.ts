@@ -9,8 +9,8 @@
  *   description, logid, now } }` (https://developer.open-douyin.com/docs/resource/zh-CN/dop/develop/openapi/status-code).
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 import { douyinSignature, SIGNATURE_HEADER } from './index.ts'
 
 export interface DouyinPrivateMessage {
@@ -26,7 +26,8 @@ export interface DouyinCommentReply {
 }
 export type ArrangedDouyinAnswer = { errorCode: number; description?: string; status?: number } | { status: number }
 
-export interface DouyinApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface DouyinApiServer extends ProviderControl {
   url: string
   privateMessages: DouyinPrivateMessage[]
   commentReplies: DouyinCommentReply[]
@@ -65,23 +66,26 @@ export async function startDouyinApiServer({ accessToken, accountOpenId, port = 
     commentReplies.push({ itemId: m.item_id, commentId: m.comment_id, content: m.content })
     answer(res, 200, 0, '', { reply_id: `@${randomBytes(9).toString('base64url')}` })
   }
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+  const standIn = await startProviderStandIn({
+    port,
+    listener(req, res) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+    },
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const { port: bound } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: standIn.url,
     privateMessages,
     commentReplies,
     failNext: (...a) => void queue.push(...a),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      queue.length = 0
+      return standIn.reset()
+    },
+    close: standIn.close,
   }
 }
 

@@ -32,7 +32,7 @@ const fresh = (raw: string) => raw.replace(/"create_time\\":\d+/, `"create_time\
 
 testChannel({
   name: 'douyin',
-  adapter: () => douyinChannel(options()),
+  adapter: ({ sendTimeoutMs }) => douyinChannel(options({ timeoutMs: sendTimeoutMs })),
   fixtures: {
     valid: [
       { name: 'a private message (the fixture, as the platform sends it)', messages: 1, text: '我们村的河道被非法采砂', request: event(fresh(fixture('im-receive-msg.json'))) },
@@ -61,6 +61,7 @@ testChannel({
         expect(api.privateMessages.at(-1)).toMatchObject({ conversationId: '7290000000000000999', toUserId: '_000citizenOpenId0001', text: msg.text })
       },
     },
+    provider: () => api,
     secrets: [CLIENT_SECRET, TOKEN],
   },
 })

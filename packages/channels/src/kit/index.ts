@@ -3,11 +3,38 @@
  * real gateway (Hono app, SQLite store, pipeline, outbox). An adapter's own test is mostly one call
  * to `testChannel` plus its fixtures.
  *
+ * Besides the author's fixtures, every adapter gets: a forged signature stores nothing, malformed
+ * input gets a 4xx, a retried delivery makes one case, an oversized body gets 413, an unreachable
+ * provider (refused, reset, stalled) is a retryable `connection` error and never a throw, the
+ * acknowledgement leaves through `send` and reaches the provider's stand-in, and — checked last, over
+ * every line every case logged — no secret reaches a log.
+ *
+ * The adapter is built inside each case, after the fixture's `arrange` ran, with the kit's short
+ * `sendTimeoutMs` (the stalled-provider case waits for it).
+ *
  * @example
+ * // The api channel's kit test, cut down (a third party's: examples/custom-plugin/src/index.test.ts).
+ * import { apiChannel, signRequest } from '@intake/channels/api'
+ * import { startCallbackServer } from '@intake/channels/api/callback-server'
+ * import { testChannel } from '@intake/channels/kit'
+ *
+ * const SECRET = 'api-secret-for-tests-0001'
+ * const callback = await startCallbackServer() // the integrator's endpoint: the provider here
+ * const signed = (channelUrl: string, body: string, secret = SECRET) =>
+ *   new Request(`${channelUrl}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...signRequest(secret, body) }, body })
+ * const message = JSON.stringify({ id: 'kiosk-1', from: { id: 'resident-42' }, text: 'The street light is out' })
+ *
  * testChannel({
  *   name: 'api',
- *   adapter: () => apiChannel({ secret }),
- *   fixtures: { valid: [...], forged: () => ..., malformed: [...], sendErrors: [...], secrets: [secret] },
+ *   adapter: ({ sendTimeoutMs }) => apiChannel({ secret: SECRET, callbackUrl: callback.url, timeoutMs: sendTimeoutMs }),
+ *   fixtures: {
+ *     valid: [{ name: 'a message', messages: 1, text: 'street light', request: (url) => signed(url, message) }],
+ *     forged: { name: 'signed with another secret', request: (url) => signed(url, message, 'not-the-secret-0000000') },
+ *     malformed: [{ name: 'not JSON', status: 400, request: (url) => signed(url, '{') }],
+ *     sendErrors: [{ name: 'callback answers 429', arrange: () => callback.failNext(429), expect: { code: 'throttled', retryable: true } }],
+ *     provider: callback,
+ *     secrets: [SECRET],
+ *   },
  * })
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -22,8 +49,19 @@ import {
   type SendErrorCode,
 } from '@intake/core'
 import { sqliteStore } from '@intake/storage/sqlite'
+import type { ProviderControl } from './provider-stand-in.ts'
 
 export { imageFacts, jpegPhoto, pngImage } from './images.ts'
+export {
+  startProviderStandIn,
+  type ConnectionFault,
+  type ProviderControl,
+  type ProviderStandIn,
+  type ProviderStandInOptions,
+  type ScriptedAnswer,
+  type StandInAnswer,
+  type StandInRequest,
+} from './provider-stand-in.ts'
 
 export interface ChannelRequestFixture {
   name: string
@@ -83,6 +121,12 @@ export interface ChannelFixtures {
   sendErrors: SendErrorFixture[]
   /** Check what the provider received for a successful send (reset anything arranged before). */
   sendOk?: { arrange?: () => void | Promise<void>; verify: (sent: OutboundMessage, providerId: string) => void | Promise<void> }
+  /**
+   * The provider's stand-in (`startProviderStandIn`, or anything that implements `ProviderControl`):
+   * the kit breaks its connections for the "unreachable" cases and reads what it accepted for the
+   * end-to-end case. Reset after every case. A function when the stand-in starts in `beforeAll`.
+   */
+  provider?: ProviderControl | (() => ProviderControl)
   /** Every secret the adapter holds; none may appear in any log line. */
   secrets: string[]
   /** Without HTTP routes: a message over the adapter's size limit, refused before anything is stored. */
@@ -90,13 +134,21 @@ export interface ChannelFixtures {
   /** Who the sample outbound message goes to, for providers with address rules (an email address, an E.164 number). */
   recipient?: { id: string; displayName?: string }
   /** Cases the adapter cannot take, each with the written reason. */
-  skip?: { signature?: string; send?: string; oversized?: string }
+  skip?: { signature?: string; send?: string; oversized?: string; provider?: string }
 }
+
+/** What the kit hands the adapter factory. */
+export interface KitAdapterOptions {
+  /** Give the adapter this as its provider timeout: the stalled-provider case waits for it. */
+  sendTimeoutMs: number
+}
+
+export const KIT_SEND_TIMEOUT_MS = 500
 
 export interface TestChannelOptions {
   name: string
-  /** A fresh adapter for each test. */
-  adapter: () => ChannelAdapter
+  /** A fresh adapter for each case, built after the case's `arrange` ran. */
+  adapter: (kit: KitAdapterOptions) => ChannelAdapter
   fixtures: ChannelFixtures
   channelId?: string
 }
@@ -164,38 +216,68 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
   if (!fixtures.forged && !fixtures.skip?.signature) {
     throw new Error(`[channel kit] ${name}: give a forged-signature fixture, or skip.signature with the reason there is none`)
   }
+  if (!fixtures.provider && !fixtures.skip?.provider) {
+    throw new Error(`[channel kit] ${name}: give the provider's stand-in (fixtures.provider, see startProviderStandIn), or skip.provider with the reason there is none`)
+  }
   if (fixtures.valid.length === 0) throw new Error(`[channel kit] ${name}: give at least one valid request fixture`)
   describe(`channel conformance: ${name}`, () => {
     let gw: KitGateway
     let adapter: ChannelAdapter
-    beforeEach(async () => {
-      adapter = makeAdapter()
-      gw = await kitGateway(adapter, channelId)
+    let open: KitGateway | undefined
+    /** Every gateway's log lines by case: read once all cases ran, so a line logged late still counts. */
+    const logged: Array<{ test: string; lines: string[] }> = []
+    let running = ''
+    const providerOf = () => (typeof fixtures.provider === 'function' ? fixtures.provider() : fixtures.provider)
+
+    beforeEach((ctx) => {
+      running = ctx.task.name
     })
     afterEach(async () => {
-      const leaked = fixtures.secrets.filter((s) => gw.lines.some((l) => l.includes(s)))
-      await gw.close()
-      // Every case doubles as a check that no secret was logged along the way.
-      expect(leaked, 'secrets found in log lines').toEqual([])
+      const closing = open
+      open = undefined
+      await closing?.close()
+      await providerOf()?.reset()
     })
+
+    /**
+     * One kit case: the author's arrangement first, then a fresh adapter and gateway, so what the
+     * arrangement changed (a provider that refuses connections) is what the adapter meets.
+     */
+    const kitCase = (title: string, body: () => Promise<void>, { arrange, timeout }: { arrange?: () => unknown; timeout?: number } = {}) =>
+      it(
+        title,
+        async () => {
+          await arrange?.()
+          adapter = makeAdapter({ sendTimeoutMs: KIT_SEND_TIMEOUT_MS })
+          gw = open = await kitGateway(adapter, channelId)
+          logged.push({ test: running, lines: gw.lines })
+          await body()
+        },
+        timeout,
+      )
 
     const caseCount = async () => (await gw.intake.store.listCases({ limit: 500 })).cases.length
 
-    it('declares a kind and capabilities', () => {
+    kitCase('declares a kind and capabilities', async () => {
       expect(adapter.kind).toMatch(/^[a-z0-9-]+$/)
       expect(adapter.capabilities).toBeTypeOf('object')
     })
 
-    /** Hand a valid fixture over (request or delivery) and check the provider was told it is taken. */
-    const take = async (fx: ValidFixture) => {
-      if ('deliver' in fx) return fx.deliver(gw, adapter)
+    /** Hand a valid fixture over (request or delivery), check the provider was told it is taken, and return the answer's text. */
+    const take = async (fx: ValidFixture): Promise<string> => {
+      if ('deliver' in fx) {
+        await fx.deliver(gw, adapter)
+        return ''
+      }
       const res = await gw.fetch(await fx.request(gw.channelUrl))
-      expect(res.status, await res.clone().text()).toBeGreaterThanOrEqual(200)
+      const text = await res.text()
+      expect(res.status, text).toBeGreaterThanOrEqual(200)
       expect(res.status).toBeLessThan(300)
+      return text
     }
 
     for (const fx of fixtures.valid) {
-      it(`turns a valid request into a case and an acknowledgement: ${fx.name}`, async () => {
+      kitCase(`turns a valid request into a case and an acknowledgement: ${fx.name}`, async () => {
         await take(fx)
         const { cases } = await gw.intake.store.listCases({ limit: 500 })
         expect(cases.length).toBe(fx.messages)
@@ -212,7 +294,7 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
       })
     }
 
-    it('makes one case when the provider delivers the same message twice', async () => {
+    kitCase('makes one case when the provider delivers the same message twice', async () => {
       const fx = fixtures.valid[0]!
       await take(fx)
       await take(fx)
@@ -222,17 +304,17 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
 
     if (fixtures.forged && 'deliver' in fixtures.forged) {
       const forged = fixtures.forged
-      it(`refuses a delivery with forged credentials and stores nothing: ${forged.name}`, async () => {
+      kitCase(`refuses a delivery with forged credentials and stores nothing: ${forged.name}`, async () => {
         await expect(forged.deliver(gw, adapter)).rejects.toThrow(forged.refusal)
         expect(await caseCount()).toBe(0)
       })
     } else if (fixtures.forged) {
       const forged = fixtures.forged
-      it('rejects a forged signature with 401/403 and stores nothing', async () => {
+      kitCase('rejects a forged signature with 401/403 and stores nothing', async () => {
         const res = await gw.fetch(await forged.request(gw.channelUrl))
         expect([401, 403]).toContain(res.status)
         expect(await caseCount()).toBe(0)
-        expect(gw.intake.metrics.render()).toMatch(/intake_inbound_rejected_total\{[^}]*channelId="test"/)
+        expect(gw.intake.metrics.render()).toMatch(new RegExp(`intake_inbound_rejected_total\\{[^}]*channelId="${channelId}"`))
       })
     } else {
       it.skip(`rejects a forged signature — skipped: ${fixtures.skip!.signature}`, () => {})
@@ -240,13 +322,13 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
 
     for (const fx of fixtures.malformed) {
       if ('deliver' in fx) {
-        it(`refuses a bad delivery with the provider's error and stores nothing: ${fx.name}`, async () => {
+        kitCase(`refuses a bad delivery with the provider's error and stores nothing: ${fx.name}`, async () => {
           await expect(fx.deliver(gw, adapter)).rejects.toThrow(fx.refusal)
           expect(await caseCount()).toBe(0)
         })
         continue
       }
-      it(`answers a malformed request with a clear 4xx, never a 500: ${fx.name}`, async () => {
+      kitCase(`answers a malformed request with a clear 4xx, never a 500: ${fx.name}`, async () => {
         const res = await gw.fetch(await fx.request(gw.channelUrl))
         if (fx.status) expect(res.status).toBe(fx.status)
         else {
@@ -260,14 +342,14 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
 
     if (fixtures.oversized) {
       const oversized = fixtures.oversized
-      it(`refuses a message over the size limit and stores nothing: ${oversized.name}`, async () => {
+      kitCase(`refuses a message over the size limit and stores nothing: ${oversized.name}`, async () => {
         await expect(oversized.deliver(gw, adapter)).rejects.toThrow(oversized.refusal)
         expect(await caseCount()).toBe(0)
       })
     } else if (fixtures.skip?.oversized) {
       it.skip(`refuses a body over the route limit — skipped: ${fixtures.skip.oversized}`, () => {})
     } else {
-      it('refuses a body over the route limit with 413 before reading on', async () => {
+      kitCase('refuses a body over the route limit with 413 before reading on', async () => {
         const route = adapter.routes?.find((r) => r.method === 'POST')
         expect(route, 'an adapter with inbound routes has a POST route').toBeDefined()
         const limit = route!.maxBodyBytes ?? 1024 * 1024
@@ -279,7 +361,7 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
       })
     }
 
-    it('answers 404 for a channel that is not configured', async () => {
+    kitCase('answers 404 for a channel that is not configured', async () => {
       const res = await gw.fetch(new Request(`${KIT_BASE}/channels/no-such-channel/in`, { method: 'POST', body: '{}' }))
       expect(res.status).toBe(404)
       expect(await res.json()).toMatchObject({ error: { code: 'unknown_channel' } })
@@ -288,38 +370,90 @@ export function testChannel({ name, adapter: makeAdapter, fixtures, channelId = 
     if (fixtures.skip?.send) {
       it.skip(`classifies send errors — skipped: ${fixtures.skip.send}`, () => {})
     }
-    const sendCtx = () => ({
-      channelId,
-      idempotencyKey: 'intake-kit-key-1',
-      attempt: 1,
-      log: gw.intake.log,
-      publicUrl: KIT_BASE,
-      blobs: gw.intake.blobs,
-    })
+    /** The adapter's `send`, with a throw turned into a failed case that says so: errors are values. */
+    const send = async (msg: OutboundMessage) => {
+      try {
+        return await adapter.send(msg, {
+          channelId,
+          idempotencyKey: 'intake-kit-key-1',
+          attempt: 1,
+          log: gw.intake.log,
+          publicUrl: KIT_BASE,
+          blobs: gw.intake.blobs,
+        })
+      } catch (err) {
+        throw new Error(`[channel kit] ${name}: send threw instead of returning a classified error: ${(err as Error)?.message ?? String(err)}`)
+      }
+    }
     for (const fx of fixtures.sendErrors) {
-      it(`classifies a send error: ${fx.name} → ${fx.expect.code}${fx.expect.retryable ? ' (retryable)' : ''}`, async () => {
-        await fx.arrange()
-        const result = await adapter.send(sampleOutbound(channelId, fixtures.recipient), sendCtx())
-        expect(result.ok).toBe(false)
-        if (!result.ok) {
-          expect(result.error.code).toBe(fx.expect.code)
-          expect(result.error.retryable).toBe(fx.expect.retryable)
-          expect(result.error.message.length).toBeGreaterThan(0)
-        }
-      })
+      kitCase(
+        `classifies a send error: ${fx.name} → ${fx.expect.code}${fx.expect.retryable ? ' (retryable)' : ''}`,
+        async () => {
+          const result = await send(sampleOutbound(channelId, fixtures.recipient))
+          expect(result.ok).toBe(false)
+          if (!result.ok) {
+            expect(result.error.code).toBe(fx.expect.code)
+            expect(result.error.retryable).toBe(fx.expect.retryable)
+            expect(result.error.message.length).toBeGreaterThan(0)
+          }
+        },
+        { arrange: fx.arrange },
+      )
     }
     if (fixtures.sendOk) {
       const ok = fixtures.sendOk
-      it('delivers a reply and returns the provider id', async () => {
-        await ok.arrange?.()
-        const msg = sampleOutbound(channelId, fixtures.recipient)
-        const result = await adapter.send(msg, sendCtx())
-        expect(result).toMatchObject({ ok: true })
-        if (result.ok) {
-          expect(result.providerId.length).toBeGreaterThan(0)
-          await ok.verify(msg, result.providerId)
+      kitCase(
+        'delivers a reply and returns the provider id',
+        async () => {
+          const msg = sampleOutbound(channelId, fixtures.recipient)
+          const result = await send(msg)
+          expect(result).toMatchObject({ ok: true })
+          if (result.ok) {
+            expect(result.providerId.length).toBeGreaterThan(0)
+            await ok.verify(msg, result.providerId)
+          }
+        },
+        { arrange: ok.arrange },
+      )
+    }
+
+    if (fixtures.provider && !fixtures.skip?.send) {
+      for (const fault of ['refused', 'reset', 'stalled'] as const) {
+        kitCase(
+          `returns a retryable connection error, never a throw, when the provider is unreachable: ${fault}`,
+          async () => {
+            const result = await send(sampleOutbound(channelId, fixtures.recipient))
+            expect(result, 'an unreachable provider is a connection error the outbox retries').toMatchObject({ ok: false, error: { code: 'connection', retryable: true } })
+          },
+          // A stalled provider is given up on after KIT_SEND_TIMEOUT_MS; an adapter that ignores it waits for its own.
+          { arrange: () => providerOf()!.breakNext(fault), timeout: 30_000 },
+        )
+      }
+
+      kitCase('delivers the acknowledgement through send to the provider and records it as sent', async () => {
+        const fx = fixtures.valid[0]!
+        const answer = await take(fx)
+        await gw.intake.outbox.drain()
+        const items = await gw.intake.store.listOutbox({})
+        expect(items.length, 'the acknowledgement was recorded').toBeGreaterThan(0)
+        for (const item of items) expect(item.status, `the acknowledgement's delivery: ${item.lastError ?? ''}`).toBe('sent')
+        const delivered = (await providerOf()!.deliveries()).join('\n')
+        for (const item of items) {
+          // A route that acknowledges inline put the text in its webhook answer instead (see InboundRoute.acknowledgesInline).
+          if (item.providerId?.startsWith('inline-')) expect(answer.length, 'an inline acknowledgement is in the webhook answer').toBeGreaterThan(0)
+          else expect(delivered, 'the acknowledgement (its tracking code) reached the provider').toContain(item.payload.trackingCode)
         }
       })
+    } else if (!fixtures.provider) {
+      it.skip(`delivers through the provider and survives it being unreachable — skipped: ${fixtures.skip!.provider}`, () => {})
     }
+
+    // Declared last, so it runs after every case above, over every line each of them logged.
+    it('never logs a secret, in any case above', () => {
+      const leaks = logged.flatMap(({ test, lines }) =>
+        fixtures.secrets.flatMap((secret, i) => (lines.some((l) => l.includes(secret)) ? [`${test}: logged secrets[${i}]`] : [])),
+      )
+      expect(leaks, `secrets found in log lines (${leaks.join('; ')})`).toEqual([])
+    })
   })
 }

@@ -40,7 +40,7 @@ const deliver = (raw: string | Buffer, opts: Parameters<typeof deliverRaw>[2] = 
 
 testChannel({
   name: 'smtp-email',
-  adapter: () => makeAdapter(),
+  adapter: ({ sendTimeoutMs }) => makeAdapter({ transport: { host: '127.0.0.1', port: relay.port, auth: { user: RELAY_USER, pass: RELAY_PASS }, connectionTimeoutMs: sendTimeoutMs } }),
   fixtures: {
     valid: [
       { name: 'a plain-text mail in Chinese', messages: 1, text: '路灯坏了一个月了', deliver: () => deliver(composeMail({ messageId: 'kit-0001@example.net' })) },
@@ -93,6 +93,7 @@ testChannel({
       },
     },
     recipient: { id: 'citizen@example.net', displayName: 'Kit Citizen' },
+    provider: () => relay,
     secrets: [LISTENER_PASS, RELAY_PASS],
   },
 })

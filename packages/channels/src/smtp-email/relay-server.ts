@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net'
 import { simpleParser } from 'mailparser'
 import { SMTPServer } from 'smtp-server'
+import type { ConnectionFault, ProviderControl } from '../kit/provider-stand-in.ts'
 
 export interface RelayMail {
   envelope: { mailFrom: string; rcptTo: string[] }
@@ -32,15 +33,18 @@ export interface RelayFailure {
   message?: string
 }
 
-export interface RelayServer {
+/** Also the kit's `fixtures.provider`: it refuses, resets or stalls (no greeting) the next connection. */
+export interface RelayServer extends ProviderControl {
   readonly port: number
   readonly received: RelayMail[]
   /** SMTP connections opened to the relay so far. */
   readonly connections: number
   /** Answer the next command of each stage with these codes (in order). */
   failNext(...failures: RelayFailure[]): void
-  /** Forget what was received and any failure still queued. */
-  reset(): void
+  /** Forget what was received, any failure still queued and any connection fault; listen again. */
+  reset(): Promise<void>
+  breakNext(fault: ConnectionFault): Promise<void>
+  deliveries(): string[]
   /** Wait until at least `count` mails arrived (polls with a deadline). */
   waitFor(count: number, timeoutMs?: number): Promise<RelayMail[]>
   close(): Promise<void>
@@ -56,6 +60,8 @@ export async function startRelayServer({ auth }: RelayServerOptions = {}): Promi
   const failures: RelayFailure[] = []
   const waiters = new Set<() => void>()
   let connections = 0
+  let fault: ConnectionFault | undefined
+  const held: Array<() => void> = []
   const takeFailure = (stage: RelayStage) => {
     const i = failures.findIndex((f) => f.stage === stage)
     if (i < 0) return undefined
@@ -74,6 +80,12 @@ export async function startRelayServer({ auth }: RelayServerOptions = {}): Promi
     closeTimeout: 200,
     onConnect(_session, callback) {
       connections++
+      // A stalled relay accepts the connection and never greets: the client's greeting timeout must fire.
+      if (fault === 'stalled') {
+        fault = undefined
+        held.push(() => callback(Object.assign(new Error('stand-in released a stalled connection'), { responseCode: 421 })))
+        return
+      }
       callback()
     },
     onAuth(credentials, _session, callback) {
@@ -126,8 +138,15 @@ export async function startRelayServer({ auth }: RelayServerOptions = {}): Promi
     },
   })
   server.on('error', () => {})
+  // A reset relay drops the TCP connection before smtp-server sees it.
+  server.server.prependListener('connection', (socket: import('node:net').Socket) => {
+    if (fault !== 'reset') return
+    fault = undefined
+    socket.resetAndDestroy()
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
   const port = (server.server.address() as AddressInfo).port
+  const listening = () => server.server.listening
 
   return {
     port,
@@ -135,11 +154,20 @@ export async function startRelayServer({ auth }: RelayServerOptions = {}): Promi
     get connections() {
       return connections
     },
-    reset() {
+    async reset() {
       received.length = 0
       failures.length = 0
       connections = 0
+      fault = undefined
+      for (const release of held.splice(0)) release()
+      if (!listening()) await new Promise<void>((resolve) => server.server.listen(port, '127.0.0.1', () => resolve()))
     },
+    async breakNext(next) {
+      if (next !== 'refused') return void (fault = next)
+      // The listening socket closes at once (new connections are refused); open ones end on their own.
+      server.server.close()
+    },
+    deliveries: () => received.map((m) => `${m.subject}\n${m.text}`),
     failNext: (...f) => void failures.push(...f),
     waitFor(count, timeoutMs = 10_000) {
       if (received.length >= count) return Promise.resolve(received)

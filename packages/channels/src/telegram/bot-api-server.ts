@@ -16,8 +16,8 @@
  * Chats, users and messages become known the way they do on Telegram: a private chat exists once the
  * user has written to the bot (`message`, `start`), a group once the bot has seen a message there.
  */
-import { createServer, type ServerResponse, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 
 export interface BotApiServerOptions {
   token?: string
@@ -83,7 +83,8 @@ export interface SentMessage {
   message: Json
 }
 
-export interface BotApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface BotApiServer extends ProviderControl {
   /** Base URL to give the adapter as `apiBaseUrl`. */
   url: string
   token: string
@@ -318,7 +319,7 @@ export async function startBotApiServer({ token = '123456789:AAHdqTcvCH1vGWJxfSe
     }
   }
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -349,12 +350,11 @@ export async function startBotApiServer({ token = '123456789:AAHdqTcvCH1vGWJxfSe
       if (next) return fail(res, next)
       handle(method, params, res)
     })
-  })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const { port: bound } = server.address() as AddressInfo
+  }
+  const standIn = await startProviderStandIn({ port, listener })
 
   const self: BotApiServer = {
-    url: `http://127.0.0.1:${bound}`,
+    url: standIn.url,
     token,
     bot,
     calls,
@@ -407,13 +407,17 @@ export async function startBotApiServer({ token = '123456789:AAHdqTcvCH1vGWJxfSe
       scripted.set(key, [...(scripted.get(key) ?? []), ...answers])
     },
     clearFailures: () => scripted.clear(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (waiter) clearTimeout(waiter.timer)
-        waiter = undefined
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      scripted.clear()
+      return standIn.reset()
+    },
+    close() {
+      if (waiter) clearTimeout(waiter.timer)
+      waiter = undefined
+      return standIn.close()
+    },
   }
   return self
 }

@@ -40,7 +40,7 @@ const captured = readFileSync(join(FIXTURES, 'inbound-sms-captured.form'), 'utf8
 
 testChannel({
   name: 'twilio-sms',
-  adapter: () => twilioSms(options()),
+  adapter: ({ sendTimeoutMs }) => twilioSms(options({ timeoutMs: sendTimeoutMs })),
   fixtures: {
     valid: [
       {
@@ -103,6 +103,7 @@ testChannel({
         expect(got).toMatchObject({ to: 'citizen-kit', from: NUMBER, body: sent.text, statusCallback: `${KIT_BASE}/channels/test/status` })
       },
     },
+    provider: () => api,
     secrets: [AUTH_TOKEN],
   },
 })

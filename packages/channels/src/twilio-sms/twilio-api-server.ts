@@ -16,9 +16,9 @@
  * request the same way.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import twilio from 'twilio'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 import { countSegments } from './segments.ts'
 
 export interface TwilioApiServerOptions {
@@ -54,7 +54,8 @@ export type ScriptedAnswer =
   /** Close the connection without answering (a reset, as from a crashed proxy). */
   | { drop: true }
 
-export interface TwilioApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface TwilioApiServer extends ProviderControl {
   /** Base URL to give the adapter as `apiBaseUrl`. */
   url: string
   /** Messages accepted (201), oldest first. */
@@ -69,7 +70,7 @@ export interface TwilioApiServer {
   missingMediaUrl(): string
   /** Post a signed status callback for an accepted message, as Twilio does; resolves with the gateway's answer. */
   sendStatus(sid: string, status: 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'read', extra?: { errorCode?: number }): Promise<Response>
-  reset(): void
+  reset(): Promise<void>
   close(): Promise<void>
 }
 
@@ -232,7 +233,7 @@ export async function startTwilioApiServer({ accountSid, authToken, port = 0, fe
     sendJson(res, 201, messageResource(accountSid, message, { segments: Math.max(1, countSegments(text).segments), status: messagingServiceSid ? 'accepted' : 'queued' }))
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -254,9 +255,9 @@ export async function startTwilioApiServer({ accountSid, authToken, port = 0, fe
       }
       sendError(res, 20404)
     })
-  })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+  const standIn = await startProviderStandIn({ port, listener })
+  const url = standIn.url
 
   return {
     url,
@@ -295,15 +296,14 @@ export async function startTwilioApiServer({ accountSid, authToken, port = 0, fe
       })
       return post(req)
     },
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
     reset() {
       messages.length = 0
       queue.length = 0
       requests = 0
+      return standIn.reset()
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: standIn.close,
   }
 }

@@ -66,7 +66,7 @@ const kitRec = () => (kitRecording ??= api.addRecording(recordingWav()))
 
 testChannel({
   name: 'twilio-voice',
-  adapter: () => twilioVoice(options()),
+  adapter: ({ sendTimeoutMs }) => twilioVoice(options({ timeoutMs: sendTimeoutMs })),
   fixtures: {
     valid: [
       { name: 'a recorded voice message (Record action)', messages: 1, request: (u) => recorded(u, kitRec()) },
@@ -110,6 +110,7 @@ testChannel({
       },
     },
     recipient: { id: CALLER },
+    provider: () => api,
     secrets: [AUTH_TOKEN],
   },
 })

@@ -17,9 +17,9 @@
  *   official SDK (https://www.twilio.com/docs/usage/security#validating-requests).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import twilio from 'twilio'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 import { incomingMessageRequest, messageResource, newSid, rfc2822 } from '../twilio-sms/twilio-api-server.ts'
 
 export interface VoiceApiServerOptions {
@@ -54,7 +54,8 @@ export interface ReceivedMessage {
 
 export type ScriptedAnswer = { code: number; status?: number; message?: string } | { status: number; message?: string } | { drop: true }
 
-export interface VoiceApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface VoiceApiServer extends ProviderControl {
   url: string
   calls: ReceivedCall[]
   messages: ReceivedMessage[]
@@ -242,7 +243,7 @@ export async function startVoiceApiServer({ accountSid, authToken, port = 0, med
     res.end(bytes)
   }
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
@@ -254,9 +255,9 @@ export async function startVoiceApiServer({ accountSid, authToken, port = 0, med
       if (req.method === 'GET' && media) return recordingMedia(req, res, media[1]!, media[2])
       sendError(res, 20404)
     })
-  })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+  const standIn = await startProviderStandIn({ port, listener })
+  const url = standIn.url
   const twilioUrl = (sid: string) => `https://api.twilio.com${base}/Recordings/${sid}`
 
   return {
@@ -285,10 +286,12 @@ export async function startVoiceApiServer({ accountSid, authToken, port = 0, med
       if (errorCode !== undefined) params.ErrorCode = String(errorCode)
       return post(incomingMessageRequest(target, params, authToken))
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      queue.length = 0
+      return standIn.reset()
+    },
+    close: standIn.close,
   }
 }

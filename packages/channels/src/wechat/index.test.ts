@@ -151,7 +151,7 @@ const sendOk = {
 
 testChannel({
   name: 'wechat (plain mode)',
-  adapter: () => wechatChannel(options()),
+  adapter: ({ sendTimeoutMs }) => wechatChannel(options({ timeoutMs: sendTimeoutMs })),
   fixtures: {
     valid: validSamples.map(({ name, file, text }) => ({ name, messages: 1, text, request: (u: string) => push(u, sample(file)) })),
     forged: { name: 'signed with another token', request: (u) => push(u, sample('text.xml'), { token: 'notTheToken123' }) },
@@ -172,13 +172,14 @@ testChannel({
     ],
     sendErrors: [...sendErrors],
     sendOk,
+    provider: () => api,
     secrets: [TOKEN, APP_SECRET],
   },
 })
 
 testChannel({
   name: 'wechat (safe mode)',
-  adapter: () => wechatChannel(options({ mode: 'safe', encodingAESKey: AES_KEY })),
+  adapter: ({ sendTimeoutMs }) => wechatChannel(options({ mode: 'safe', encodingAESKey: AES_KEY, timeoutMs: sendTimeoutMs })),
   fixtures: {
     valid: validSamples
       .filter((s) => ['text.xml', 'voice_with_recognition.xml', 'location.xml'].includes(s.file))
@@ -195,6 +196,7 @@ testChannel({
     ],
     sendErrors: [],
     sendOk,
+    provider: () => api,
     secrets: [TOKEN, APP_SECRET, AES_KEY],
   },
 })

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 
 /**
  * WeChat's server API on loopback, for tests and benchmarks: the three calls the adapter makes, in
@@ -23,7 +23,8 @@ export interface ReceivedCustomMessage {
 
 export type ArrangedAnswer = { errcode: number; errmsg?: string } | { status: number }
 
-export interface WechatApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface WechatApiServer extends ProviderControl {
   /** Base URL to give the adapter as `apiBaseUrl`. */
   url: string
   readonly appId: string
@@ -143,15 +144,16 @@ export async function startWechatApiServer({ appId = 'wx1234567890abcdef', appSe
     json(res, { errcode: 404, errmsg: `no such api ${url.pathname}` }, 404)
   }
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks)))
+  const standIn = await startProviderStandIn({
+    port,
+    listener(req, res) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => handle(req, res, Buffer.concat(chunks)))
+    },
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const { port: bound } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: standIn.url,
     appId,
     appSecret,
     sent,
@@ -167,10 +169,13 @@ export async function startWechatApiServer({ appId = 'wx1234567890abcdef', appSe
     },
     failNextSend: (...answers) => void sendQueue.push(...answers),
     failNextToken: (...answers) => void tokenQueue.push(...answers),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      sendQueue.length = 0
+      tokenQueue.length = 0
+      return standIn.reset()
+    },
+    close: standIn.close,
   }
 }

@@ -10,8 +10,8 @@
  * (https://developer.work.weixin.qq.com/document/path/101033) and signs it.
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 import { aesKeyFrom, encryptMessage, wechatSignature } from '../shared/wechat-crypto.ts'
 
 export interface GroupPost {
@@ -26,7 +26,8 @@ export interface AppMessage {
 }
 export type ArrangedWecomAnswer = { errcode: number; errmsg?: string } | { status: number }
 
-export interface WecomApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface WecomApiServer extends ProviderControl {
   url: string
   groupPosts: GroupPost[]
   appMessages: AppMessage[]
@@ -100,25 +101,29 @@ export async function startWecomApiServer({ corpId = 'ww0123456789abcdef', corpS
     json(res, { errcode: 404, errmsg: `no such api ${url.pathname}` }, 404)
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+  const standIn = await startProviderStandIn({
+    port,
+    listener(req, res) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+    },
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const { port: bound } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: standIn.url,
     groupPosts,
     appMessages,
     issuedTokens,
     failNextWebhook: (...a) => void webhookQueue.push(...a),
     failNextAppMessage: (...a) => void appQueue.push(...a),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      webhookQueue.length = 0
+      appQueue.length = 0
+      return standIn.reset()
+    },
+    close: standIn.close,
   }
 }
 

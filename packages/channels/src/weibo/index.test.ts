@@ -27,7 +27,7 @@ const today = (sample: Record<string, unknown>) => ({ ...sample, created_at: wei
 
 testChannel({
   name: 'weibo',
-  adapter: () => weiboChannel(options()),
+  adapter: ({ sendTimeoutMs }) => weiboChannel(options({ timeoutMs: sendTimeoutMs })),
   fixtures: {
     valid: [
       { name: 'the documented text push', messages: 1, text: '私信或留言内容', request: push(today(fixture('text.json'))) },
@@ -57,6 +57,7 @@ testChannel({
         expect(api.replies.at(-1)).toEqual({ from: ACCOUNT, to: CITIZEN, type: 'text', text: msg.text })
       },
     },
+    provider: () => api,
     secrets: [APP_SECRET, TOKEN],
   },
 })

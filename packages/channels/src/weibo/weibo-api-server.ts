@@ -9,8 +9,8 @@
  *   sha1(sort(appSecret, timestamp, nonce)) in the query (https://open.weibo.com/wiki/Messages_api_start).
  */
 import { randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { startProviderStandIn, type ProviderControl } from '../kit/provider-stand-in.ts'
 import { wechatSignature } from '../shared/wechat-crypto.ts'
 
 export interface WeiboReply {
@@ -22,7 +22,8 @@ export interface WeiboReply {
 }
 export type ArrangedWeiboAnswer = { errorCode: number; error?: string; status?: number } | { status: number }
 
-export interface WeiboApiServer {
+/** Also the kit's `fixtures.provider`: it can refuse, reset or stall connections (built on startProviderStandIn). */
+export interface WeiboApiServer extends ProviderControl {
   url: string
   replies: WeiboReply[]
   failNext(...answers: ArrangedWeiboAnswer[]): void
@@ -59,22 +60,25 @@ export async function startWeiboApiServer({ accounts, port = 0 }: { accounts: Re
     replies.push({ from, to, type: 'text', text: data.text })
     json(res, 200, { result: true, sender_id: Number(from), receiver_id: Number(to), type: 'text', data: encodeURIComponent(JSON.stringify(data)) })
   }
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+  const standIn = await startProviderStandIn({
+    port,
+    listener(req, res) {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+    },
   })
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
-  const { port: bound } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: standIn.url,
     replies,
     failNext: (...a) => void queue.push(...a),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    breakNext: standIn.breakNext,
+    deliveries: standIn.deliveries,
+    reset() {
+      queue.length = 0
+      return standIn.reset()
+    },
+    close: standIn.close,
   }
 }
 

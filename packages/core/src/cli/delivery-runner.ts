@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { DELIVERY_THREAD_DATA } from '../config/intake-thread.ts'
 import type { DeliveryRunner } from '../intake.ts'
 import type { Logger } from '../log/index.ts'
 
@@ -23,7 +24,7 @@ export function threadedDeliveries(configPath: string, log: () => Logger): Threa
 
   const spawn = () =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./delivery-thread.mjs', import.meta.url), { workerData: { configPath } })
+      const w = new Worker(new URL('./delivery-thread.mjs', import.meta.url), { workerData: { configPath, ...DELIVERY_THREAD_DATA } })
       worker = w
       w.once('message', (m) => {
         if (m === 'ready') {

@@ -1,8 +1,9 @@
 /**
  * The outbox worker in its own thread: `intake start` runs intake (HTTP, parsing, routing, the
  * inbox transaction) on the main thread and deliveries here, so each has a core and a burst of
- * incoming messages does not starve the acknowledgements. The thread loads the same config and
- * opens its own store connection; the main thread only posts "wake" when it queues replies.
+ * incoming messages does not starve the acknowledgements. The thread loads the same config (adapters
+ * are functions and sockets, which cannot cross threads) and opens its own store connection; the main
+ * thread only posts "wake" when it queues replies. A config tells the two apart with `intakeThread()`.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { configDirOf } from '../config/index.ts'

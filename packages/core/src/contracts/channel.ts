@@ -4,13 +4,31 @@ import type { BlobStore } from './blob-store.ts'
 import type { Logger } from '../log/index.ts'
 
 /**
- * A channel adapter: how citizens reach Intake on one provider, and how replies go back.
+ * A channel adapter: how citizens reach Intake on one provider, and how replies go back. A complete
+ * third-party adapter, its provider stand-in and its kit test: examples/custom-plugin/ (LINE).
+ *
+ * Threads: under `intake start` the config (and so every adapter factory) is evaluated twice — in
+ * the main thread, which serves the routes and calls `start`/`stop`, and in the delivery thread,
+ * which only calls `send`. Open listeners in `start`, never in the factory; `intakeThread()` tells
+ * a config which thread it is in.
  *
  * @example
- * const echo: ChannelAdapter = {
+ * import type { ChannelAdapter } from '@intake/core'
+ *
+ * // Citizens POST `{ "id": "...", "from": "...", "text": "..." }` to /channels/:channelId/in.
+ * export const echo: ChannelAdapter = {
  *   kind: 'echo',
  *   capabilities: { maxText: 1000 },
- *   routes: [{ method: 'POST', path: '/in', parse: async (req) => ({ messages: [...] }) }],
+ *   routes: [
+ *     {
+ *       method: 'POST',
+ *       path: '/in',
+ *       async parse(req, ctx) {
+ *         const { id, from, text } = JSON.parse(req.text()) as { id: string; from: string; text: string }
+ *         return { messages: [{ channelId: ctx.channelId, externalId: id, from: { channelId: ctx.channelId, id: from }, text, receivedAt: ctx.now() }] }
+ *       },
+ *     },
+ *   ],
  *   send: async (msg) => ({ ok: true, providerId: msg.id }),
  * }
  */
@@ -108,7 +126,14 @@ export interface InboundRoute {
   readonly method: 'GET' | 'POST' | 'PUT'
   /** Relative to the channel's mount point, e.g. `/messages`. */
   readonly path: string
-  /** Largest body accepted, in bytes (default 1 MiB). Larger requests get 413 before anything else. */
+  /**
+   * Largest body accepted, in bytes. Default: 1 MiB (`DEFAULT_MAX_BODY_BYTES`). A larger request is
+   * answered 413 (through `reject`) before `verify` or `parse` see it, and stores nothing.
+   *
+   * @example
+   * import type { InboundRoute } from '@intake/core'
+   * export const route: InboundRoute = { method: 'POST', path: '/webhook', maxBodyBytes: 256 * 1024, parse: async () => ({ ignored: 'example' }) }
+   */
   readonly maxBodyBytes?: number
   /**
    * Requests of this route handled at once (default: no limit). Past it, a request waits for a turn
@@ -125,9 +150,30 @@ export interface InboundRoute {
   /** Check the provider's signature over the raw request. Runs before parsing; a failure stores nothing. */
   verify?(req: RawRequest, ctx: RouteContext): Promise<Verification> | Verification
   parse(req: RawRequest, ctx: RouteContext): Promise<InboundOutcome>
-  /** The provider's expected answer (TwiML, XML, JSON, a page). Default: JSON with the results. */
+  /**
+   * The provider's expected answer (TwiML, XML, JSON, a page), once the outcome is handled — for
+   * messages, after they are committed, so any status is safe for what was stored: a non-2xx only
+   * makes the provider deliver again, and the retry is a duplicate that stores nothing new.
+   * It may return any `Response` (or a promise of one). Without it, the answer is JSON:
+   * - messages: 201 `{ results: [{ trackingCode, caseId, duplicate, followUp }] }` when something new
+   *   was stored, 200 with the same body when every message was a duplicate;
+   * - ignored: 200 `{ ignored: reason }`;  delivery reports: 200 `{ updated: n }`.
+   * Providers that count anything but 200 as a failure (LINE, Telegram, WeChat) need `respond`.
+   *
+   * @example
+   * import type { InboundRoute } from '@intake/core'
+   * // LINE redelivers unless the answer is exactly 200.
+   * export const respond: InboundRoute['respond'] = () => new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })
+   */
   respond?(handled: HandledOutcome, req: RawRequest, ctx: RouteContext): Response | Promise<Response>
-  /** Render a rejection the provider's way (default: JSON `{ error: { code, message } }`). */
+  /**
+   * Render a rejection (a failed `verify`, a `rejected` outcome, 413) the provider's way. Default:
+   * JSON `{ error: { code, message } }` with the error's status.
+   *
+   * @example
+   * import type { InboundRoute } from '@intake/core'
+   * export const reject: InboundRoute['reject'] = (error) => new Response(error.message, { status: error.status })
+   */
   reject?(error: ChannelError, req: RawRequest, ctx: RouteContext): Response
 }
 

@@ -1,0 +1,3 @@
+import { runKit } from './sample.ts'
+
+runKit()
