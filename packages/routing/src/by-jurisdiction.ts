@@ -78,6 +78,8 @@ interface Located {
   confidence: number
   /** How it reads in a reason: 「巴仁」(喀什地区伽师县巴仁镇, 653129100; settled by 伽师). */
   description: string
+  /** The place itself, when it has a code: recorded on the case whichever strategy decides. */
+  place?: { code: string; name: string }
 }
 
 interface JurisdictionIndex {
@@ -306,7 +308,8 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     return { office: directory.get(placeOfficeId)!, byRemit: false }
   }
 
-  return async function byJurisdiction(draft, ctx) {
+  // locates: the chain asks it for the place even after another strategy decided.
+  return Object.assign(async function byJurisdiction(draft: CaseDraft, ctx: RoutingContext) {
     const index = indexFor(ctx)
     const { gazetteer } = index
     const directory = ctx.offices
@@ -389,7 +392,7 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
         else if (chosen.some((r) => hasAncestorIn(gazetteer, r.place, otherPlaces))) confidence = CONFIDENCE.textWithSurroundings[kind]
         else if (chosen.every((r) => gazetteer.needsSupport(r))) confidence = CONFIDENCE.contextOnly
         else confidence = CONFIDENCE.text[kind]
-        return { source, officeId, confidence, description: describe(hit, chosen, notes, officeId) }
+        return { source, officeId, confidence, description: describe(hit, chosen, notes, officeId), ...placeOf(gazetteer, chosen) }
       }
 
       let readings = hit.valid
@@ -456,6 +459,7 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
         officeId: above,
         confidence: LOWERED_CONFIDENCE,
         description: `"${mention.written}"${where}, which may be ${shown.join(' or ')}, all within ${placeLabel(gazetteer, above)}`,
+        ...placeOf(gazetteer, gazetteer.placesOf(above).slice(0, 1).map((place) => ({ place, short: false, listed: true }))),
       }
     }
 
@@ -479,10 +483,12 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     let placeOfficeId: string
     let confidence: number
     let found: string
+    let place: Located['place']
     if (ids.every((id) => directory.covers(id, deepest))) {
       placeOfficeId = deepest
       confidence = Math.max(...used.map((u) => u.confidence))
       const mostSpecific = used.find((u) => u.officeId === deepest)!
+      place = mostSpecific.place
       found =
         used.length === 1
           ? `matched place ${mostSpecific.description}`
@@ -501,6 +507,14 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     if (byRemit) reason += ` for category ${category}`
     else if (category !== undefined) reason += ` (no office serving it lists category ${category})`
     if (ignored.length > 0) reason += `; ignored ${ignored.map((i) => i.description).join(', ')} in the text: outside the place field`
-    return { officeId: office.id, strategy: 'jurisdiction', reason, confidence }
-  }
+    return { officeId: office.id, strategy: 'jurisdiction', reason, confidence, ...(place ? { place } : {}) }
+  }, { locates: true as const })
+}
+
+/** The one place these readings name (code and name), when they name one place that has a code. */
+function placeOf(gazetteer: Gazetteer, readings: readonly Reading[]): { place?: { code: string; name: string } } {
+  const places = unique(readings.map((r) => r.place))
+  if (places.length !== 1) return {}
+  const code = gazetteer.codeOf(places[0]!)
+  return code === undefined ? {} : { place: { code, name: gazetteer.nameOf(places[0]!) } }
 }

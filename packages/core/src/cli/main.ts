@@ -20,6 +20,8 @@ usage:
   intake route-eval FILE.csv [--config intake.config.ts] [--json]
                                                run the configured routing chain over a labelled CSV (text, place,
                                                expected_office, expected_category): accuracy, precision, recall
+  intake stats rebuild [--config intake.config.ts]
+                                               recompute every case's statistics row from the case and its events
 
 --debug prints the stack trace of an error.
 environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
@@ -39,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       debug: { type: 'boolean', default: false },
     },
     strict: true,
-    allowPositionals: command === 'route-eval',
+    allowPositionals: command === 'route-eval' || command === 'stats',
   })
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
@@ -108,6 +110,18 @@ async function main(argv: string[]): Promise<number> {
       }
       await intake.store.migrate()
       console.log(JSON.stringify(await intake.store.exportCitizen(values.channel, values.id), null, 2))
+      await intake.store.close()
+      return 0
+    }
+    case 'stats': {
+      if (positionals[0] !== 'rebuild') {
+        console.error(`intake stats needs a subcommand: rebuild\n\n${USAGE}`)
+        return 2
+      }
+      await intake.store.migrate()
+      const started = Date.now()
+      const { cases } = await intake.store.rebuildCaseStats()
+      console.log(`rebuilt the statistics of ${cases} cases from their events in ${((Date.now() - started) / 1000).toFixed(1)} s`)
       await intake.store.close()
       return 0
     }

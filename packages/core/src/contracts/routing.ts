@@ -38,7 +38,13 @@ export interface RoutingContext {
  *   return { officeId: 'county', strategy: 'channel', reason: 'sent to the county hotline', confidence: 0.9 }
  * }
  */
-export type RoutingStrategy = (draft: CaseDraft, ctx: RoutingContext) => Promise<RoutingDecision | undefined>
+export type RoutingStrategy = ((draft: CaseDraft, ctx: RoutingContext) => Promise<RoutingDecision | undefined>) & {
+  /**
+   * The strategy finds places (its decisions carry `place`). When an earlier strategy decides
+   * without one, the chain still asks it, for the place only, so every case records where it is about.
+   */
+  readonly locates?: boolean
+}
 
 /** One strategy's answer in the routing trail kept on the case's `routed` event. */
 export interface RoutingAttempt {

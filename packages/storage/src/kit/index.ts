@@ -13,10 +13,12 @@ import {
   makeInboundWrite,
   makeOutbound,
 } from './fixtures.ts'
+import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
 
 export * from './fixtures.ts'
+export { seedStatsHistory } from './stats.ts'
 
 export interface TestStoreOptions {
   /**
@@ -80,6 +82,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
     }
 
     clusterCases(test, () => store)
+    statsCases(test, () => store)
 
     test('names its driver and answers ping', async () => {
       expect(store.driver).toMatch(/\S/)

@@ -33,6 +33,7 @@ export const WRITE_METHODS = [
   'setOnDuty',
   'setOptOut',
   'eraseCitizenData',
+  'rebuildCaseStats',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
