@@ -7,6 +7,7 @@ import { createIntake } from '../intake.ts'
 import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
 import { routeEvalCommand } from './route-eval.ts'
+import { trainCommand } from './train.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
 
@@ -17,9 +18,15 @@ usage:
                                                simulate an inbound message on a channel and deliver its replies
   intake export-citizen [--config intake.config.ts] --channel ID --id ADDRESS
                                                print everything stored about one citizen on one channel (JSON)
-  intake route-eval FILE.csv [--config intake.config.ts] [--json]
+  intake route-eval FILE.csv [--config intake.config.ts] [--json] [--folds K]
                                                run the configured routing chain over a labelled CSV (text, place,
-                                               expected_office, expected_category): accuracy, precision, recall
+                                               expected_office, expected_category): accuracy, precision, recall;
+                                               --folds K: K-fold cross-validation of the chain's trained classifier,
+                                               with the chain without it as the same run's anchor
+  intake train FILE.csv | --from-store [--config intake.config.ts]
+                                               train the chain's byTrainedClassifier and save its model file: from a
+                                               CSV (text, subject, category and/or office) or from resolved and
+                                               closed cases (labelled by the resolving office and their category)
   intake stats rebuild [--config intake.config.ts]
                                                recompute every case's statistics row from the case and its events
 
@@ -39,9 +46,11 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
+      folds: { type: 'string' },
+      'from-store': { type: 'boolean', default: false },
     },
     strict: true,
-    allowPositionals: command === 'route-eval' || command === 'stats',
+    allowPositionals: command === 'route-eval' || command === 'stats' || command === 'train',
   })
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
@@ -125,8 +134,19 @@ async function main(argv: string[]): Promise<number> {
       await intake.store.close()
       return 0
     }
-    case 'route-eval':
-      return routeEvalCommand({ file: positionals[0], json: values.json, routing: intake.config.routing, offices: intake.offices })
+    case 'route-eval': {
+      const folds = values.folds === undefined ? undefined : Number(values.folds)
+      if (folds !== undefined && !Number.isInteger(folds)) {
+        console.error(`--folds takes a whole number, not "${values.folds}"`)
+        return 2
+      }
+      return routeEvalCommand({ file: positionals[0], json: values.json, folds, routing: intake.config.routing, offices: intake.offices })
+    }
+    case 'train': {
+      const code = await trainCommand({ file: positionals[0], fromStore: values['from-store'], routing: intake.config.routing, offices: intake.offices, store: intake.store })
+      await intake.store.close()
+      return code
+    }
     default:
       console.error(`unknown command "${command}"\n\n${USAGE}`)
       return 2

@@ -1,0 +1,447 @@
+/**
+ * A linear text classifier trained in-process: TF-IDF over hashed character n-grams and words
+ * (features.ts), one-vs-rest linear SVMs with the squared hinge loss solved by dual coordinate
+ * descent (Hsieh et al., "A Dual Coordinate Descent Method for Large-scale Linear SVM", ICML 2008 —
+ * liblinear's default solver, which scikit-learn's LinearSVC wraps), and a temperature fitted on
+ * held-out examples that turns the margins into calibrated probabilities (softmax(T · margin)).
+ *
+ * Written here rather than taken from npm: the JavaScript packages for linear models found are
+ * dense (ml-logistic-regression, ml-svm: one weight per feature per example row, hopeless at 2^18
+ * features), or bindings to native liblinear (node-gyp, unmaintained). This is ~250 lines, sparse,
+ * and deterministic for a seed (the only randomness is the order examples are visited in).
+ */
+import { DEFAULT_FEATURE_SPEC, normalizeForModel, Vectorizer, forEachFeature, isWordUnit, type FeatureSpec, type SparseVector } from './features.ts'
+
+/** One labelled message. At least one of `category` and `office` is given. */
+export interface TrainingExample {
+  text: string
+  subject?: string
+  category?: string
+  office?: string
+}
+
+export interface TrainOptions {
+  /** Seeds the order examples are visited in; the same seed and examples give the same model. Default 1. */
+  seed?: number
+  /** The SVM's C (higher fits the training set more closely). Default 0.5. */
+  c?: number
+  /** Passes over the data at most per label. Default 30. */
+  maxEpochs?: number
+  /** Share of the examples held out to fit the confidence (then trained on too). Default 0.2. */
+  holdout?: number
+  features?: Partial<FeatureSpec>
+}
+
+export type HeadName = 'category' | 'office'
+
+/** What one head (category, or office) learned. Weights are per seen bucket, label-minor. */
+export interface Head {
+  labels: string[]
+  /** weights[slot * labels.length + label], where slot is the bucket's index among the model's seen buckets. */
+  weights: Float32Array
+  bias: Float32Array
+  /** Multiplies margins before the softmax; fitted on held-out examples. */
+  temperature: number
+  examples: number
+}
+
+export interface LinearModel {
+  spec: FeatureSpec
+  /** The buckets any training example used, ascending; other buckets weigh nothing. */
+  buckets: Int32Array
+  idf: Float32Array
+  heads: Partial<Record<HeadName, Head>>
+  trainedOn: { examples: number; seed: number; c: number }
+}
+
+export class TrainingError extends Error {
+  readonly code = 'classifier_training_invalid'
+  constructor(message: string) {
+    super(`[routing/trained-classifier] ${message}`)
+    this.name = 'TrainingError'
+  }
+}
+
+/** mulberry32: a small seeded generator, enough for shuffling. */
+function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function shuffle(items: Int32Array, next: () => number): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    const t = items[i]!
+    items[i] = items[j]!
+    items[j] = t
+  }
+}
+
+/** The examples as compressed sparse rows over the model's slots (seen buckets renumbered 0…m-1). */
+interface Rows {
+  offsets: Int32Array
+  slots: Int32Array
+  values: Float32Array
+  /** Squared norm of each row, plus 1 for the bias feature. */
+  norms: Float64Array
+}
+
+function toRows(vectors: readonly SparseVector[], slotOf: Int32Array): Rows {
+  let nnz = 0
+  for (const v of vectors) nnz += v.indices.length
+  const offsets = new Int32Array(vectors.length + 1)
+  const slots = new Int32Array(nnz)
+  const values = new Float32Array(nnz)
+  const norms = new Float64Array(vectors.length)
+  let at = 0
+  vectors.forEach((v, r) => {
+    offsets[r] = at
+    let norm = 1
+    for (let j = 0; j < v.indices.length; j++) {
+      slots[at] = slotOf[v.indices[j]!]!
+      values[at] = v.values[j]!
+      norm += v.values[j]! * v.values[j]!
+      at++
+    }
+    norms[r] = norm
+  })
+  offsets[vectors.length] = at
+  return { offsets, slots, values, norms }
+}
+
+/**
+ * One binary L2-regularised squared-hinge SVM by dual coordinate descent, with a bias feature of 1.
+ * Returns the weights per slot and the bias.
+ */
+function trainBinary(rows: Rows, members: Int32Array, positive: Uint8Array, slotCount: number, c: number, maxEpochs: number, next: () => number) {
+  const w = new Float64Array(slotCount)
+  let b = 0
+  const n = members.length
+  const alpha = new Float64Array(n)
+  const diag = 1 / (2 * c)
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  const { offsets, slots, values, norms } = rows
+  for (let epoch = 0; epoch < maxEpochs; epoch++) {
+    shuffle(order, next)
+    let maxPG = -Infinity
+    let minPG = Infinity
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!
+      const r = members[i]!
+      const y = positive[i] ? 1 : -1
+      let dot = b
+      for (let p = offsets[r]!, end = offsets[r + 1]!; p < end; p++) dot += w[slots[p]!]! * values[p]!
+      const g = y * dot - 1 + alpha[i]! * diag
+      const pg = alpha[i] === 0 ? Math.min(g, 0) : g
+      if (pg > maxPG) maxPG = pg
+      if (pg < minPG) minPG = pg
+      if (pg === 0) continue
+      const old = alpha[i]!
+      const updated = Math.max(old - g / (norms[r]! + diag), 0)
+      alpha[i] = updated
+      const d = (updated - old) * y
+      if (d === 0) continue
+      for (let p = offsets[r]!, end = offsets[r + 1]!; p < end; p++) w[slots[p]!]! += d * values[p]!
+      b += d
+    }
+    // liblinear's stopping rule: the projected gradient's spread is small.
+    if (maxPG - minPG < 0.1) break
+  }
+  return { w, b }
+}
+
+/** Margins of every label for one row of `rows`. */
+function rowMargins(rows: Rows, r: number, weights: Float32Array, bias: Float32Array, out: Float64Array): void {
+  const k = bias.length
+  for (let l = 0; l < k; l++) out[l] = bias[l]!
+  for (let p = rows.offsets[r]!, end = rows.offsets[r + 1]!; p < end; p++) {
+    const base = rows.slots[p]! * k
+    const v = rows.values[p]!
+    for (let l = 0; l < k; l++) out[l]! += weights[base + l]! * v
+  }
+}
+
+function trainHead(rows: Rows, members: Int32Array, targets: Int32Array, labelCount: number, slotCount: number, c: number, maxEpochs: number, seed: number) {
+  const weights = new Float32Array(slotCount * labelCount)
+  const bias = new Float32Array(labelCount)
+  for (let l = 0; l < labelCount; l++) {
+    const positive = new Uint8Array(members.length)
+    for (let i = 0; i < members.length; i++) positive[i] = targets[i] === l ? 1 : 0
+    const { w, b } = trainBinary(rows, members, positive, slotCount, c, maxEpochs, random(seed * 7919 + l))
+    for (let s = 0; s < slotCount; s++) weights[s * labelCount + l] = w[s]!
+    bias[l] = b
+  }
+  return { weights, bias }
+}
+
+/** The temperature T minimising the held-out log loss of softmax(T · margins): convex in T, found by golden section on log T. */
+function fitTemperature(margins: Float64Array[], truth: Int32Array): number {
+  const loss = (t: number) => {
+    let sum = 0
+    margins.forEach((m, i) => {
+      let max = -Infinity
+      for (const v of m) max = Math.max(max, t * v)
+      let z = 0
+      for (const v of m) z += Math.exp(t * v - max)
+      sum += max + Math.log(z) - t * m[truth[i]!]!
+    })
+    return sum
+  }
+  let lo = Math.log(0.1)
+  let hi = Math.log(100)
+  const phi = (Math.sqrt(5) - 1) / 2
+  for (let i = 0; i < 60; i++) {
+    const a = hi - phi * (hi - lo)
+    const b = lo + phi * (hi - lo)
+    if (loss(Math.exp(a)) <= loss(Math.exp(b))) hi = b
+    else lo = a
+  }
+  return Math.exp((lo + hi) / 2)
+}
+
+/** Below this many held-out examples a fitted temperature would be noise; this one is used instead. */
+const FALLBACK_TEMPERATURE = 3
+const MIN_HOLDOUT = 20
+
+/**
+ * Trains a model: a category head if any example has a category, an office head if any has an
+ * office (each needs two labels or more).
+ */
+export function trainLinearModel(examples: readonly TrainingExample[], options: TrainOptions = {}): LinearModel {
+  const seed = options.seed ?? 1
+  const c = options.c ?? 0.5
+  const maxEpochs = options.maxEpochs ?? 30
+  const holdout = options.holdout ?? 0.2
+  const spec: FeatureSpec = { ...DEFAULT_FEATURE_SPEC, ...options.features }
+  if (!Number.isInteger(spec.bits) || spec.bits < 8 || spec.bits > 24) throw new TrainingError(`features.bits must be an integer from 8 to 24, not ${spec.bits}`)
+  if (!(c > 0)) throw new TrainingError(`c must be positive, not ${c}`)
+  if (examples.length === 0) throw new TrainingError('no examples to train on')
+
+  const texts = examples.map((e) => normalizeForModel(e.subject, e.text))
+  // Document frequencies, then idf as scikit-learn smooths it: ln((1 + n) / (1 + df)) + 1.
+  const counter = new Vectorizer(spec)
+  const df = new Int32Array(2 ** spec.bits)
+  for (const t of texts) for (const b of counter.buckets(t)) df[b]!++
+  let seen = 0
+  for (const d of df) if (d > 0) seen++
+  const buckets = new Int32Array(seen)
+  const slotOf = new Int32Array(2 ** spec.bits).fill(-1)
+  const fullIdf = new Float32Array(2 ** spec.bits)
+  const idf = new Float32Array(seen)
+  for (let b = 0, s = 0; b < df.length; b++) {
+    if (df[b] === 0) continue
+    buckets[s] = b
+    slotOf[b] = s
+    idf[s] = Math.log((1 + texts.length) / (1 + df[b]!)) + 1
+    fullIdf[b] = idf[s]!
+    s++
+  }
+  const vectorizer = new Vectorizer(spec, fullIdf)
+  const rows = toRows(texts.map((t) => vectorizer.vectorize(t)), slotOf)
+
+  const heads: Partial<Record<HeadName, Head>> = {}
+  for (const head of ['category', 'office'] as const) {
+    const labelled: number[] = []
+    examples.forEach((e, i) => {
+      if (e[head]?.trim()) labelled.push(i)
+    })
+    if (labelled.length === 0) continue
+    const labels = [...new Set(labelled.map((i) => examples[i]![head]!.trim()))].sort()
+    if (labels.length < 2) throw new TrainingError(`the ${head} labels name only "${labels[0]}": a classifier needs two or more`)
+    const index = new Map(labels.map((l, i) => [l, i]))
+    const members = Int32Array.from(labelled)
+    const targets = Int32Array.from(labelled, (i) => index.get(examples[i]![head]!.trim())!)
+
+    // Fit the temperature on a held-out share, trained on the rest; then train on everything.
+    let temperature = FALLBACK_TEMPERATURE
+    const order = Int32Array.from(members.keys())
+    shuffle(order, random(seed ^ 0x5bd1e995))
+    const held = Math.floor(members.length * holdout)
+    if (held >= MIN_HOLDOUT) {
+      const fitPart = order.slice(held).sort()
+      const heldPart = order.slice(0, held)
+      const fit = trainHead(rows, fitPart.map((i) => members[i]!), fitPart.map((i) => targets[i]!), labels.length, seen, c, maxEpochs, seed)
+      const margins = Array.from(heldPart, (i) => {
+        const out = new Float64Array(labels.length)
+        rowMargins(rows, members[i]!, fit.weights, fit.bias, out)
+        return out
+      })
+      temperature = fitTemperature(margins, heldPart.map((i) => targets[i]!))
+    }
+    const { weights, bias } = trainHead(rows, members, targets, labels.length, seen, c, maxEpochs, seed)
+    heads[head] = { labels, weights, bias, temperature, examples: members.length }
+  }
+  if (!heads.category && !heads.office) throw new TrainingError('no example has a category or an office')
+  return { spec, buckets, idf, heads, trainedOn: { examples: examples.length, seed, c } }
+}
+
+/** Letters and digits only: a name in a reason never spans punctuation. */
+const NAMEABLE = /^[\p{L}\p{N}]+$/u
+
+/** One feature's part in a prediction, in the calibrated logit's units. */
+export interface Contribution {
+  feature: string
+  weight: number
+}
+
+export interface Prediction {
+  label: string
+  /** Calibrated probability of `label`. */
+  probability: number
+  /** The next most probable label and its probability. */
+  runnerUp?: { label: string; probability: number }
+}
+
+/**
+ * Reads messages with a trained model. One predictor per model; `predict` is synchronous and
+ * keeps scratch arrays between calls.
+ */
+export class Predictor {
+  private readonly vectorizer: Vectorizer
+  private readonly slotOf: Int32Array
+
+  constructor(readonly model: LinearModel) {
+    const size = 2 ** model.spec.bits
+    const idf = new Float32Array(size)
+    this.slotOf = new Int32Array(size).fill(-1)
+    model.buckets.forEach((b, s) => {
+      idf[b] = model.idf[s]!
+      this.slotOf[b] = s
+    })
+    this.vectorizer = new Vectorizer(model.spec, idf)
+  }
+
+  /** The normalised text and its vector, to pass to `predict` for each head. */
+  read(subject: string | undefined, text: string): { text: string; vector: SparseVector } {
+    const normalized = normalizeForModel(subject, text)
+    return { text: normalized, vector: this.vectorizer.vectorize(normalized) }
+  }
+
+  predict(head: HeadName, vector: SparseVector): (Prediction & { probabilities: Float64Array }) | undefined {
+    const h = this.model.heads[head]
+    if (!h || vector.indices.length === 0) return undefined
+    const k = h.labels.length
+    const margins = new Float64Array(k)
+    for (let l = 0; l < k; l++) margins[l] = h.bias[l]!
+    let any = false
+    for (let j = 0; j < vector.indices.length; j++) {
+      const slot = this.slotOf[vector.indices[j]!]!
+      if (slot < 0) continue
+      any = true
+      const base = slot * k
+      const v = vector.values[j]!
+      for (let l = 0; l < k; l++) margins[l]! += h.weights[base + l]! * v
+    }
+    // Nothing the model has seen: its answer would be the biases alone, a guess.
+    if (!any) return undefined
+    let max = -Infinity
+    for (let l = 0; l < k; l++) max = Math.max(max, h.temperature * margins[l]!)
+    const probabilities = new Float64Array(k)
+    let z = 0
+    for (let l = 0; l < k; l++) z += probabilities[l] = Math.exp(h.temperature * margins[l]! - max)
+    let best = 0
+    let second = -1
+    for (let l = 0; l < k; l++) {
+      probabilities[l]! /= z
+      if (probabilities[l]! > probabilities[best]!) {
+        second = best
+        best = l
+      } else if (l !== best && (second < 0 || probabilities[l]! > probabilities[second]!)) second = l
+    }
+    return {
+      label: h.labels[best]!,
+      probability: probabilities[best]!,
+      runnerUp: second >= 0 ? { label: h.labels[second]!, probability: probabilities[second]! } : undefined,
+      probabilities,
+    }
+  }
+
+  /**
+   * The parts of the text that pushed most towards `label` rather than the others on average,
+   * largest first: "欠薪 +2.1". Names are 2- and 3-grams and words: each feature's weight (shared
+   * out over the places it occurs) is shared among the names that cover it there, so 工资 gets
+   * its own weight and part of 工's and 资's, and the weights named add up to no more than the
+   * model's. Overlapping names are given once.
+   */
+  explain(head: HeadName, text: string, vector: SparseVector, label: string, limit = 3): Contribution[] {
+    const h = this.model.heads[head]
+    if (!h || limit === 0) return []
+    const k = h.labels.length
+    const l = h.labels.indexOf(label)
+    if (l < 0) return []
+    const valueOf = new Map<number, number>()
+    for (let j = 0; j < vector.indices.length; j++) valueOf.set(vector.indices[j]!, vector.values[j]!)
+    const spans: { bucket: number; start: number; end: number }[] = []
+    const occurrences = new Map<number, number>()
+    forEachFeature(text, this.model.spec, (bucket, start, end) => {
+      spans.push({ bucket, start, end })
+      occurrences.set(bucket, (occurrences.get(bucket) ?? 0) + 1)
+    })
+    const weightOf = new Map<number, number>()
+    for (const bucket of occurrences.keys()) {
+      const slot = this.slotOf[bucket]!
+      if (slot < 0) continue
+      const base = slot * k
+      let mean = 0
+      for (let m = 0; m < k; m++) mean += h.weights[base + m]!
+      mean /= k
+      // Against the average label, so that a word every label weighs alike says nothing; in the
+      // calibrated logit's units.
+      weightOf.set(bucket, h.temperature * (h.weights[base + l]! - mean) * valueOf.get(bucket)!)
+    }
+    const key = (start: number, end: number) => start * 65536 + end
+    const nameable = (start: number, end: number) => end - start >= 2 && NAMEABLE.test(text.slice(start, end))
+    // In a spaced script the word names its n-grams (pay, not pa and ay).
+    const wordOf = new Int32Array(text.length).fill(-1)
+    for (let i = 0; i < text.length; ) {
+      if (!isWordUnit(text.charCodeAt(i))) {
+        i++
+        continue
+      }
+      let j = i
+      while (j < text.length && isWordUnit(text.charCodeAt(j))) j++
+      wordOf.fill(key(i, j), i, j)
+      i = j
+    }
+    const credit = new Map<number, number>()
+    for (const part of spans) {
+      const weight = weightOf.get(part.bucket)
+      if (weight === undefined) continue
+      const share = weight / occurrences.get(part.bucket)!
+      const word = wordOf[part.start]!
+      if (word >= 0 && wordOf[part.end - 1] === word) {
+        credit.set(word, (credit.get(word) ?? 0) + share)
+        continue
+      }
+      const covering: number[] = []
+      for (let start = Math.max(0, part.end - this.model.spec.maxN); start <= part.start; start++) {
+        for (let end = part.end; end - start <= this.model.spec.maxN && end <= text.length; end++) {
+          if (nameable(start, end)) covering.push(key(start, end))
+        }
+      }
+      // A character no name covers (between punctuation) names itself; punctuation names nothing.
+      if (covering.length === 0 && NAMEABLE.test(text.slice(part.start, part.end))) covering.push(key(part.start, part.end))
+      for (const c of covering) credit.set(c, (credit.get(c) ?? 0) + share / covering.length)
+    }
+    const byName = new Map<string, number>()
+    for (const [k2, weight] of credit) {
+      const name = text.slice(Math.floor(k2 / 65536), k2 % 65536)
+      byName.set(name, (byName.get(name) ?? 0) + weight)
+    }
+    const ranked = [...byName].filter(([, w]) => w > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    const out: Contribution[] = []
+    for (const [feature, weight] of ranked) {
+      if (out.some((o) => o.feature.includes(feature) || feature.includes(o.feature))) continue
+      out.push({ feature, weight })
+      if (out.length === limit) break
+    }
+    return out
+  }
+}
