@@ -145,8 +145,8 @@ function withModel(path: string | undefined, settings: Settings, training: Train
     const { text, vector } = predictor.read(draft.subject, draft.text)
     const describe = (head: 'category' | 'office', label: string, p: number, next?: { label: string; probability: number }) => {
       const features = predictor.explain(head, text, vector, label, explain)
-      const runnerUp = next ? `; next ${next.label} ${round(next.probability)}` : ''
-      return `model ${name}: ${features.length > 0 ? `${because(features)} ` : ''}→ ${head} ${label} (${round(p)}${runnerUp})`
+      const runnerUp = next ? `; next ${next.label} ${next.probability.toFixed(2)}` : ''
+      return `model ${name}: ${features.length > 0 ? `${because(features)} ` : ''}→ ${head} ${label} (${p.toFixed(2)}${runnerUp})`
     }
 
     const category = draft.category ? undefined : predictor.predict('category', vector)
@@ -157,7 +157,7 @@ function withModel(path: string | undefined, settings: Settings, training: Train
       return {
         officeId: office.label,
         strategy: 'trained-classifier',
-        reason: describe('office', office.label, office.probability, office.runnerUp) + (confidentCategory ? `; category ${confidentCategory.label} (${round(confidentCategory.probability)})` : ''),
+        reason: describe('office', office.label, office.probability, office.runnerUp) + (confidentCategory ? `; category ${confidentCategory.label} (${confidentCategory.probability.toFixed(2)})` : ''),
         confidence: round(office.probability),
         ...extra,
       }

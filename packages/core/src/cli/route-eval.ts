@@ -204,7 +204,7 @@ export interface EvalReport {
   chain: string[]
   office: Score
   category: Score
-  /** Messages no strategy decided (the intake desk got them): `correct` counts them. */
+  /** Messages no strategy decided anything about (the intake desk got them without a category): `correct` counts them. */
   undecided: Score
   groups: Record<string, { office: Score; category: Score }>
   offices: OfficeScore[]
@@ -315,7 +315,8 @@ function summarize(routed: Routed, { file, chain, ms, desk }: { file: string; ch
     entry.count++
     pairs.set(k, entry)
   }
-  const undecided = outcomes.filter((o) => o.strategy === 'intake-desk' || o.routedOffice === desk).length
+  // Nobody decided anything: the intake desk got it without even a category.
+  const undecided = outcomes.filter((o) => (o.strategy === 'intake-desk' || o.routedOffice === desk) && o.routedCategory === undefined).length
   return {
     file,
     messages: outcomes.length,
