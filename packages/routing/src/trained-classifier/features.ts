@@ -130,6 +130,13 @@ export class Vectorizer {
     return { indices, values }
   }
 
+  /** Calls `fn(bucket, count)` once for each distinct bucket of a normalised text (training's single pass). */
+  forEachCount(text: string, fn: (bucket: number, count: number) => void): void {
+    this.collect(text)
+    for (let j = 0; j < this.touchedCount; j++) fn(this.touched[j]!, this.counts[this.touched[j]!]!)
+    this.reset()
+  }
+
   private collect(text: string): void {
     const counts = this.counts
     forEachFeature(text, this.spec, (b) => {
