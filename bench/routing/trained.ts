@@ -4,7 +4,7 @@
  * training time and memory at 100,000 messages, prediction time per message, and the demo chain
  * with the classifier in it — against baselines measured in the same run.
  *
- *   node --expose-gc --import tsx bench/routing/trained.ts [--folds 5] [--skip-speed] [--skip-accuracy]
+ *   node --expose-gc --import tsx bench/routing/trained.ts [--folds 5] [--skip-speed] [--skip-accuracy] [--skip-train]
  *
  * Data: Taidi 2020 (../shared/fixtures/taidi2020 next to the repository, or INTAKE_SHARED_DIR):
  * 6,840 subjects and 5,676 texts with their first-level category. It has no licence to redistribute:
@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
     folds: { type: 'string', default: '5' },
     'skip-speed': { type: 'boolean', default: false },
     'skip-accuracy': { type: 'boolean', default: false },
+    'skip-train': { type: 'boolean', default: false },
   },
   strict: true,
 })
@@ -104,14 +105,16 @@ async function main() {
 
     if (!args['skip-speed']) {
       // Training at 100,000 messages, in a fresh process for an honest peak RSS.
+      if (!args['skip-train']) {
       const child = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'trained-child.ts'), '100000'], {
         cwd: ROOT,
         encoding: 'utf8',
       })
       if (child.status !== 0) throw new Error(`trained-child failed: ${child.stderr}`)
-      const train = JSON.parse(child.stdout) as { examples: number; loadedRssMb: number; peakRssMb: number; trainSeconds: number; temperature: number }
-      console.log(`\ntrain on ${train.examples} messages (fresh process): ${train.trainSeconds.toFixed(1)} s, peak RSS ${train.peakRssMb} MB (${train.loadedRssMb} MB after loading the rows, before training)`)
+      const train = JSON.parse(child.stdout) as { examples: number; loadedRssMb: number; peakRssMb: number; trainSeconds: number; cpuSeconds: number; temperature: number }
+      console.log(`\ntrain on ${train.examples} messages (fresh process): ${train.trainSeconds.toFixed(1)} s wall, ${train.cpuSeconds.toFixed(1)} s CPU, peak RSS ${train.peakRssMb} MB (${train.loadedRssMb} MB after loading the rows, before training); load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
       results.train = train
+      }
 
       // Prediction: train on 80%, time the other 20%.
       const cut = Math.floor(rows.length * 0.8)

@@ -45,7 +45,7 @@ export function isWordUnit(c: number): boolean {
  * starting at each position (none spans a space), then the words. `start`/`end` index the text, so
  * a caller can name the feature (`text.slice(start, end)`).
  */
-export function forEachFeature(text: string, spec: FeatureSpec, emit: (bucket: number, start: number, end: number) => void): void {
+export function forEachFeature(text: string, spec: FeatureSpec, emit: (bucket: number, start: number, end: number, word: boolean) => void): void {
   const shift = 32 - spec.bits
   const n = text.length
   for (let i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ export function forEachFeature(text: string, spec: FeatureSpec, emit: (bucket: n
       if (isSpace(c)) break
       h = Math.imul(h ^ c, FNV_PRIME)
       // The high bits of FNV mix better than the low ones.
-      emit(h >>> shift, i, i + k + 1)
+      emit(h >>> shift, i, i + k + 1, false)
     }
   }
   if (!spec.words) return
@@ -72,7 +72,7 @@ export function forEachFeature(text: string, spec: FeatureSpec, emit: (bucket: n
       j++
     }
     // Single letters are already 1-grams.
-    if (j - i > 1) emit(h >>> shift, i, j)
+    if (j - i > 1) emit(h >>> shift, i, j, true)
     i = j
   }
 }

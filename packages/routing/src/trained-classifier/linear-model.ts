@@ -329,8 +329,10 @@ export function trainLinearModel(examples: readonly TrainingExample[], options: 
   return { spec, buckets, idf, heads, trainedOn: { examples: examples.length, seed, c } }
 }
 
-/** Letters and digits only: a name in a reason never spans punctuation. */
+/** Letters and digits only: a name in a reason never spans punctuation or a space. */
 const NAMEABLE = /^[\p{L}\p{N}]+$/u
+/** How many of the strongest features explain looks at. */
+const CANDIDATES = 12
 
 /** One feature's part in a prediction, in the calibrated logit's units. */
 export interface Contribution {
@@ -353,6 +355,8 @@ export interface Prediction {
 export class Predictor {
   private readonly vectorizer: Vectorizer
   private readonly slotOf: Int32Array
+  /** explain's marks on the buckets it names, zero between calls. */
+  private readonly scratchMark: Uint8Array
 
   constructor(readonly model: LinearModel) {
     const size = 2 ** model.spec.bits
@@ -363,6 +367,7 @@ export class Predictor {
       this.slotOf[b] = s
     })
     this.vectorizer = new Vectorizer(model.spec, idf)
+    this.scratchMark = new Uint8Array(size)
   }
 
   /** The normalised text and its vector, to pass to `predict` for each head. */
@@ -411,11 +416,10 @@ export class Predictor {
   }
 
   /**
-   * The parts of the text that pushed most towards `label` rather than the others on average,
-   * largest first: "欠薪 +2.1". Names are 2- and 3-grams and words: each feature's weight (shared
-   * out over the places it occurs) is shared among the names that cover it there, so 工资 gets
-   * its own weight and part of 工's and 资's, and the weights named add up to no more than the
-   * model's. Overlapping names are given once.
+   * The features of the text that pushed most towards `label` rather than the others on average,
+   * largest first: "欠薪 +2.1". Of the dozen strongest, a single character is credited to a longer
+   * feature that contains it (资 to 工资), and overlapping names are given once. It runs for every
+   * decision, so it looks at the text's vector and scans the text once more, no further.
    */
   explain(head: HeadName, text: string, vector: SparseVector, label: string, limit = 3): Contribution[] {
     const h = this.model.heads[head]
@@ -423,68 +427,63 @@ export class Predictor {
     const k = h.labels.length
     const l = h.labels.indexOf(label)
     if (l < 0) return []
-    const valueOf = new Map<number, number>()
-    for (let j = 0; j < vector.indices.length; j++) valueOf.set(vector.indices[j]!, vector.values[j]!)
-    const spans: { bucket: number; start: number; end: number }[] = []
-    const occurrences = new Map<number, number>()
-    forEachFeature(text, this.model.spec, (bucket, start, end) => {
-      spans.push({ bucket, start, end })
-      occurrences.set(bucket, (occurrences.get(bucket) ?? 0) + 1)
-    })
-    const weightOf = new Map<number, number>()
-    for (const bucket of occurrences.keys()) {
-      const slot = this.slotOf[bucket]!
+    // The strongest features by their part in the calibrated logit, against the average label (a
+    // word every label weighs alike says nothing).
+    const top: { bucket: number; weight: number; name: string }[] = []
+    for (let j = 0; j < vector.indices.length; j++) {
+      const slot = this.slotOf[vector.indices[j]!]!
       if (slot < 0) continue
       const base = slot * k
       let mean = 0
       for (let m = 0; m < k; m++) mean += h.weights[base + m]!
-      mean /= k
-      // Against the average label, so that a word every label weighs alike says nothing; in the
-      // calibrated logit's units.
-      weightOf.set(bucket, h.temperature * (h.weights[base + l]! - mean) * valueOf.get(bucket)!)
+      const weight = h.temperature * (h.weights[base + l]! - mean / k) * vector.values[j]!
+      if (weight <= 0 || (top.length === CANDIDATES && weight <= top[top.length - 1]!.weight)) continue
+      if (top.length === CANDIDATES) top.pop()
+      let at = top.length
+      while (at > 0 && top[at - 1]!.weight < weight) at--
+      top.splice(at, 0, { bucket: vector.indices[j]!, weight, name: '' })
     }
-    const key = (start: number, end: number) => start * 65536 + end
-    const nameable = (start: number, end: number) => end - start >= 2 && NAMEABLE.test(text.slice(start, end))
-    // In a spaced script the word names its n-grams (pay, not pa and ay).
-    const wordOf = new Int32Array(text.length).fill(-1)
-    for (let i = 0; i < text.length; ) {
-      if (!isWordUnit(text.charCodeAt(i))) {
-        i++
-        continue
+    if (top.length === 0) return []
+    // Name them: the first place each occurs.
+    const mark = this.scratchMark
+    top.forEach((t, i) => (mark[t.bucket] = i + 1))
+    let unnamed = top.length
+    forEachFeature(text, this.model.spec, (bucket, start, end) => {
+      const i = mark[bucket]!
+      if (i === 0 || unnamed === 0) return
+      const t = top[i - 1]!
+      if (t.name === '') {
+        // In a spaced script the word names its letters (pay, not pa).
+        let from = start
+        let to = end
+        if (isWordUnit(text.charCodeAt(start))) while (from > 0 && isWordUnit(text.charCodeAt(from - 1))) from--
+        if (isWordUnit(text.charCodeAt(end - 1))) while (to < text.length && isWordUnit(text.charCodeAt(to))) to++
+        t.name = text.slice(from, to)
+        unnamed--
       }
-      let j = i
-      while (j < text.length && isWordUnit(text.charCodeAt(j))) j++
-      wordOf.fill(key(i, j), i, j)
-      i = j
+    })
+    for (const t of top) mark[t.bucket] = 0
+    // The same name from several features (a word and its n-grams) is one.
+    const byName = new Map<string, { bucket: number; weight: number; name: string }>()
+    for (const t of top) {
+      if (t.name === '' || !NAMEABLE.test(t.name)) continue
+      const seen = byName.get(t.name)
+      if (seen) seen.weight += t.weight
+      else byName.set(t.name, { ...t })
     }
-    const credit = new Map<number, number>()
-    for (const part of spans) {
-      const weight = weightOf.get(part.bucket)
-      if (weight === undefined) continue
-      const share = weight / occurrences.get(part.bucket)!
-      const word = wordOf[part.start]!
-      if (word >= 0 && wordOf[part.end - 1] === word) {
-        credit.set(word, (credit.get(word) ?? 0) + share)
-        continue
+    const named = [...byName.values()]
+    // A single character goes to the strongest longer feature that contains it.
+    for (const t of named) {
+      if ([...t.name].length > 1) continue
+      const into = named.find((o) => o !== t && o.name.length > t.name.length && o.name.includes(t.name))
+      if (into) {
+        into.weight += t.weight
+        t.weight = 0
       }
-      const covering: number[] = []
-      for (let start = Math.max(0, part.end - this.model.spec.maxN); start <= part.start; start++) {
-        for (let end = part.end; end - start <= this.model.spec.maxN && end <= text.length; end++) {
-          if (nameable(start, end)) covering.push(key(start, end))
-        }
-      }
-      // A character no name covers (between punctuation) names itself; punctuation names nothing.
-      if (covering.length === 0 && NAMEABLE.test(text.slice(part.start, part.end))) covering.push(key(part.start, part.end))
-      for (const c of covering) credit.set(c, (credit.get(c) ?? 0) + share / covering.length)
     }
-    const byName = new Map<string, number>()
-    for (const [k2, weight] of credit) {
-      const name = text.slice(Math.floor(k2 / 65536), k2 % 65536)
-      byName.set(name, (byName.get(name) ?? 0) + weight)
-    }
-    const ranked = [...byName].filter(([, w]) => w > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    const ranked = named.filter((t) => t.weight > 0).sort((a, b) => b.weight - a.weight || (a.name < b.name ? -1 : 1))
     const out: Contribution[] = []
-    for (const [feature, weight] of ranked) {
+    for (const { name: feature, weight } of ranked) {
       if (out.some((o) => o.feature.includes(feature) || feature.includes(o.feature))) continue
       out.push({ feature, weight })
       if (out.length === limit) break
