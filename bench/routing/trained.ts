@@ -14,7 +14,7 @@
  * - accuracy: the rows as route-eval reads them (text, expected_office: the bureau whose remit lists
  *   the label, bench/routing/taidi-offices.yaml), crossValidateRouting with the chain
  *   byTrainedClassifier → byCategory (shipped taxonomy) → intake desk; the anchor is the same
- *   chain without the classifier.
+ *   chain without the classifier; then byBestOf(classifier, byCategory) → desk.
  * - train: a fresh process (trained-child.ts) trains on 100,000 messages (the 12,516 rows cycled
  *   eight times) and reports wall time and peak RSS; its RSS after loading the rows is the baseline.
  * - predict: per message, the model's read + predict, the strategy with its reason (explain), and
@@ -30,6 +30,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildOfficeDirectory, loadOffices, runRoutingChain, silentLogger, type RoutingStrategy } from '@intake/core'
 import { crossValidateRouting, readEvalRows, type EvalReport, type EvalRow } from '../../packages/core/src/cli/route-eval.ts'
+import { byBestOf } from '../../packages/routing/src/by-best-of.ts'
 import { byCategory, categorizer, defaultTaxonomy } from '../../packages/routing/src/by-category.ts'
 import { byTrainedClassifier } from '../../packages/routing/src/by-trained-classifier.ts'
 import { toIntakeDesk } from '../../packages/routing/src/to-intake-desk.ts'
@@ -95,10 +96,18 @@ async function main() {
         console.log(`  ${o.officeId.padEnd(18)} ${String(o.expected).padStart(6)}  ${p(o.precision)} ${p(o.recall)} | ${p(a?.precision)} ${p(a?.recall)}`)
       }
       console.log(`decided by: ${JSON.stringify(report.decidedBy)}; anchor: ${JSON.stringify(report.anchor!.decidedBy)}`)
+      // The two weighed against each other by confidence (byBestOf) instead of the classifier first.
+      const bestOfChain: RoutingStrategy[] = [
+        byBestOf({ strategies: [byTrainedClassifier({ model: join(tmp, 'never-written.json'), placeOffice: city }), byCategory({ placeOffice: city, unlisted: 'pass-on' })] }),
+        toIntakeDesk(),
+      ]
+      const combined = await crossValidateRouting(evalRows, { routing: bestOfChain, offices, log: silentLogger, folds: Number(args.folds) })
+      console.log(line('best of (classifier, keywords) → desk', combined))
       results.accuracy = {
         folds: Number(args.folds),
         seconds: s,
         chain: { office: report.office, decidedBy: report.decidedBy, offices: report.offices },
+        bestOf: { office: combined.office, decidedBy: combined.decidedBy },
         anchor: { office: report.anchor!.office, decidedBy: report.anchor!.decidedBy, offices: report.anchor!.offices },
       }
     }

@@ -284,7 +284,7 @@ export interface ByCategoryOptions {
    * (a city whose departments all serve the whole city) returns the city's office.
    */
   placeOffice?: PlaceOfficeHook
-  /** Confidence of a category shown by one phrase; default 0.7 (two or more: +0.1; weak phrases only: 0.5). */
+  /** Confidence of a category shown by one phrase; default 0.7 (two or more: +0.1; +0.05 for each point of score above 2, at most 0.95; weak phrases only: 0.5; a near-tie: at most 0.6). */
   confidence?: number
   /** A category no office at the place lists: default 'place-office'; 'pass-on' decides only the category. */
   unlisted?: UnlistedCategory
@@ -331,7 +331,10 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
       const words = match.matched.map((m) => `"${m}"`).join(', ')
       const over = match.runnerUp ? ` (score ${match.score} over ${match.runnerUp.id} ${match.runnerUp.score}${match.nearTie ? ', a near-tie: priority' : ''})` : ''
       found = `matched ${words}${match.weak ? ' (weak)' : ''} → category ${category}${over}`
-      categoryConfidence = match.weak ? Math.min(confidence, 0.5) : Math.min(1, Math.round((confidence + (match.matched.length > 1 ? 0.1 : 0)) * 100) / 100)
+      // More phrases, and heavier ones (教师工资 weighs 3), make a surer reading; byBestOf compares it with other strategies'.
+      categoryConfidence = match.weak
+        ? Math.min(confidence, 0.5)
+        : Math.min(0.95, Math.round((confidence + (match.matched.length > 1 ? 0.1 : 0) + 0.05 * Math.max(0, match.score - 2)) * 100) / 100)
       // A near-tie is a guess between two readings.
       if (match.nearTie) categoryConfidence = Math.min(categoryConfidence, 0.6)
     }

@@ -34,3 +34,4 @@ export { byTrainedClassifier, trainingExamples, type ByTrainedClassifierOptions 
 export { trainLinearModel, Predictor, TrainingError, type LinearModel, type TrainingExample, type TrainOptions, type Prediction, type Contribution } from './trained-classifier/linear-model.ts'
 export { readModelFile, writeModelFile, parseModel, serializeModel, ModelFileError, MODEL_FORMAT } from './trained-classifier/model-file.ts'
 export { DEFAULT_FEATURE_SPEC, type FeatureSpec } from './trained-classifier/features.ts'
+export { byBestOf, type ByBestOfOptions } from './by-best-of.ts'
