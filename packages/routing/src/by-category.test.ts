@@ -144,7 +144,12 @@ describe('byCategory', () => {
     const ctx = routingContext(offices)
     expect(await decide(caseDraft('Big pothole on Evergreen Terrace'), ctx)).toMatchObject({ officeId: 'public-works', category: 'transport' })
     expect(await decide(caseDraft('No water since this morning'), ctx)).toMatchObject({ officeId: 'water', category: 'utilities' })
-    expect(await decide(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield', category: 'environment' })
+    // No department lists environment and the place is only the city: the 311 desk dispatches it by hand.
+    expect(await decide(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield-311', category: 'environment' })
+    expect((await decide(caseDraft('Loud music next door'), ctx))?.reason).toContain("no office lists environment and the place is only City of Springfield's territory: the intake desk Springfield 311 (springfield-311) dispatches it")
+    // A city whose government takes such cases itself says so.
+    const toCity = byCategory({ placeOffice: () => 'springfield', unlistedAtRoot: 'place-office' })
+    expect(await toCity(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield', category: 'environment' })
   })
 
   it("with unlisted 'pass-on', leaves a category no department lists to the next strategies; a desk listing a remit handles it", async () => {

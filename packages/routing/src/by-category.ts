@@ -257,16 +257,29 @@ export async function findPlaceOffice(
  */
 export type UnlistedCategory = 'place-office' | 'pass-on'
 
-/** The office that handles `category` at `place`: the remit office nearest the place, else the place's own. */
+/**
+ * Where a category no office lists goes when the place is only the root's territory (the message
+ * names the city and nothing finer): 'intake-desk' (the default), for a person to dispatch — the
+ * root office (a city government) may have no staff to take cases; or 'place-office', the root office.
+ */
+export type UnlistedAtRoot = 'intake-desk' | 'place-office'
+
+/** The office that handles `category` at `place`: the remit office nearest the place, else the place's own (at the root: the intake desk). */
 export function officeForCategory(
   ctx: RoutingContext,
   place: PlacedOffice,
   category: string,
   unlisted: UnlistedCategory = 'place-office',
+  atRoot: UnlistedAtRoot = 'intake-desk',
 ): { officeId: string; note: string } | undefined {
   const handler = remitIndex(ctx.offices).handlerFor(place.officeId, category)
   if (handler) return { officeId: handler.id, note: `${handler.name} (${handler.id}) handles ${category} there` }
   if (unlisted === 'pass-on') return undefined
+  if (atRoot === 'intake-desk' && ctx.offices.depth(place.officeId) === 0) {
+    const desk = ctx.offices.intakeDesk()
+    const root = ctx.offices.get(place.officeId)!
+    return { officeId: desk.id, note: `no office lists ${category} and the place is only ${root.name}'s territory: the intake desk ${desk.name} (${desk.id}) dispatches it` }
+  }
   const own = ctx.offices.get(place.officeId)!
   return { officeId: own.id, note: `no office serving it lists ${category}: ${own.name} (${own.id})` }
 }
@@ -288,6 +301,8 @@ export interface ByCategoryOptions {
   confidence?: number
   /** A category no office at the place lists: default 'place-office'; 'pass-on' decides only the category. */
   unlisted?: UnlistedCategory
+  /** With 'place-office', when the place is only the root's territory: default 'intake-desk' (see UnlistedAtRoot). */
+  unlistedAtRoot?: UnlistedAtRoot
 }
 
 const Options = z.object({
@@ -295,6 +310,7 @@ const Options = z.object({
   placeOffice: z.custom<PlaceOfficeHook>((v) => typeof v === 'function', 'expected a function (draft, ctx) => office id').optional(),
   confidence: z.number().min(0).max(1).default(0.7),
   unlisted: z.enum(['place-office', 'pass-on']).default('place-office'),
+  unlistedAtRoot: z.enum(['intake-desk', 'place-office']).default('intake-desk'),
 })
 
 /**
@@ -311,9 +327,9 @@ const Options = z.object({
  * // 'matched "拖欠工资" → category labour; place: matched place 伽师县 → …; 伽师县人力资源和社会保障局 (jiashi-labour) handles labour there'
  */
 export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
-  const parsed = Options.safeParse({ within: options.within, placeOffice: options.placeOffice, confidence: options.confidence, unlisted: options.unlisted })
+  const parsed = Options.safeParse({ within: options.within, placeOffice: options.placeOffice, confidence: options.confidence, unlisted: options.unlisted, unlistedAtRoot: options.unlistedAtRoot })
   if (!parsed.success) throw new RoutingConfigError('by-category', `invalid options:\n${z.prettifyError(parsed.error)}`)
-  const { within, placeOffice, confidence, unlisted } = parsed.data
+  const { within, placeOffice, confidence, unlisted, unlistedAtRoot } = parsed.data
   const categorize = categorizer(options.taxonomy ?? defaultTaxonomy())
 
   return async function byCategory(draft, ctx) {
@@ -339,7 +355,7 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
       if (match.nearTie) categoryConfidence = Math.min(categoryConfidence, 0.6)
     }
     const place = await findPlaceOffice(draft, ctx, { placeOffice, within, component: 'by-category' })
-    const office = place && officeForCategory(ctx, place, category, unlisted)
+    const office = place && officeForCategory(ctx, place, category, unlisted, unlistedAtRoot)
     if (!place || !office) {
       // Nothing to add to a category an earlier strategy already passed on.
       if (draft.category) return undefined

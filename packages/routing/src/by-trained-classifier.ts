@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import type { CaseDraft, LabelledMessage, LearningStrategy, RoutingContext, RoutingDecision, RoutingLearner, RoutingStrategy } from '@intake/core'
-import { findPlaceOffice, officeForCategory, type PlaceOfficeHook, type UnlistedCategory } from './by-category.ts'
+import { findPlaceOffice, officeForCategory, type PlaceOfficeHook, type UnlistedAtRoot, type UnlistedCategory } from './by-category.ts'
 import { RoutingConfigError } from './errors.ts'
 import { Predictor, trainLinearModel, type Contribution, type LinearModel, type TrainOptions, type TrainingExample } from './trained-classifier/linear-model.ts'
 import { readModelFile, writeModelFile } from './trained-classifier/model-file.ts'
@@ -22,6 +22,8 @@ export interface ByTrainedClassifierOptions {
   placeOffice?: PlaceOfficeHook
   /** A category no office at the place lists: default 'place-office'; 'pass-on' decides only the category. */
   unlisted?: UnlistedCategory
+  /** With 'place-office', when the place is only the root's territory: default 'intake-desk' (see UnlistedAtRoot). */
+  unlistedAtRoot?: UnlistedAtRoot
   /** How `intake train` and route-eval's folds train (seed, C, features). */
   training?: TrainOptions
   /** How many features the reason names (default 3). */
@@ -33,6 +35,7 @@ const Options = z.object({
   within: z.custom<RoutingStrategy>((v) => typeof v === 'function', 'expected a routing strategy').optional(),
   placeOffice: z.custom<PlaceOfficeHook>((v) => typeof v === 'function', 'expected a function (draft, ctx) => office id').optional(),
   unlisted: z.enum(['place-office', 'pass-on']).default('place-office'),
+  unlistedAtRoot: z.enum(['intake-desk', 'place-office']).default('intake-desk'),
   explain: z.number().int().min(0).max(20).default(3),
 })
 
@@ -81,6 +84,7 @@ export function byTrainedClassifier(options: ByTrainedClassifierOptions): Learni
     within: options.within,
     placeOffice: options.placeOffice,
     unlisted: options.unlisted,
+    unlistedAtRoot: options.unlistedAtRoot,
     explain: options.explain,
   })
   if (!parsed.success) throw new RoutingConfigError('by-trained-classifier', `invalid options:\n${z.prettifyError(parsed.error)}`)
@@ -109,7 +113,7 @@ function loadIfPresent(path: string): Loaded {
 type Settings = z.infer<typeof Options>
 
 function withModel(path: string | undefined, settings: Settings, training: TrainOptions, loaded: Loaded): LearningStrategy {
-  const { minConfidence, within, placeOffice, unlisted, explain } = settings
+  const { minConfidence, within, placeOffice, unlisted, unlistedAtRoot, explain } = settings
   const name = path ? path.split(/[\\/]/).pop()! : 'model'
 
   // The file is looked at again every 30 s at most: trained for the first time, or retrained by
@@ -166,7 +170,7 @@ function withModel(path: string | undefined, settings: Settings, training: Train
     const read = describe('category', confidentCategory.label, confidentCategory.probability, confidentCategory.runnerUp)
     const confidence = round(confidentCategory.probability)
     const place = await findPlaceOffice(draft, ctx, { placeOffice, within, component: 'by-trained-classifier' })
-    const handler = place && officeForCategory(ctx, place, confidentCategory.label, unlisted)
+    const handler = place && officeForCategory(ctx, place, confidentCategory.label, unlisted, unlistedAtRoot)
     if (!place || !handler) {
       const why = place ? `no office serving ${ctx.offices.get(place.officeId)!.name} lists it` : 'no place found'
       return { officeId: '', strategy: 'trained-classifier', reason: `${read}; ${why}`, confidence, category: confidentCategory.label }

@@ -26,6 +26,7 @@ export {
   type CategoryMatch,
   type PlaceOfficeHook,
   type UnlistedCategory,
+  type UnlistedAtRoot,
   type ByCategoryOptions,
 } from './by-category.ts'
 export { byClassifier, DEFAULT_CLASSIFIER_PROMPT, type ByClassifierOptions, type ClassifierDeferral } from './by-classifier.ts'
