@@ -286,3 +286,34 @@ describe('byJurisdiction with an agency’s English place list (San Francisco ne
     expect(await decide(caseDraft('The Castroville bus is always late'), ctx)).toBeUndefined()
   })
 })
+
+describe('byJurisdiction with the national list: a short form inside a longer name', () => {
+  // 阳江 is 阳江市 (Guangdong), and the tail of 浦阳江, a river of Zhejiang (诸暨, 浦江).
+  const offices = tree([
+    { id: 'hotline', name: '两省12345热线', jurisdiction: { codes: ['44', '33'] } },
+    { id: 'desk', name: '两省12345受理台', parentId: 'hotline', intakeDesk: true },
+    { id: 'yangjiang', name: '阳江市人民政府', parentId: 'hotline', jurisdiction: { codes: ['4417'] } },
+    { id: 'zhuji', name: '诸暨市人民政府', parentId: 'hotline', jurisdiction: { codes: ['330681'] } },
+  ])
+  const decide = byJurisdiction({ places: chinaDivisions({ within: ['44', '33'] }) })
+  const route = (text: string) => decide(caseDraft(text), routingContext(offices))
+
+  it('a river whose name ends in a city’s short form is not that city', async () => {
+    expect(await route('诸暨浦阳江边的排污口又在排污')).toMatchObject({ officeId: 'zhuji' })
+    expect(await route('浦阳江里有人电鱼')).toBeUndefined()
+  })
+
+  it('nor is a road named after it; the city’s short form as a word of its own still is', async () => {
+    expect(await route('阳江路的路灯坏了')).toBeUndefined()
+    expect(await route('我在阳江，路灯坏了')).toMatchObject({ officeId: 'yangjiang' })
+    expect(await route('去阳江的班车停了')).toMatchObject({ officeId: 'yangjiang' })
+    expect(await route('广东阳江的路灯坏了')).toMatchObject({ officeId: 'yangjiang' })
+  })
+
+  it('names the office above candidates in different provinces, not the first province it lists', async () => {
+    const decision = await route('诸暨和阳江的路灯都坏了')
+    expect(decision?.officeId).toBe('hotline')
+    expect(decision?.reason).toContain('all within 两省12345热线 (hotline)')
+    expect(decision?.reason).not.toContain('all within 广东')
+  })
+})

@@ -109,9 +109,12 @@ function lowestCommonAncestor(directory: OfficeDirectory, ids: readonly string[]
 }
 
 function placeLabel(gazetteer: Gazetteer, officeId: string): string {
-  const place = gazetteer.placesOf(officeId)[0]
-  if (place !== undefined) return gazetteer.nameOf(place)
-  return gazetteer.directory.get(officeId)?.name ?? officeId
+  const places = gazetteer.placesOf(officeId)
+  // An office over several places (a national desk over two provinces) is named itself: its first
+  // place would claim candidates elsewhere ("all within 北京市" for places in Jilin and Chongqing).
+  if (places.length === 1) return gazetteer.nameOf(places[0]!)
+  const office = gazetteer.directory.get(officeId)
+  return office ? `${office.name} (${office.id})` : officeId
 }
 
 /** Distinct items in first-seen order; lists here are short, so no Set. */
