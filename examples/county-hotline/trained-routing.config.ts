@@ -23,8 +23,10 @@ export default defineConfig({
   routing: [
     byTrackingCode(),
     byUrgency(),
-    byTrainedClassifier({ model, within: jurisdiction }),
-    byCategory({ within: jurisdiction }),
+    // Categories only: the places are the place finder's, the bureaus the remits' (a few hundred
+    // messages spread over twenty offices teach an office head little).
+    byTrainedClassifier({ model, within: jurisdiction, learn: 'category', unlistedAtRoot: 'place-office' }),
+    byCategory({ within: jurisdiction, unlistedAtRoot: 'place-office' }),
     jurisdiction,
     toIntakeDesk(),
   ],

@@ -112,6 +112,14 @@ describe('byTrainedClassifier', () => {
     expect(decision?.reason).toContain('→ office shache-environment')
   })
 
+  it("with learn: 'category' it leaves the office to the remits, even when the history names offices", async () => {
+    const file = join(dir, 'categories-only.json')
+    const strategy = byTrainedClassifier({ model: file, learn: 'category', within: jurisdiction })
+    await strategy.learner.trainAndSave(history.map((m) => ({ ...m, officeId: 'kashgar' })))
+    expect(readModelFile(file).heads.office).toBeUndefined()
+    expect(await strategy(caseDraft('莎车县荒地镇的化工厂晚上偷偷排放废水'), routingContext(directory))).toMatchObject({ officeId: 'shache-environment' })
+  })
+
   it('without its model file it defers and says so; once trained it decides (looked at again after 30 s)', async () => {
     const file = join(dir, 'later.json')
     const log = memoryLogger()

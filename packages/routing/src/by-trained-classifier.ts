@@ -26,6 +26,13 @@ export interface ByTrainedClassifierOptions {
   unlistedAtRoot?: UnlistedAtRoot
   /** How `intake train` and route-eval's folds train (seed, C, features). */
   training?: TrainOptions
+  /**
+   * What it learns from labelled messages: 'both' (default), 'category' (places are left to the
+   * remits and the place finder: right for a tree of many territorial offices with little history
+   * per office), or 'office'.
+   */
+  learn?: 'both' | 'category' | 'office'
+
   /** How many features the reason names (default 3). */
   explain?: number
 }
@@ -37,6 +44,7 @@ const Options = z.object({
   unlisted: z.enum(['place-office', 'pass-on']).default('place-office'),
   unlistedAtRoot: z.enum(['intake-desk', 'place-office']).default('intake-desk'),
   explain: z.number().int().min(0).max(20).default(3),
+  learn: z.enum(['both', 'category', 'office']).default('both'),
 })
 
 /** How often the strategy looks at its model file again. */
@@ -86,6 +94,7 @@ export function byTrainedClassifier(options: ByTrainedClassifierOptions): Learni
     unlisted: options.unlisted,
     unlistedAtRoot: options.unlistedAtRoot,
     explain: options.explain,
+    learn: options.learn,
   })
   if (!parsed.success) throw new RoutingConfigError('by-trained-classifier', `invalid options:\n${z.prettifyError(parsed.error)}`)
   if (options.model === undefined || options.model === '') throw new RoutingConfigError('by-trained-classifier', 'name the model file (model: "data/routing.model.json")')
@@ -184,7 +193,10 @@ function withModel(path: string | undefined, settings: Settings, training: Train
     }
   }
 
-  const train = (messages: readonly LabelledMessage[]): LinearModel => trainLinearModel(trainingExamples(messages), training)
+  const train = (messages: readonly LabelledMessage[]): LinearModel => {
+    const kept = messages.map((m) => ({ ...m, category: settings.learn === 'office' ? undefined : m.category, officeId: settings.learn === 'category' ? undefined : m.officeId }))
+    return trainLinearModel(trainingExamples(kept.filter((m) => m.category || m.officeId)), training)
+  }
   const learner: RoutingLearner = {
     async trainedOn(messages) {
       return withModel(undefined, settings, training, { predictor: new Predictor(train(messages)) })
