@@ -317,3 +317,29 @@ describe('byJurisdiction with the national list: a short form inside a longer na
     expect(decision?.reason).not.toContain('all within 广东')
   })
 })
+
+describe('byJurisdiction with the national list: development zones as people write them', () => {
+  const offices = tree([
+    { id: 'jilin', name: '吉林省12345热线', jurisdiction: { codes: ['22'] } },
+    { id: 'desk', name: '吉林省12345受理台', parentId: 'jilin', intakeDesk: true },
+    { id: 'changchun', name: '长春市人民政府', parentId: 'jilin', jurisdiction: { codes: ['2201'] } },
+    { id: 'changchun-etdz', name: '长春经济技术开发区管委会', parentId: 'changchun', jurisdiction: { codes: ['220171'] } },
+    { id: 'changchun-hitech', name: '长春高新技术产业开发区管委会', parentId: 'changchun', jurisdiction: { codes: ['220173'] } },
+  ])
+  const decide = byJurisdiction({ places: chinaDivisions({ within: '22' }) })
+  const route = (text: string) => decide(caseDraft(text), routingContext(offices))
+
+  it.each([
+    ['长春经开区的路灯坏了', 'changchun-etdz', '「长春经开区」(长春市长春经济技术开发区, 220171)'],
+    ['长春经济开发区的暖气不热', 'changchun-etdz', '(长春市长春经济技术开发区, 220171)'],
+    ['长春高新区有个工地晚上施工', 'changchun-hitech', '「长春高新区」(长春市长春高新技术产业开发区, 220173)'],
+  ])('%s → %s', async (text, officeId, reason) => {
+    const decision = await route(text)
+    expect(decision?.officeId).toBe(officeId)
+    expect(decision?.reason).toContain(reason)
+  })
+
+  it('经开区 alone names no zone (nor a community called 经开)', async () => {
+    expect(await route('经开区的暖气不热')).toBeUndefined()
+  })
+})
