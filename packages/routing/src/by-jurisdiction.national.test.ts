@@ -343,3 +343,28 @@ describe('byJurisdiction with the national list: development zones as people wri
     expect(await route('经开区的暖气不热')).toBeUndefined()
   })
 })
+
+describe('byJurisdiction with the national list: a higher unit before lower places of its name', () => {
+  const provinces = ['11', '21', '22', '46', '63']
+  const offices = tree([
+    { id: 'national', name: '国务院12345', jurisdiction: { places: [{ name: '中国' }] } },
+    { id: 'desk', name: '12345受理台', parentId: 'national', intakeDesk: true },
+    { id: 'beijing', name: '北京市人民政府', parentId: 'national', jurisdiction: { codes: ['11'] } },
+    { id: 'liaoning', name: '辽宁省人民政府', parentId: 'national', jurisdiction: { codes: ['21'] } },
+    { id: 'jilin', name: '吉林省人民政府', parentId: 'national', jurisdiction: { codes: ['22'] } },
+    { id: 'hainan', name: '海南省人民政府', parentId: 'national', jurisdiction: { codes: ['46'] } },
+    { id: 'qinghai', name: '青海省人民政府', parentId: 'national', jurisdiction: { codes: ['63'] } },
+  ])
+  const decide = byJurisdiction({ places: chinaDivisions({ within: provinces }) })
+
+  it('朝阳 alone: 朝阳市 (a prefecture) before 北京市朝阳区, 长春市朝阳区 and 朝阳县, with a lowered confidence', async () => {
+    const decision = await decide(caseDraft('朝阳的路灯坏了'), routingContext(offices))
+    expect(decision).toMatchObject({ officeId: 'liaoning', confidence: 0.6 })
+    expect(decision?.reason).toContain('「朝阳」(朝阳市, 2113; taken as the higher unit, above 3 lower places of that name)')
+  })
+
+  it('海南 alone: the province before 海南藏族自治州 (Qinghai); a place named with it still decides', async () => {
+    expect((await decide(caseDraft('海南的路灯坏了'), routingContext(offices)))?.officeId).toBe('hainan')
+    expect((await decide(caseDraft('青海海南州的路灯坏了'), routingContext(offices)))?.officeId).toBe('qinghai')
+  })
+})

@@ -452,6 +452,16 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
         if (byEarlier !== undefined) return decide(inside, byEarlier, [`settled by an earlier case at ${directory.get(earlierId)!.name}`])
       }
 
+      // With nothing else to go on, a prefecture-level unit (or a province) outranks places of the
+      // same name below it: 阳江 is 阳江市 before any village called 阳江.
+      const highestDepth = Math.min(...readings.map((r) => gazetteer.depthOf(r.place)))
+      const highest = readings.filter((r) => gazetteer.depthOf(r.place) === highestDepth)
+      if (highestDepth <= 1 && highest.length === 1 && readings.every((r) => r === highest[0] || gazetteer.depthOf(r.place) >= highestDepth + 1)) {
+        const lower = readings.length - 1
+        const located = decide(highest, officeOf(highest[0]!), [`taken as the higher unit, above ${lower} lower place${lower === 1 ? '' : 's'} of that name`])
+        return { ...located, confidence: Math.min(located.confidence, LOWERED_CONFIDENCE + 0.1) }
+      }
+
       const above = lowestCommonAncestor(directory, unique(readings.map(officeOf)))
       if (above === undefined) return undefined
       const where = source === 'form' ? ' in the place field' : ''
