@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
+import { buildOfficeDirectory, loadOffices } from '@intake/core'
 import type { EvalReport } from '../packages/core/src/cli/route-eval.ts'
+import { readTrainingCases } from '../packages/core/src/cli/train.ts'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { makeInboundWrite } from '@intake/storage/kit'
 import { DEMO_DIR } from './support/gateway.ts'
@@ -52,11 +54,12 @@ describe('intake train', () => {
     const trained = await intake(['train', csv], data)
     expect(trained.stderr).toBe('')
     expect(trained.code).toBe(0)
-    expect(trained.stdout).toMatch(/^trained on 24 messages \(seed 1, C 0\.5\); category: 2 labels from 24 messages .*; office: 2 labels from 24 messages .*; saved .*routing\.model\.json\n$/)
+    // The demo's config learns categories only (learn: 'category'): the office column is read, not learnt.
+    expect(trained.stdout).toMatch(/^trained on 24 messages \(seed 1, C 0\.5\); category: 2 labels from 24 messages \(temperature \d+\.\d\d\); saved .*routing\.model\.json\n$/)
     expect(existsSync(join(data, 'routing.model.json'))).toBe(true)
 
     const evalCsv = join(dir, 'eval.csv')
-    writeFileSync(evalCsv, 'text,expected_office\n工厂老板拖欠我们的工资,shule-labour\n')
+    writeFileSync(evalCsv, 'text,expected_office\n疏勒县的工厂老板拖欠我们的工资,shule-labour\n')
     const { stdout } = await intake(['route-eval', evalCsv, '--json'], data)
     const report = JSON.parse(stdout) as EvalReport
     expect(report.misses).toEqual([])
@@ -86,13 +89,17 @@ describe('intake train', () => {
     }
     // An open case teaches nothing yet.
     await store.recordInbound(makeInboundWrite({ text: '路灯坏了', case: { status: 'in_progress', officeId: 'jiashi', category: 'utilities' } }))
+    const read = await readTrainingCases(store, buildOfficeDirectory(loadOffices('offices.yaml', DEMO_DIR)))
+    expect(read).toHaveLength(16)
+    expect(read).toContainEqual({ text: '莎车县的化工厂又在排污，第1次了', subject: undefined, officeId: 'shache-environment', category: 'environment' })
     await store.close()
 
     const trained = await intake(['train', '--from-store'], data)
     expect(trained.stderr).toBe('')
-    expect(trained.stdout).toMatch(/^trained on 16 messages .*category: 2 labels from 16 messages .*office: 2 labels from 16 messages/)
-    const model = JSON.parse(readFileSync(join(data, 'routing.model.json'), 'utf8')) as { heads: { office: { labels: string[] } } }
-    expect(model.heads.office.labels).toEqual(['shache-environment', 'shule-labour'])
+    expect(trained.stdout).toMatch(/^trained on 16 messages .*category: 2 labels from 16 messages/)
+    const model = JSON.parse(readFileSync(join(data, 'routing.model.json'), 'utf8')) as { heads: { category: { labels: string[] }; office?: unknown } }
+    expect(model.heads.category.labels).toEqual(['environment', 'labour'])
+    expect(model.heads.office).toBeUndefined()
   }, 60_000)
 
   it('route-eval --folds 5 cross-validates the demo eval set with the rules alone as the anchor', async () => {
