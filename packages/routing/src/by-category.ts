@@ -213,6 +213,8 @@ export interface PlacedOffice {
   confidence: number
   /** How it was found, for the reason. */
   reason: string
+  /** The place the `within` strategy read (its decision's `place`), passed on to the decision. */
+  place?: RoutingDecision['place']
 }
 
 /**
@@ -243,7 +245,7 @@ export async function findPlaceOffice(
       return undefined
     }
     if (decision && decision.officeId !== '' && ctx.offices.get(decision.officeId)) {
-      return { officeId: decision.officeId, confidence: decision.confidence, reason: decision.reason }
+      return { officeId: decision.officeId, confidence: decision.confidence, reason: decision.reason, ...(decision.place ? { place: decision.place } : {}) }
     }
   }
   return undefined
@@ -368,6 +370,7 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
       reason: `${found}; place: ${place.reason}; ${office.note}`,
       confidence: Math.min(categoryConfidence, place.confidence),
       category,
+      ...(place.place ? { place: place.place } : {}),
     }
   }
 }

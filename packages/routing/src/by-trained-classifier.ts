@@ -190,6 +190,7 @@ function withModel(path: string | undefined, settings: Settings, training: Train
       reason: `${read}; place: ${place.reason}; ${handler.note}`,
       confidence: Math.min(confidence, place.confidence),
       category: confidentCategory.label,
+      ...(place.place ? { place: place.place } : {}),
     }
   }
 
