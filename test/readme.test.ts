@@ -46,6 +46,14 @@ describe('the README', () => {
     expect(blocks[1]!.script.trim()).toBe('npx --yes pnpm@10 install && npx --yes pnpm@10 test')
   })
 
+  it('lists every category id of the shipped taxonomy that a remit may name', () => {
+    const taxonomy = readFileSync(join(ROOT, 'packages/routing/src/taxonomy/china-12345.yaml'), 'utf8')
+    const ids = [...taxonomy.matchAll(/^- id: ([a-z0-9-]+)$/gm)].map((m) => m[1]!)
+    expect(ids.length).toBeGreaterThan(10)
+    const remits = README.split('\n').slice(README.split('\n').findIndex((l) => l.startsWith('- **Remits**'))).slice(0, 8).join(' ')
+    expect(ids.filter((id) => !remits.includes(`\`${id}\``))).toEqual([])
+  })
+
   it('names only `npx --yes pnpm@10` (a bare `npx pnpm` asks to install another pnpm and fails without a terminal)', () => {
     expect(README.match(/npx pnpm\b/g) ?? []).toEqual([])
   })

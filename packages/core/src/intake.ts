@@ -8,6 +8,7 @@ import { mountChannels, routeContext } from './app/channel-routes.ts'
 import { createMetrics, type Metrics } from './app/metrics.ts'
 import { openApiDocument, openApiReference } from './app/openapi.ts'
 import { createStatusPages } from './app/status-page.ts'
+import { remitProblems } from './config/remits.ts'
 import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type Logger } from './log/index.ts'
@@ -235,5 +236,6 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
   if (resolved.alerts && !resolved.channels[resolved.alerts.channel]) {
     problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
   }
+  problems.push(...remitProblems(resolved.offices, resolved.routing))
   if (problems.length) throw new ConfigError(problems)
 }

@@ -332,9 +332,10 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
   const parsed = Options.safeParse({ within: options.within, placeOffice: options.placeOffice, confidence: options.confidence, unlisted: options.unlisted, unlistedAtRoot: options.unlistedAtRoot })
   if (!parsed.success) throw new RoutingConfigError('by-category', `invalid options:\n${z.prettifyError(parsed.error)}`)
   const { within, placeOffice, confidence, unlisted, unlistedAtRoot } = parsed.data
-  const categorize = categorizer(options.taxonomy ?? defaultTaxonomy())
+  const taxonomy = options.taxonomy ?? defaultTaxonomy()
+  const categorize = categorizer(taxonomy)
 
-  return async function byCategory(draft, ctx) {
+  return Object.assign(async function byCategory(draft: CaseDraft, ctx: RoutingContext): Promise<RoutingDecision | undefined> {
     let category: string
     let found: string
     let categoryConfidence: number
@@ -372,5 +373,5 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
       category,
       ...(place.place ? { place: place.place } : {}),
     }
-  }
+  }, { categories: taxonomy.map((c) => c.id) })
 }

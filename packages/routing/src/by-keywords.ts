@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { parse as parseYaml } from 'yaml'
-import { Office, Urgency, type RoutingDecision, type RoutingStrategy } from '@intake/core'
+import { Office, Urgency, type CaseDraft, type RoutingContext, type RoutingDecision, type RoutingStrategy } from '@intake/core'
 import { RoutingConfigError } from './errors.ts'
 import { containsHan, indexOfTerm, normalizeForMatching } from './text-match.ts'
 
@@ -97,7 +97,7 @@ export function byKeywords({ rules }: ByKeywordsOptions): RoutingStrategy {
     order,
     words: rule.words.map(compileWord),
   }))
-  return async function byKeywords(draft, ctx) {
+  return Object.assign(async function byKeywords(draft: CaseDraft, ctx: RoutingContext): Promise<RoutingDecision | undefined> {
     const text = normalizeForMatching([draft.subject ?? '', draft.text].join('\n'))
     let best: { entry: CompiledRule; matched: string[] } | undefined
     for (const entry of compiled) {
@@ -131,5 +131,5 @@ export function byKeywords({ rules }: ByKeywordsOptions): RoutingStrategy {
     if (rule.category) decision.category = rule.category
     if (rule.urgency) decision.urgency = rule.urgency
     return decision
-  }
+  }, { categories: [...new Set(compiled.flatMap((c) => (c.rule.category ? [c.rule.category] : [])))] })
 }

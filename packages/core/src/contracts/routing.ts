@@ -44,6 +44,12 @@ export type RoutingStrategy = ((draft: CaseDraft, ctx: RoutingContext) => Promis
    * without one, the chain still asks it, for the place only, so every case records where it is about.
    */
   readonly locates?: boolean
+  /**
+   * The category ids this strategy can decide (a taxonomy's, a rule set's). The gateway checks at
+   * start that every office's remit names a category some strategy decides, so `remit: [labor]`
+   * for `labour` is an error naming the office instead of an office no case ever reaches.
+   */
+  readonly categories?: readonly string[]
 }
 
 /** One strategy's answer in the routing trail kept on the case's `routed` event. */
