@@ -286,7 +286,7 @@ export function createApi(deps: ApiDeps): Hono {
   action('return', ReturnCase, (id, input) => deps.actions.returnCase(id, input))
   action('assign', Assign, (id, input) => deps.actions.assign(id, input))
 
-  mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, jsonBody, invalid })
+  mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, lifecycle: deps.lifecycle.context, jsonBody, invalid })
 
   api.get('/staff', async (c) => {
     const duty = await store.listDuty()
