@@ -200,7 +200,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
   app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle }))
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
-  app.route('/', createRatingPage(lifecycle, resolved.locale))
+  app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
   mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))

@@ -4,6 +4,8 @@ import { html } from 'hono/html'
 import { pageLanguage, renderPage, type Html, type PageLanguage } from '../app/page.ts'
 import type { Case } from '../model/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
+import { clientAddress } from '../app/client-address.ts'
+import { clientKey, type LookupThrottle } from '../throttle/index.ts'
 import type { Lifecycle } from './service.ts'
 
 /**
@@ -50,14 +52,24 @@ ${t.options.map((label, i) => html`<p><input type="radio" id="rating-${i + 1}" n
 </form>`
 }
 
-export function createRatingPage(lifecycle: Lifecycle, locale: string): Hono {
+/** The status page's own throttle: a rating form must not become a way around it to guess codes. */
+export function createRatingPage(lifecycle: Lifecycle, locale: string, guard: { throttle?: LookupThrottle; trustProxy?: boolean } = {}): Hono {
   const app = new Hono()
   const { store, pipeline } = lifecycle.context
   app.post('/status/:code/rating', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
     const lang = pageLanguage(c, locale)
     const t = T[lang]
+    const keys = [clientKey(clientAddress(c, guard.trustProxy))]
+    if (guard.throttle) {
+      const verdict = await guard.throttle.attempt(keys)
+      if (!verdict.allowed) {
+        c.header('Retry-After', String(Math.ceil(verdict.retryAfterMs / 1000)))
+        return c.html(renderPage({ lang, title: t.title, body: html`<p role="alert">${lang === 'en' ? 'Too many attempts from your address; please try again later.' : '尝试次数太多了，请稍后再试。'}</p>` }), 429)
+      }
+    }
     const parsed = parseTrackingCode(c.req.param('code'))
     const kase = parsed.ok ? await store.getCaseByTrackingCode(parsed.code) : undefined
+    if (!kase) await guard.throttle?.miss(keys)
     if (!kase) return c.html(renderPage({ lang, title: t.title, body: html`<p>${lang === 'en' ? 'No case has that tracking code.' : '没有找到这个编号的诉求。'}</p>` }), 404)
     const page = (status: 200 | 400 | 409, body: Html) =>
       c.html(renderPage({ lang, title: t.title, body: html`${body}<p><a href="/status/${kase.trackingCode}?lang=${lang === 'en' ? 'en' : 'zh'}">${t.back}</a></p>` }), status)
