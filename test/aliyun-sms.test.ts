@@ -90,13 +90,19 @@ describe('an Alibaba Cloud SMS case through its life', () => {
     expect(await allCases()).toHaveLength(1)
   })
 
-  it('sends the survey template when a case is resolved', async () => {
+  it('sends the survey template for the follow-up survey (回访) after a case is resolved', async () => {
     await api.up(CITIZEN, '疏勒县的路灯坏了')
     const [kase] = await allCases()
     for (const status of ['resolved']) {
       const res = await gw.api(`/cases/${kase!.id}/status`, { method: 'POST', body: { status, actor: 'clerk-1' } })
       expect(res.status, await res.clone().text()).toBeLessThan(300)
     }
+    await gw.intake.outbox.drain()
+    // The resolution notice is a status message; the survey follows once its timer is due (an hour later by default).
+    expect(api.sent.at(-1)).toMatchObject({ templateCode: 'SMS_465890013' })
+    const timers = await gw.intake.store.listTimers(kase!.id)
+    await gw.intake.store.planTimers(kase!.id, { timers: timers.filter((t) => t.kind === 'survey').map((t) => ({ ...t, dueAt: Date.now() - 1 })) })
+    await gw.intake.timers.drain()
     await gw.intake.outbox.drain()
     expect(api.sent.at(-1)).toMatchObject({ templateCode: 'SMS_465890014', text: `【${SIGN}】您的诉求${kase!.trackingCode}已办结，请回复1-5为答复打分。` })
   })

@@ -30,7 +30,9 @@ async function setup(over: Partial<IntakeConfig> = {}) {
       const res = await g.api(`/cases/${caseId}/${action}`, { method: 'POST', body })
       return { status: res.status, body: (await res.json()) as Case & { error?: { code: string } } }
     },
-    events: async (caseId: string) => (await g.intake.store.listEvents(caseId)).map((e) => ({ type: e.type, ...e.data })),
+    // The action's own events; the lifecycle's bookkeeping beside them (status_changed, deadline_set) is tested in lifecycle.test.ts.
+    events: async (caseId: string) =>
+      (await g.intake.store.listEvents(caseId)).filter((e) => e.type !== 'status_changed' && e.type !== 'deadline_set').map((e) => ({ type: e.type, ...e.data })),
   }
 }
 

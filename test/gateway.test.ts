@@ -146,7 +146,8 @@ describe('a case through its life', () => {
     await gw.api(`/cases/${caseId}/status`, { method: 'POST', body: { status: 'resolved', actor: 'clerk-1' } })
     await open({ text: `${trackingCode} 问题没有解决，采砂船又回来了` })
     const { case: kase } = await details(caseId)
-    expect(kase.status).toBe('received')
+    // 重办: back to the same office, accepted, counted.
+    expect(kase).toMatchObject({ status: 'accepted', reopenCount: 1, resolvedAt: null })
   })
 })
 

@@ -35,7 +35,9 @@ describe('rating a resolved case', () => {
     expect(answer.results[0]).toMatchObject({ caseId, followUp: true })
     const kase = (await g.intake.store.getCase(caseId))!
     expect(kase).toMatchObject({ status: 'closed', rating: 5 })
-    expect((await g.intake.store.listEvents(caseId)).at(-1)).toMatchObject({ type: 'rated', data: { rating: 5 } })
+    const events = await g.intake.store.listEvents(caseId)
+    expect(events.find((e) => e.type === 'rated')).toMatchObject({ data: { rating: 5, satisfied: true } })
+    expect(events.at(-1)).toMatchObject({ type: 'status_changed', data: { from: 'resolved', to: 'closed', transition: 'close', reason: 'rated' } })
     const outbox = await g.intake.store.listOutbox({ caseId })
     expect(outbox[0]!.payload.text).toContain('感谢您的评价（5 分）')
     expect((await g.intake.store.listCases({})).cases).toHaveLength(1)

@@ -35,7 +35,8 @@ export default defineConfig({
   transcriber: await transcriberFromEnv(env),
   routing: demoRouting(),
   deadlines: { urgent: '2h', normal: '5 working days', complex: '15 working days' },
-  calendar: { timeZone: 'Asia/Shanghai' },
+  // China's official holidays and make-up working days (State Council notices, 2024–2026).
+  calendar: { timeZone: 'Asia/Shanghai', country: 'CN' },
   locale: 'zh-CN',
   apiKeys: [env.INTAKE_API_KEY ?? 'demo-api-key-change-me'],
   dataDir,

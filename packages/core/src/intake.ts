@@ -22,6 +22,14 @@ import { createCaseActions, type CaseActions } from './case-actions/index.ts'
 import { createRetention, type Retention } from './retention/index.ts'
 import { createClusterMatcher } from './lifecycle/cluster-matching.ts'
 import { placeNamesOf } from './lifecycle/cluster-place.ts'
+import { deadlinePolicy } from './lifecycle/deadline-policy.ts'
+import type { LifecycleContext } from './lifecycle/context.ts'
+import { ratingChange } from './lifecycle/rating.ts'
+import { transitionChange } from './lifecycle/transitions.ts'
+import { createRatingPage, ratingForm } from './lifecycle/rating-page.ts'
+import { createLifecycle, type Lifecycle } from './lifecycle/service.ts'
+import type { TimerWorker } from './lifecycle/timer-worker.ts'
+import { addDuration, parseDuration } from './deadlines/index.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -55,6 +63,9 @@ export interface Intake {
   readonly offices: OfficeDirectory
   readonly pipeline: Pipeline
   readonly outbox: OutboxWorker
+  /** Acceptance, reminders, escalation and the survey: the lifecycle's timers (`drain()` in tests). */
+  readonly timers: TimerWorker
+  readonly lifecycle: Lifecycle
   /** Present when a transcriber is configured: retries voice messages not transcribed at intake. */
   readonly transcriptions?: TranscriptionWorker
   /** Present when the config sets `retention`: erases citizen data of cases closed long enough ago. */
@@ -121,7 +132,28 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     dispatchRules: resolved.dispatchRules,
     landing: (...args) => actions.landing(...args),
     clusters: createClusterMatcher({ store, names: placeNamesOf(offices), ids }, resolved.clusters),
+    startCase: (kase, at) => lifecycle.startCase(kase, at),
+    rating: (kase, parsed, at, opts) => ratingChange(lifecycleContext, kase, parsed, at, opts),
+    reopen: async (kase, at) => {
+      const change = await transitionChange(lifecycleContext, kase, 'reopen', { actor: { id: 'citizen', role: 'system' }, reason: 'citizen' }, at)
+      return 'ok' in change ? undefined : change
+    },
+    surveyWindowMs: addDuration(0, resolved.lifecycle.survey.expireAfter, { timeZone: 'UTC' }) + addDuration(0, resolved.lifecycle.survey.delay, { timeZone: 'UTC' }),
   })
+  const lifecycleContext: LifecycleContext = {
+    store,
+    offices,
+    pipeline,
+    policy: deadlinePolicy(offices, { base: resolved.deadlines, ...resolved.deadlineRules }, resolved.calendar),
+    settings: resolved.lifecycle,
+    channels: resolved.channels,
+    now,
+    log: log.child({ component: 'lifecycle' }),
+    alertChannel: resolved.alerts?.channel,
+    onOutboxQueued: () => deliveries.wake(),
+    metrics,
+  }
+  const lifecycle = createLifecycle(lifecycleContext)
   const actions: CaseActions = createCaseActions({
     store,
     offices,
@@ -129,6 +161,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     now,
     alertChannel: resolved.alerts?.channel,
     onOutboxQueued: () => deliveries.wake(),
+    lifecycle: lifecycleContext,
   })
   const transcriptions = resolved.transcriber
     ? createTranscriptionWorker(
@@ -166,8 +199,9 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const doc = openApiDocument(publicUrl)
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar }))
-  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle }))
+  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
+  app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
   mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
@@ -191,6 +225,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     offices,
     pipeline,
     outbox,
+    timers: lifecycle.timers,
+    lifecycle,
     transcriptions,
     retention,
     metrics,
@@ -205,10 +241,12 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
       retention?.loop.start()
+      lifecycle.timers.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
+      await lifecycle.timers.stop()
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
@@ -237,5 +275,22 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
     problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
   }
   problems.push(...remitProblems(resolved.offices, resolved.routing))
+  // An office's own deadlines are read when a case reaches it: a typo fails at start instead.
+  for (const office of offices.all) {
+    const own = office.deadlines
+    if (!own) continue
+    const entries: Array<[string, string | undefined]> = [
+      ...(['urgent', 'normal', 'complex', 'accept'] as const).map((k): [string, string | undefined] => [k, own[k]]),
+      ...Object.entries(own.categories ?? {}).flatMap(([cat, p]) => Object.entries(p).map(([k, v]): [string, string | undefined] => [`categories.${cat}.${k}`, v])),
+    ]
+    for (const [key, value] of entries) {
+      if (value === undefined) continue
+      try {
+        parseDuration(value)
+      } catch (err) {
+        problems.push(`offices[${office.id}].deadlines.${key}: ${(err as Error).message}`)
+      }
+    }
+  }
   if (problems.length) throw new ConfigError(problems)
 }

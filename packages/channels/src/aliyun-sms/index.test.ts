@@ -99,7 +99,8 @@ describe('aliyun-sms', () => {
     expect(templateFor({ kind: 'acknowledgement', template: 'acknowledgement' })).toBe('acknowledgement')
     expect(templateFor({ kind: 'notice', template: 'followUp' })).toBe('status')
     expect(templateFor({ kind: 'reply', template: 'reply' })).toBe('status')
-    expect(templateFor({ kind: 'notice', template: 'resolved' })).toBe('survey')
+    expect(templateFor({ kind: 'notice', template: 'resolved' })).toBe('status')
+    expect(templateFor({ kind: 'notice', template: 'survey' })).toBe('survey')
     expect(templateFor({ kind: 'notice' })).toBe('status')
   })
 

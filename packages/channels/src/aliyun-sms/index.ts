@@ -93,7 +93,18 @@ const TEMPLATE_FOR: Record<NonNullable<OutboundMessage['template']>, keyof Aliyu
   reply: 'status',
   rated: 'status',
   alert: 'status',
-  resolved: 'survey',
+  // The resolution notice no longer asks for a rating: the follow-up survey (回访) does, later.
+  resolved: 'status',
+  survey: 'survey',
+  reopened: 'status',
+  ratingTooEarly: 'status',
+  alreadyRated: 'status',
+  reminder: 'status',
+  acceptanceOverdue: 'status',
+  escalation: 'status',
+  supervision: 'status',
+  extensionRequested: 'status',
+  reopenedAlert: 'status',
 }
 
 /** Which approved template carries an outbound message. */

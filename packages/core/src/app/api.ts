@@ -13,6 +13,13 @@ import { clusterSummary, mountClusterRoutes } from './cluster-api.ts'
 import type { WorkCalendar } from '../deadlines/index.ts'
 import { figuresCsv, StatsQuery } from '../stats/figures.ts'
 import { statsReport, StatsQueryError } from '../stats/report.ts'
+import { mountLifecycleRoutes } from '../lifecycle/api.ts'
+import type { Lifecycle } from '../lifecycle/service.ts'
+import { allowedFrom, checkTransition, ROLES, transitionTo, type Role } from '../lifecycle/state-machine.ts'
+import { statusChanged } from '../lifecycle/transitions.ts'
+
+/** The role an API key acts as, unless the body names a narrower one (the console binds real users). */
+const StaffRole = z.enum(ROLES.filter((r) => r !== 'system') as [Role, ...Role[]]).default('admin')
 
 /** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
 export const StaffReply = z.object({
@@ -26,19 +33,10 @@ export const StaffReply = z.object({
 export const StatusChange = z.object({
   status: CaseStatus,
   actor: z.string().min(1).max(100),
+  role: StaffRole,
   note: z.string().max(2000).optional(),
 })
 
-/** Which status may follow which: the closed loop, with reopening from resolved or closed. */
-const NEXT: Record<Status, readonly Status[]> = {
-  received: ['dispatched', 'accepted', 'in_progress', 'replied', 'resolved'],
-  dispatched: ['accepted', 'in_progress', 'replied', 'resolved'],
-  accepted: ['in_progress', 'replied', 'resolved'],
-  in_progress: ['replied', 'resolved'],
-  replied: ['in_progress', 'resolved'],
-  resolved: ['closed', 'in_progress'],
-  closed: ['in_progress'],
-}
 
 /** An instant in a query string: milliseconds since the epoch, or an ISO 8601 date or date-time. */
 const Instant = z.string().transform((v, ctx) => {
@@ -80,11 +78,11 @@ function unknownParameters(c: Context, error: z.ZodError): Response | undefined 
 }
 
 /** 派单: down the office tree. */
-export const Dispatch = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), note: z.string().max(2000).optional() }).strict()
+export const Dispatch = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), role: StaffRole, note: z.string().max(2000).optional() }).strict()
 /** 转办: to any other office or agency, with the reason. */
-export const Transfer = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), reason: z.string().trim().min(1).max(2000) }).strict()
+export const Transfer = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), role: StaffRole, reason: z.string().trim().min(1).max(2000) }).strict()
 /** 退回: back to whoever dispatched or transferred it here. */
-export const ReturnCase = z.object({ actor: z.string().min(1).max(100), reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
+export const ReturnCase = z.object({ actor: z.string().min(1).max(100), role: StaffRole, reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
 /** To one person, or (no staffId) by the office's assignment policy among those on duty. */
 export const Assign = z.object({ actor: z.string().min(1).max(100), staffId: z.string().min(1).optional() }).strict()
 export const Duty = z.object({ onDuty: z.boolean() }).strict()
@@ -100,6 +98,7 @@ export interface ApiDeps {
   wakeOutbox: () => void
   /** Working days for the median handling time, and the zone periods are cut in. */
   calendar: WorkCalendar
+  lifecycle: Lifecycle
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds (Asia/Shanghai: +8 h). */
@@ -229,12 +228,19 @@ export function createApi(deps: ApiDeps): Hono {
       return c.json({ internal: true }, 201)
     }
     const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), author, at, await pipeline.threadOf(kase), 'reply')
+    // A reply on an open case is the answer (答复): the status moves, and acceptance is met.
+    const answers = OPEN_STATUSES.includes(kase.status) && kase.status !== 'replied'
+    const firstAcceptance = answers && kase.acceptedAt === null
     const updated = await store.applyCaseChange({
       caseId: kase.id,
       at,
-      patch: OPEN_STATUSES.includes(kase.status) ? { status: 'replied' } : undefined,
-      events: [{ caseId: kase.id, at, type: 'replied', actor: author, public: true, data: { messageId: out.message.id, text } }],
+      patch: answers ? { status: 'replied', ...(firstAcceptance ? { acceptedAt: at } : {}) } : undefined,
+      events: [
+        { caseId: kase.id, at, type: 'replied', actor: author, public: true, data: { messageId: out.message.id, text } },
+        ...(answers ? [statusChanged(kase, 'replied', 'answer', author, at)] : []),
+      ],
       outbound: [out],
+      ...(firstAcceptance ? { timers: { cancel: ['accept_due'], timers: [] } } : {}),
     })
     deps.wakeOutbox()
     return c.json({ case: updated, message: out.message }, 201)
@@ -247,23 +253,22 @@ export function createApi(deps: ApiDeps): Hono {
     if (!change.success) return invalid(c, change.error)
     const kase = await store.getCase(c.req.param('id'))
     if (!kase) return notFound(c, 'case')
-    const { status, actor, note } = change.data
-    if (!NEXT[kase.status].includes(status)) {
-      return c.json({ error: { code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}`, allowed: NEXT[kase.status] } }, 409)
+    const { status, actor, role, note } = change.data
+    // The state machine decides (lifecycle/state-machine.ts); this route names a status, not a transition.
+    const transition = transitionTo(kase.status, status)
+    if (!transition || transition === 'answer') {
+      const allowed = allowedFrom(kase.status)
+      const why = status === 'dispatched' ? ' (dispatch with POST /cases/:id/dispatch, naming the office)' : status === 'replied' ? ' (answer with POST /cases/:id/replies)' : ''
+      return c.json({ error: { code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}${why}; possible: ${allowed.join(', ')}`, allowed } }, 409)
     }
-    const at = now()
-    const resolved = status === 'resolved'
-    const outbound = resolved ? [pipeline.outbound(kase, 'notice', pipeline.render('resolved', kase), actor, at, await pipeline.threadOf(kase), 'resolved')] : []
-    const updated = await store.applyCaseChange({
-      caseId: kase.id,
-      at,
-      patch: { status, resolvedAt: resolved ? at : status === 'closed' ? kase.resolvedAt : null },
-      events: [{ caseId: kase.id, at, type: 'status_changed', actor, public: true, data: { from: kase.status, to: status, ...(note ? { note } : {}) } }],
-      outbound,
-    })
-    if (outbound.length) deps.wakeOutbox()
-    return c.json(updated satisfies Case)
+    const check = checkTransition(kase.status, transition, { id: actor, role })
+    if (!check.ok) return c.json({ error: { code: check.code, message: check.message, allowed: check.allowed } }, check.status)
+    const result = await deps.lifecycle.transition(kase.id, transition, { actor: { id: actor, role }, ...(note ? { note } : {}), reason: transition === 'close' || transition === 'reopen' ? 'staff' : undefined })
+    if (!result.ok) return c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
+    return c.json(result.case satisfies Case)
   })
+
+  mountLifecycleRoutes(api, deps.lifecycle, { jsonBody, invalid })
 
   /** One route per case action: validate, act, answer the updated case or the action's 4xx. */
   const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>) => Promise<ActionResult>) =>
@@ -281,7 +286,7 @@ export function createApi(deps: ApiDeps): Hono {
   action('return', ReturnCase, (id, input) => deps.actions.returnCase(id, input))
   action('assign', Assign, (id, input) => deps.actions.assign(id, input))
 
-  mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, jsonBody, invalid })
+  mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, lifecycle: deps.lifecycle.context, jsonBody, invalid })
 
   api.get('/staff', async (c) => {
     const duty = await store.listDuty()

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import type { Store } from '../contracts/store.ts'
 import type { IdGenerator } from '../ids/index.ts'
+import type { LifecycleContext } from '../lifecycle/context.ts'
 import { notifyCluster } from '../lifecycle/cluster-fan-out.ts'
 import { linkToCluster, unlinkFromCluster, type ClusterLinkOutcome } from '../lifecycle/cluster-links.ts'
 import type { Pipeline } from '../pipeline/index.ts'
@@ -20,6 +21,8 @@ export interface ClusterApiDeps {
   ids: IdGenerator
   now: () => number
   wakeOutbox: () => void
+  /** Resolving members plans their surveys and stops their deadlines' timers, as a single resolve does. */
+  lifecycle?: LifecycleContext
   jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }>
   invalid(c: Context, error: z.ZodError): Response
 }
@@ -92,7 +95,7 @@ export function mountClusterRoutes(api: Hono, deps: ClusterApiDeps): void {
     const input = await body(c, ClusterResolveBody)
     if (!input.ok) return input.response
     const notice = { kind: 'status', to: 'resolved', transition: 'resolve', actor: input.value.actor, template: 'resolved', ...(input.value.note ? { note: input.value.note } : {}) } as const
-    const sent = await notifyCluster({ store, pipeline: deps.pipeline, onOutboxQueued: deps.wakeOutbox }, c.req.param('id'), notice, deps.now())
+    const sent = await notifyCluster({ store, pipeline: deps.pipeline, onOutboxQueued: deps.wakeOutbox, lifecycle: deps.lifecycle }, c.req.param('id'), notice, deps.now())
     if (!sent.ok) return c.json({ error: { code: sent.code, message: sent.message } }, sent.status)
     return c.json({ clusterId: sent.clusterId, cases: sent.changed, skipped: sent.skipped })
   })

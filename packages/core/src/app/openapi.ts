@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { Case, CaseEvent, CaseMessage, Office, OutboxItem } from '../model/index.ts'
 import { Assign, Dispatch, Duty, ReturnCase, StaffReply, StatusChange, Transfer } from './api.ts'
 import { ClusterLinkBody, ClusterReplyBody, ClusterResolveBody, NewClusterBody } from './cluster-api.ts'
+import { ExtensionDecision, ExtensionRequest, SupervisionNote, TransitionBody } from '../lifecycle/api.ts'
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' })
@@ -78,6 +79,10 @@ export function openApiDocument(publicUrl: string) {
             },
           },
         },
+        Transition: schema(TransitionBody, 'input'),
+        ExtensionRequest: schema(ExtensionRequest, 'input'),
+        ExtensionDecision: schema(ExtensionDecision, 'input'),
+        SupervisionNote: schema(SupervisionNote, 'input'),
         Error: ErrorBody,
       },
     },
@@ -218,6 +223,24 @@ export function openApiDocument(publicUrl: string) {
           parameters: [idParam],
           requestBody: { required: true, ...json(ref('ClusterResolve')) },
           responses: { '200': { description: 'The members changed, and those skipped (already resolved or closed)' }, ...errors },
+        },
+      },
+      ...caseAction('accept', 'Transition', 'Accept the case at its office (接单); meets the acceptance deadline'),
+      ...caseAction('start', 'Transition', 'Start handling the case (办理)'),
+      ...caseAction('resolve', 'Transition', 'Resolve the case (办结): notifies the citizen, plans the follow-up survey'),
+      ...caseAction('close', 'Transition', 'Close a resolved case without waiting for its rating'),
+      ...caseAction('reopen', 'Transition', 'Reopen a resolved or closed case at the same office (重办), with a new deadline'),
+      ...caseAction('extension', 'ExtensionRequest', 'Ask the office above for a later deadline, with a reason (延期)'),
+      ...caseAction('extension/decision', 'ExtensionDecision', 'Approve (moves the deadline) or refuse the pending extension request'),
+      ...caseAction('supervision', 'SupervisionNote', 'A supervision note (督办意见) to the handling office, optionally with a new deadline'),
+      '/cases/{id}/timers': {
+        get: { summary: "The case's pending timers (acceptance, reminders, escalation, survey)", parameters: [idParam], responses: { '200': { description: 'Timers' }, ...errors } },
+      },
+      '/offices/{id}/supervision': {
+        get: {
+          summary: 'The supervision list (督办): open cases at the offices below this one that are due or overdue',
+          parameters: [idParam],
+          responses: { '200': { description: 'Cases', ...json({ type: 'object', properties: { officeId: { type: 'string' }, cases: { type: 'array', items: ref('Case') } } }) }, ...errors },
         },
       },
       '/staff': {

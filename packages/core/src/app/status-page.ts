@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { html } from 'hono/html'
 import type { Store } from '../contracts/store.ts'
-import type { CaseEvent, CaseStatus } from '../model/index.ts'
+import type { Case, CaseEvent, CaseStatus } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
 import { clientKey, type LookupThrottle } from '../throttle/index.ts'
@@ -74,6 +74,8 @@ export interface StatusPageDeps {
   throttle?: LookupThrottle
   /** Read the client address from X-Forwarded-For (set only behind a proxy you trust). */
   trustProxy?: boolean
+  /** The rating form for a resolved case waiting for its rating (lifecycle/rating-page.ts). */
+  ratingForm?: (kase: Case, lang: PageLanguage) => Html | ''
 }
 
 /**
@@ -175,7 +177,8 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 ${kase.deadlineAt ? html`<p><strong>${t.deadline}:</strong> ${when(kase.deadlineAt)}</p>` : ''}
 </div>
 <h2>${t.timeline}</h2>
-<ol class="timeline">${items.map((i) => html`<li><time>${when(i.at)}</time>${i.body}</li>`)}</ol>`,
+<ol class="timeline">${items.map((i) => html`<li><time>${when(i.at)}</time>${i.body}</li>`)}</ol>
+${deps.ratingForm?.(kase, lang) ?? ''}`,
     )
   })
 

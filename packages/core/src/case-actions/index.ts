@@ -2,6 +2,10 @@ import type { CaseChange, OutboundWrite, Store } from '../contracts/store.ts'
 import type { Case, CaseEventInput, Office } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
+import type { LifecycleContext } from '../lifecycle/context.ts'
+import { checkTransition, type Role, type Transition } from '../lifecycle/state-machine.ts'
+import { landed } from '../lifecycle/timer-plan.ts'
+import { deadlineSet, landingDeadlines, statusChanged } from '../lifecycle/transitions.ts'
 
 /**
  * What staff (and rules) do with a case once it is in: dispatch it down the office tree (派单),
@@ -14,7 +18,7 @@ import type { Pipeline } from '../pipeline/index.ts'
 export const RETURN_REASONS = ['not_our_remit', 'outside_jurisdiction', 'insufficient_information', 'duplicate', 'other'] as const
 export type ReturnReason = (typeof RETURN_REASONS)[number]
 
-export type ActionResult = { ok: true; case: Case } | { ok: false; status: 404 | 409 | 422; code: string; message: string }
+export type ActionResult = { ok: true; case: Case } | { ok: false; status: 400 | 403 | 404 | 409 | 422; code: string; message: string; allowed?: string[] }
 
 export interface CaseActionsDeps {
   store: Store
@@ -24,12 +28,14 @@ export interface CaseActionsDeps {
   /** The channel urgent-case alerts go out on (office contact `alert` is the address there). */
   alertChannel?: string
   onOutboxQueued?: () => void
+  /** Deadlines and timers of the office a case moves to (the lifecycle); without it, none change. */
+  lifecycle?: LifecycleContext
 }
 
 export interface CaseActions {
-  dispatch(caseId: string, input: { officeId: string; actor: string; note?: string }): Promise<ActionResult>
-  transfer(caseId: string, input: { officeId: string; actor: string; reason: string }): Promise<ActionResult>
-  returnCase(caseId: string, input: { actor: string; reason: ReturnReason; note?: string }): Promise<ActionResult>
+  dispatch(caseId: string, input: { officeId: string; actor: string; role?: Role; note?: string }): Promise<ActionResult>
+  transfer(caseId: string, input: { officeId: string; actor: string; role?: Role; reason: string }): Promise<ActionResult>
+  returnCase(caseId: string, input: { actor: string; role?: Role; reason: ReturnReason; note?: string }): Promise<ActionResult>
   /** To one person (`staffId`), or by the office's assignment policy when none is given. */
   assign(caseId: string, input: { actor: string; staffId?: string }): Promise<ActionResult>
   /** The assignee, event and alert for a case landing in an office (used at intake as well). */
@@ -142,19 +148,31 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
     return undefined
   }
 
-  /** Move the case to another office with one event, assigning and alerting there. */
-  async function move(kase: Case, to: Office, event: CaseEventInput, status: Case['status'], actor: string): Promise<ActionResult> {
+  /**
+   * Move the case to another office with its event and `status_changed`, assigning and alerting
+   * there; the office's acceptance deadline and deadline policy apply from now on (timers re-planned).
+   */
+  async function move(kase: Case, to: Office, event: CaseEventInput, transition: Transition, actor: string, role: Role): Promise<ActionResult> {
+    const check = checkTransition(kase.status, transition, { id: actor, role })
+    if (!check.ok) return { ok: false, status: check.status, code: check.code, message: `[case-actions] ${check.message}`, allowed: check.allowed }
     const at = event.at
-    const landed = await landing(kase, to.id, at, actor)
+    const arrived = await landing(kase, to.id, at, actor)
     const change: CaseChange = {
       caseId: kase.id,
       at,
-      patch: { officeId: to.id, status, assigneeId: landed.assigneeId },
-      events: [event, ...landed.events],
-      outbound: landed.outbound,
+      patch: { officeId: to.id, status: check.to, assigneeId: arrived.assigneeId },
+      events: [event, statusChanged(kase, check.to, transition, actor, at), ...arrived.events],
+      outbound: arrived.outbound,
+    }
+    const lc = deps.lifecycle
+    if (lc) {
+      const deadlines = landingDeadlines(lc, kase, to.id, at)
+      Object.assign(change.patch!, deadlines, { acceptedAt: null })
+      change.events.push(deadlineSet(kase, at, deadlines.deadlineAt, 'policy', deadlines.acceptDeadlineAt))
+      change.timers = landed(deadlines, at, lc.settings, lc.policy.calendar)
     }
     const updated = await store.applyCaseChange(change)
-    if (landed.outbound.length) deps.onOutboxQueued?.()
+    if (arrived.outbound.length) deps.onOutboxQueued?.()
     return { ok: true, case: updated }
   }
 
@@ -164,7 +182,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
   return {
     landing,
 
-    async dispatch(caseId, { officeId, actor, note }) {
+    async dispatch(caseId, { officeId, actor, role = 'admin', note }) {
       const kase = await load(caseId)
       if ('ok' in kase) return kase
       const to = officeOr422(officeId)
@@ -176,10 +194,10 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
       }
       const at = now()
       const event: CaseEventInput = { caseId, at, type: 'dispatched', actor, public: true, data: { from: kase.officeId, to: to.id, officeId: to.id, officeName: to.name, ...(note ? { note } : {}) } }
-      return move(kase, to, event, 'dispatched', actor)
+      return move(kase, to, event, 'dispatch', actor, role)
     },
 
-    async transfer(caseId, { officeId, actor, reason }) {
+    async transfer(caseId, { officeId, actor, role = 'admin', reason }) {
       const kase = await load(caseId)
       if ('ok' in kase) return kase
       const to = officeOr422(officeId)
@@ -189,10 +207,10 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
       if (to.id === kase.officeId) return { ok: false, status: 422, code: 'same_office', message: 'the case is already with that office' }
       const at = now()
       const event: CaseEventInput = { caseId, at, type: 'transferred', actor, public: true, data: { from: kase.officeId, to: to.id, officeId: to.id, officeName: to.name, reason } }
-      return move(kase, to, event, 'dispatched', actor)
+      return move(kase, to, event, 'transfer', actor, role)
     },
 
-    async returnCase(caseId, { actor, reason, note }) {
+    async returnCase(caseId, { actor, role = 'admin', reason, note }) {
       const kase = await load(caseId)
       if ('ok' in kase) return kase
       const refused = closed(kase)
@@ -204,7 +222,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
       if (!from) return { ok: false, status: 409, code: 'nothing_to_return_to', message: 'this case was not dispatched or transferred to its office, so there is no one to return it to' }
       const at = now()
       const event: CaseEventInput = { caseId, at, type: 'returned', actor, public: false, data: { from: kase.officeId, to: from.id, reason, ...(note ? { note } : {}) } }
-      return move(kase, from, event, 'received', actor)
+      return move(kase, from, event, 'return', actor, role)
     },
 
     async assign(caseId, { actor, staffId }) {

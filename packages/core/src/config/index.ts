@@ -16,6 +16,8 @@ import type { OutboxOptions } from '../outbox/index.ts'
 import { ClusterOptions, type ClusterOptionsInput } from '../lifecycle/cluster-matching.ts'
 import type { LookupThrottleOptions } from '../throttle/index.ts'
 import { DEFAULT_TEMPLATES, type MessageTemplates } from '../templates/index.ts'
+import { COUNTRY_CALENDARS } from '../deadlines/calendars/cn.ts'
+import { lifecycleSettings, type LifecycleConfig, type LifecycleSettings } from '../lifecycle/settings.ts'
 
 /** A deployment, as written in intake.config.ts. */
 export interface IntakeConfig {
@@ -26,8 +28,15 @@ export interface IntakeConfig {
   channels: Record<string, ChannelAdapter>
   /** Tried in order; the first decision wins; the intake desk takes what none decides. */
   routing: RoutingStrategy[]
-  deadlines?: Partial<DeadlinePolicy>
-  calendar?: Partial<WorkCalendar>
+  /**
+   * Deadlines by urgency (and `accept`, the time to accept a case), with `categories` on top;
+   * an office's own `deadlines` (offices file) win over these.
+   */
+  deadlines?: Partial<DeadlinePolicy> & { accept?: string; categories?: Record<string, Partial<DeadlinePolicy>> }
+  /** `country: 'CN'` brings China's official holidays and make-up days; `holidays` / `workingWeekends` add the agency's own. */
+  calendar?: Partial<WorkCalendar> & { country?: string }
+  /** Reminders, escalation (督办), the follow-up survey and the timer worker (see the README). */
+  lifecycle?: LifecycleConfig
   /** Language of pages and messages when the citizen's is unknown: `zh-CN` or `en`. */
   locale?: string
   templates?: Record<string, Partial<MessageTemplates>>
@@ -93,7 +102,30 @@ const ConfigSchema = z.object({
     )
     .refine((c) => Object.keys(c).length > 0, 'configure at least one channel'),
   routing: z.array(fn('a routing strategy')),
-  deadlines: z.object({ urgent: duration, normal: duration, complex: duration }).partial().strict().default({}),
+  deadlines: z
+    .object({
+      urgent: duration,
+      normal: duration,
+      complex: duration,
+      accept: duration,
+      categories: z.record(z.string(), z.object({ urgent: duration, normal: duration, complex: duration }).partial().strict()),
+    })
+    .partial()
+    .strict()
+    .default({}),
+  lifecycle: z
+    .object({
+      reminders: z.array(duration),
+      escalation: z.object({ after: duration, secondLevelAfter: duration.nullable() }).partial().strict(),
+      survey: z
+        .object({ delay: duration, expireAfter: duration, threshold: z.number().int().min(1).max(4), reopenWithin: duration.optional() })
+        .partial()
+        .strict(),
+      timers: z.object({ pollMs: z.number().int().min(10), leaseMs: z.number().int().min(500), batchSize: z.number().int().min(1).max(2000) }).partial().strict(),
+    })
+    .partial()
+    .strict()
+    .default({}),
   calendar: z
     .object({
       timeZone: z.string().refine((tz) => {
@@ -106,12 +138,22 @@ const ConfigSchema = z.object({
       }, 'unknown IANA time zone'),
       holidays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')),
       workingWeekends: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates are YYYY-MM-DD')),
+      country: z.enum(Object.keys(COUNTRY_CALENDARS) as [string, ...string[]]),
+      workingHours: z.object({ start: z.string().regex(/^\d{2}:\d{2}$/, 'HH:MM'), end: z.string().regex(/^\d{2}:\d{2}$/, 'HH:MM') }).strict(),
     })
     .partial()
     .strict()
     .default({}),
   locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
-  templates: z.record(z.string(), z.object({ acknowledgement: z.string(), followUp: z.string(), reply: z.string(), resolved: z.string(), alert: z.string(), rated: z.string() }).partial().strict()).default({}),
+  templates: z
+    .record(
+      z.string(),
+      z
+        .object(Object.fromEntries(Object.keys(DEFAULT_TEMPLATES.en!).map((k) => [k, z.string()])) as Record<keyof MessageTemplates, z.ZodString>)
+        .partial()
+        .strict(),
+    )
+    .default({}),
   server: z
     .object({
       port: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -183,7 +225,10 @@ export interface ResolvedConfig {
   channels: Record<string, ChannelAdapter>
   routing: RoutingStrategy[]
   deadlines: DeadlinePolicy
+  /** Deadlines per category, and the time to accept (null: no acceptance deadline). */
+  deadlineRules: { accept: string | null; categories: Record<string, Partial<DeadlinePolicy>> }
   calendar: WorkCalendar
+  lifecycle: LifecycleSettings
   locale: 'zh-CN' | 'en'
   templates: Record<string, MessageTemplates>
   server: { port: number; host: string; publicUrl: string }
@@ -205,6 +250,23 @@ export interface ResolvedConfig {
 }
 
 const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
+const DEFAULT_ACCEPT = '2 working hours'
+
+const pick = <T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> =>
+  Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Pick<T, K>
+
+/** A named country's calendar with the agency's own dates on top (its holidays win over make-up days). */
+function calendarOf(c: { timeZone?: string; holidays?: string[]; workingWeekends?: string[]; country?: string; workingHours?: { start: string; end: string } }): WorkCalendar {
+  const country = c.country ? COUNTRY_CALENDARS[c.country] : undefined
+  const holidays = [...(country?.holidays ?? []), ...(c.holidays ?? [])]
+  const own = new Set(c.holidays ?? [])
+  return {
+    timeZone: c.timeZone ?? country?.timeZone ?? 'Asia/Shanghai',
+    holidays,
+    workingWeekends: [...(country?.workingWeekends ?? []).filter((d) => !own.has(d)), ...(c.workingWeekends ?? [])],
+    ...(c.workingHours ? { workingHours: c.workingHours } : {}),
+  }
+}
 
 /**
  * Validate a config, apply environment overrides and defaults. Every problem is reported at once,
@@ -238,15 +300,17 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
   const port = c.server.port
   const durationMs = (text: string) => {
     const d = parseDuration(text)
-    return d.kind === 'fixed' ? d.ms : d.days * 86_400_000
+    return d.kind === 'working-days' ? d.days * 86_400_000 : d.ms
   }
   return {
     store: input.store,
     offices,
     channels: input.channels,
     routing: input.routing,
-    deadlines: { ...DEFAULT_DEADLINES, ...c.deadlines },
-    calendar: { timeZone: c.calendar.timeZone ?? 'Asia/Shanghai', holidays: c.calendar.holidays ?? [], workingWeekends: c.calendar.workingWeekends ?? [] },
+    deadlines: { ...DEFAULT_DEADLINES, ...pick(c.deadlines, ['urgent', 'normal', 'complex']) },
+    deadlineRules: { accept: c.deadlines.accept ?? DEFAULT_ACCEPT, categories: c.deadlines.categories ?? {} },
+    calendar: calendarOf(c.calendar),
+    lifecycle: lifecycleSettings(c.lifecycle),
     locale: c.locale,
     templates,
     server: { port, host, publicUrl: c.server.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}` },

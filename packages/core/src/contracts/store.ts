@@ -44,11 +44,14 @@ export interface InboundWrite {
   newCase?: Case
   /**
    * Present when the message follows up an existing case: `reopen` puts a resolved case back to
-   * work; `rating` (1–5, the citizen's answer to the resolution notice) closes it with that rating.
+   * work; `rating` (1–5, the citizen's answer to the resolution notice) closes it with that rating;
+   * `patch` sets fields as a case change does (the lifecycle's rating: closed, or reopened).
    */
-  touchCase?: { id: string; updatedAt: number; reopen?: boolean; rating?: number }
+  touchCase?: { id: string; updatedAt: number; reopen?: boolean; rating?: number; patch?: CaseChange['patch'] }
   events: CaseEventInput[]
   outbound: OutboundWrite[]
+  /** Timers of the case (new or touched) to plan in the same transaction. */
+  timers?: TimerPlan
   /** Present when the message is audio that still needs a transcript: the worker takes it from here. */
   transcription?: PendingTranscription
   /** What the new case is compared on when later cases look for the open case they duplicate. */
@@ -139,9 +142,43 @@ export type InboundWriteResult =
 export interface CaseChange {
   caseId: string
   at: number
-  patch?: Partial<Pick<Case, 'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating' | 'summary' | 'assigneeId'>>
+  patch?: Partial<
+    Pick<
+      Case,
+      'status' | 'officeId' | 'category' | 'urgency' | 'deadlineAt' | 'resolvedAt' | 'rating' | 'summary' | 'assigneeId' | 'acceptDeadlineAt' | 'acceptedAt' | 'reopenCount'
+    >
+  >
   events: CaseEventInput[]
   outbound?: OutboundWrite[]
+  /** Timers of this case to (re)plan in the same transaction. */
+  timers?: TimerPlan
+}
+
+/** What a timer does when it comes due; other areas may add kinds. */
+export type TimerKind = 'accept_due' | 'remind' | 'deadline_due' | 'escalate' | 'survey' | 'survey_expire' | (string & {})
+
+/** A timer to plan: one per (case, kind, point); planning it again moves it. */
+export interface PlannedTimer {
+  kind: TimerKind
+  /** Tells apart timers of one kind on a case ('1 working day before', '2'); '' when there is one. */
+  point: string
+  dueAt: number
+}
+
+/**
+ * A case's timers to change: first the pending timers of the `cancel` kinds (or all of them) are
+ * dropped, then `timers` are planned (an existing (case, kind, point) is moved, not doubled).
+ */
+export interface TimerPlan {
+  cancel?: readonly TimerKind[] | 'all'
+  timers: readonly PlannedTimer[]
+}
+
+/** A due timer leased to one worker. `version` changes whenever it is re-planned or leased again. */
+export interface DueTimer extends PlannedTimer {
+  id: string
+  caseId: string
+  version: number
 }
 
 export interface CasePage {
@@ -200,6 +237,8 @@ export interface Store {
   findOpenCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
   /** The newest resolved (not yet rated) case from this sender on this channel, resolved at or after `since`. */
   findResolvedCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
+  /** The newest closed case from this sender on this channel updated at or after `since` (a second rating finds it). */
+  findClosedCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
   /** The case one of these provider message ids (inbound or sent) belongs to. */
   findCaseByMessageRef(channelId: string, refs: string[]): Promise<Case | undefined>
   listMessages(caseId: string): Promise<CaseMessage[]>
@@ -239,6 +278,22 @@ export interface Store {
   claimTranscriptions(now: number, limit: number, leaseMs: number): Promise<PendingTranscription[]>
   /** Record an attempt's outcome: the transcript and its case change, a retry time, or the end. */
   recordTranscription(messageId: string, outcome: TranscriptionOutcome, now: number): Promise<void>
+
+  /** (Re)plan a case's timers on their own (a change to the case plans them with `CaseChange.timers`). */
+  planTimers(caseId: string, plan: TimerPlan): Promise<void>
+  /**
+   * Lease up to `limit` timers due at `now` (never fired, lease free or expired) until `now + leaseMs`,
+   * earliest first. Each lease gives the timer a new `version`; two workers never hold the same one.
+   */
+  claimTimers(now: number, limit: number, leaseMs: number): Promise<DueTimer[]>
+  /**
+   * Fire a leased timer: remove it and apply `change` (its events, replies, next timers) in one
+   * transaction — only if it still has this `version` (not re-planned, not leased again since).
+   * Returns whether it fired; a timer fires once.
+   */
+  completeTimer(timer: Pick<DueTimer, 'id' | 'version'>, change?: CaseChange): Promise<boolean>
+  /** The pending timers of a case, earliest first (staff views, tests). */
+  listTimers(caseId: string): Promise<Array<PlannedTimer & { id: string; leaseUntil: number | null }>>
 
   /** Staff going on or off duty (overrides the office file's `onDuty` until changed again). */
   setOnDuty(staffId: string, onDuty: boolean, at: number): Promise<void>

@@ -14,19 +14,22 @@ export interface WorkCalendar {
   holidays?: readonly string[]
   /** `YYYY-MM-DD` weekend dates that are working days. */
   workingWeekends?: readonly string[]
+  /** Office hours on a working day, local `HH:MM`, for durations in working hours (default 09:00–18:00). */
+  workingHours?: { start: string; end: string }
 }
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
-const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?|working days?|工作日|天|小时)\s*$/i
+const PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?|d|days?|working days?|working hours?|工作日|工作小时|天|小时)\s*$/i
 
-export type ParsedDuration = { kind: 'fixed'; ms: number } | { kind: 'working-days'; days: number }
+export type ParsedDuration = { kind: 'fixed'; ms: number } | { kind: 'working-days'; days: number } | { kind: 'working-hours'; ms: number }
 
 export function parseDuration(text: string): ParsedDuration {
   const m = PATTERN.exec(text)
   if (!m) throw new Error(`[deadlines] cannot read duration "${text}" (try "2h", "3 days" or "5 working days")`)
   const n = Number(m[1])
   const unit = m[2]!.toLowerCase()
+  if (unit.startsWith('working h') || unit === '工作小时') return { kind: 'working-hours', ms: n * HOUR }
   if (unit.startsWith('working') || unit === '工作日') {
     if (!Number.isInteger(n)) throw new Error(`[deadlines] working days must be whole: "${text}"`)
     return { kind: 'working-days', days: n }
@@ -66,8 +69,26 @@ const calendarDaysCache = new WeakMap<WorkCalendar, Map<string, number>>()
 
 /** The deadline for a case of this urgency received at `from`. */
 export function deadlineFor(urgency: Urgency, from: number, policy: DeadlinePolicy, cal: WorkCalendar): number {
-  const d = parseDuration(policy[urgency])
+  return addDuration(from, policy[urgency], cal)
+}
+
+const parsedCache = new Map<string, ParsedDuration>()
+const parsed = (text: string) => {
+  let d = parsedCache.get(text)
+  if (!d) parsedCache.set(text, (d = parseDuration(text)))
+  return d
+}
+
+/**
+ * `from` plus a policy duration on the calendar: fixed time, whole working days (same time of day),
+ * or working hours (office hours of working days only).
+ *
+ * @example addDuration(Date.parse('2026-11-20T17:00:00+08:00'), '2 working hours', cal) // Mon 23 Nov 10:00
+ */
+export function addDuration(from: number, text: string, cal: WorkCalendar): number {
+  const d = parsed(text)
   if (d.kind === 'fixed') return from + d.ms
+  if (d.kind === 'working-hours') return addWorkingHours(from, d.ms, cal)
   let cache = calendarDaysCache.get(cal)
   if (!cache) calendarDaysCache.set(cal, (cache = new Map()))
   const key = `${d.days}:${Math.floor(from / QUARTER)}`
@@ -78,6 +99,95 @@ export function deadlineFor(urgency: Urgency, from: number, policy: DeadlinePoli
     cache.set(key, days)
   }
   return from + days * DAY
+}
+
+/**
+ * The instant `text` before `at` (a reminder "1 working day" before a deadline): fixed time back,
+ * whole working days back (same time of day), or working hours back.
+ */
+export function subtractDuration(at: number, text: string, cal: WorkCalendar): number {
+  const d = parsed(text)
+  if (d.kind === 'fixed') return at - d.ms
+  if (d.kind === 'working-days') {
+    let t = at
+    for (let left = d.days; left > 0; ) {
+      t -= DAY
+      if (isWorkingDay(t, cal)) left--
+    }
+    return t
+  }
+  // Working hours back: walk back an hour at a time over office hours (reminders are a few hours).
+  let t = at
+  let left = d.ms
+  while (left > 0) {
+    const step = Math.min(left, QUARTER)
+    t -= step
+    if (isOfficeTime(t, cal)) left -= step
+  }
+  return t
+}
+
+const hm = (s: string) => {
+  const [h, m] = s.split(':').map(Number)
+  return h! * 60 + (m ?? 0)
+}
+const OFFICE_DEFAULT = { start: '09:00', end: '18:00' }
+const clockFormatters = new Map<string, Intl.DateTimeFormat>()
+
+/** Minutes since local midnight. */
+function localMinutes(at: number, timeZone: string): number {
+  let format = clockFormatters.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    clockFormatters.set(timeZone, format)
+  }
+  const [h, m] = format.format(new Date(at)).split(':').map(Number)
+  return h! * 60 + m!
+}
+
+function isOfficeTime(at: number, cal: WorkCalendar): boolean {
+  const hours = cal.workingHours ?? OFFICE_DEFAULT
+  const minutes = localMinutes(at, cal.timeZone)
+  return minutes >= hm(hours.start) && minutes < hm(hours.end) && isWorkingDay(at, cal)
+}
+
+// Acceptance deadlines are computed once per case at intake: cache them per minute of arrival.
+const workingHoursCache = new WeakMap<WorkCalendar, Map<string, number>>()
+
+function addWorkingHours(from: number, ms: number, cal: WorkCalendar): number {
+  let cache = workingHoursCache.get(cal)
+  if (!cache) workingHoursCache.set(cal, (cache = new Map()))
+  const minute = Math.floor(from / 60_000)
+  const key = `${ms}:${minute}`
+  const known = cache.get(key)
+  if (known !== undefined) return from + known
+  const hours = cal.workingHours ?? OFFICE_DEFAULT
+  const start = hm(hours.start)
+  const end = hm(hours.end)
+  let at = minute * 60_000
+  let left = ms
+  for (let guard = 0; guard < 400; guard++) {
+    const now = localMinutes(at, cal.timeZone)
+    if (!isWorkingDay(at, cal) || now >= end) {
+      at += (24 * 60 - now + start) * 60_000 // the next day's opening
+      continue
+    }
+    if (now < start) {
+      at += (start - now) * 60_000
+      continue
+    }
+    const open = (end - now) * 60_000
+    if (left <= open) {
+      at += left
+      break
+    }
+    left -= open
+    at += (24 * 60 - now + start) * 60_000
+  }
+  const offset = at - minute * 60_000
+  if (cache.size > 10_000) cache.clear()
+  cache.set(key, offset)
+  return from - (from % 60_000) + offset
 }
 
 function walkWorkingDays(from: number, workingDays: number, cal: WorkCalendar): number {

@@ -2,6 +2,9 @@ import type { CaseChange, Store } from '../contracts/store.ts'
 import { OPEN_STATUSES, type Case, type CaseStatus } from '../model/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import type { MessageTemplates } from '../templates/index.ts'
+import type { LifecycleContext } from './context.ts'
+import { resolvedPlan } from './timer-plan.ts'
+import { canReachCitizen } from './transitions.ts'
 
 /**
  * What the office says to a whole cluster. Every member gets it on their own channel, in their own
@@ -28,6 +31,8 @@ export interface ClusterFanOutDeps {
   store: Store
   pipeline: Pipeline
   onOutboxQueued?: () => void
+  /** With it, a member resolved here gets its survey planned and its deadline's timers stopped (timer-plan.ts). */
+  lifecycle?: LifecycleContext
 }
 
 export type ClusterFanOutResult =
@@ -50,6 +55,10 @@ export async function notifyCluster(deps: ClusterFanOutDeps, clusterId: string, 
   for (const member of view.members) {
     if (member.id === options.exceptCaseId) continue
     const change = await changeFor(deps.pipeline, member, notice, clusterId, at)
+    if (deps.lifecycle && !('reason' in change) && notice.kind === 'status' && notice.to === 'resolved') {
+      change.timers = resolvedPlan(at, canReachCitizen(deps.lifecycle, member), deps.lifecycle.settings, deps.lifecycle.policy.calendar)
+      if (member.acceptedAt === null) change.patch = { ...change.patch, acceptedAt: at }
+    }
     if ('reason' in change) skipped.push({ caseId: member.id, reason: change.reason })
     else changes.push(change)
   }

@@ -135,6 +135,12 @@ export const Case = z.object({
   assigneeId: z.string().nullable(),
   /** The duplicate cluster the case belongs to (other citizens reporting the same matter), if any. */
   clusterId: z.string().nullable(),
+  /** When the handling office must have accepted (接单) the case; null once it has or when no policy applies. */
+  acceptDeadlineAt: Timestamp.nullable(),
+  /** When the handling office accepted the case (reset when it moves to another office). */
+  acceptedAt: Timestamp.nullable(),
+  /** How many times the case was reopened (重办). */
+  reopenCount: z.number().int().nonnegative(),
 })
 export type Case = z.infer<typeof Case>
 
@@ -170,6 +176,16 @@ export const CaseEventType = z.enum([
   'assigned',
   'alerted',
   'erased',
+  // The lifecycle (issue 10; names agreed in LIFECYCLE-CONTRACT.md).
+  'deadline_set',
+  'extension_requested',
+  'extension_decided',
+  'reminded',
+  'acceptance_overdue',
+  'escalated',
+  'supervision_note',
+  'survey_sent',
+  'related',
   'clustered',
   'unclustered',
   // A new case citing another citizen's case: data { caseId, trackingCode } of the cited one.
@@ -228,7 +244,27 @@ export const OutboundMessage = z.object({
    * The template the text was rendered from (acknowledgement, followUp, reply, resolved, rated,
    * alert): a channel that may only send pre-approved templates (Chinese SMS) picks its own by it.
    */
-  template: z.enum(['acknowledgement', 'followUp', 'reply', 'resolved', 'rated', 'alert']).optional(),
+  template: z
+    .enum([
+      'acknowledgement',
+      'followUp',
+      'reply',
+      'resolved',
+      'rated',
+      'alert',
+      // The lifecycle's: to citizens, then to offices.
+      'survey',
+      'reopened',
+      'ratingTooEarly',
+      'alreadyRated',
+      'reminder',
+      'acceptanceOverdue',
+      'escalation',
+      'supervision',
+      'extensionRequested',
+      'reopenedAlert',
+    ])
+    .optional(),
   trackingCode: z.string(),
   /** Link to the citizen's status page for this case. */
   statusUrl: z.string(),
@@ -263,6 +299,18 @@ export const OutboxItem = z.object({
 })
 export type OutboxItem = z.infer<typeof OutboxItem>
 
+/** Durations by urgency, as the deadlines module reads them (`2h`, `5 working days`, `2 working hours`). */
+export const UrgencyDurations = z.object({ urgent: z.string(), normal: z.string(), complex: z.string() }).partial().strict()
+export type UrgencyDurations = z.infer<typeof UrgencyDurations>
+
+/** A deadline policy by urgency, per category on top. */
+export const OfficeDeadlines = UrgencyDurations.extend({
+  /** Time to accept (接单) a case, e.g. `2 working hours`. */
+  accept: z.string().optional(),
+  categories: z.record(z.string(), UrgencyDurations).optional(),
+}).strict()
+export type OfficeDeadlines = z.infer<typeof OfficeDeadlines>
+
 export const Office = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'office ids are kebab-case'),
   name: z.string().min(1),
@@ -295,6 +343,11 @@ export const Office = z.object({
   assignment: z.enum(['none', 'round-robin', 'least-open']).default('none'),
   /** The office where a person dispatches what no rule could route. */
   intakeDesk: z.boolean().default(false),
+  /**
+   * This office's deadlines, over the deployment's (and its parents'): `{ normal: '3 working days',
+   * categories: { roads: { urgent: '4h' } } }`. The most specific policy wins (lifecycle/deadline-policy.ts).
+   */
+  deadlines: OfficeDeadlines.optional(),
 })
   // A mistyped key (`parentID`, `remits`) would otherwise be dropped in silence and change where cases go.
   .strict()

@@ -2,7 +2,8 @@ import { z } from 'zod'
 import type { IntakeResult } from '../contracts/channel.ts'
 import type { CaseDraft, RoutingStrategy } from '../contracts/routing.ts'
 import type { BlobStore } from '../contracts/blob-store.ts'
-import { StoreConflictError, type CaseChange, type OutboundWrite, type PendingTranscription, type Store } from '../contracts/store.ts'
+import { StoreConflictError, type CaseChange, type OutboundWrite, type PendingTranscription, type Store, type TimerPlan } from '../contracts/store.ts'
+import { parseRating, type ParsedRating, type RatingOutcome } from '../lifecycle/rating.ts'
 import type { Transcriber, Transcript } from '../contracts/transcriber.ts'
 import { deadlineFor, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
 import type { IdGenerator } from '../ids/index.ts'
@@ -55,10 +56,18 @@ export interface PipelineOptions {
   dispatchRules?: readonly DispatchRule[]
   /** Throttles status lookups per sender (default: createLookupThrottle's limits, in memory). */
   lookups?: LookupThrottle
+  /** How long after resolution a rating still finds its case (the survey's delay plus its expiry). */
+  surveyWindowMs?: number
   /** Assignment and urgent alerts for a case landing in an office (the case actions provide it). */
   landing?: (kase: Case, officeId: string, at: number, actor: string) => Promise<Landing>
   /** Finds the open case a new one duplicates (same place, category and matter): both join its cluster. */
   clusters?: ClusterMatcher
+  /** A new case's deadlines, events and first timers (the lifecycle provides it). */
+  startCase?: (kase: Case, at: number) => { deadlineAt: number | null; acceptDeadlineAt: number | null; events: CaseEventInput[]; timers: TimerPlan }
+  /** What reopening a resolved or closed case at the citizen's word changes (lifecycle/transitions.ts). */
+  reopen?: (kase: Case, at: number) => Promise<CaseChange | undefined>
+  /** What a citizen's rating does to their case (lifecycle/rating.ts). */
+  rating?: (kase: Case, rating: ParsedRating, at: number, opts: { messageId: string; thread: Thread }) => Promise<RatingOutcome>
 }
 
 /** What lands at `from` (optionally only one category) is dispatched straight to `to`, an office below it. */
@@ -127,6 +136,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const languages = Object.keys(options.templates)
   const statusUrl = (code: string) => `${options.publicUrl.replace(/\/$/, '')}/status/${code}`
   const lookups = options.lookups ?? createLookupThrottle()
+  // A survey is answered days after resolution: a resolved case waits for its rating this long.
+  const surveyWindowMs = Math.max(options.followUpWindowMs, options.surveyWindowMs ?? 0)
 
   const render: Pipeline['render'] = (kind, kase, values = {}) => {
     const t = options.templates[kase.language] ?? options.templates[options.locale] ?? Object.values(options.templates)[0]!
@@ -228,8 +239,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     const open = await store.findOpenCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
     if (open) return open
-    // "5" after the resolution notice ("reply 1–5 to rate") rates that case rather than opening one.
-    if (ratingIn(msg.text) !== undefined) return store.findResolvedCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs)
+    // "5" after the survey ("reply 1–5 to rate") rates that case rather than opening one; a second
+    // "5" finds the case it already rated, and is answered so.
+    if (parseRating(msg.text)) {
+      const since = msg.receivedAt - surveyWindowMs
+      return (
+        (await store.findResolvedCaseBySender(msg.channelId, msg.from.id, since)) ??
+        (options.rating ? await store.findClosedCaseBySender(msg.channelId, msg.from.id, msg.receivedAt - options.followUpWindowMs) : undefined)
+      )
+    }
     return undefined
   }
 
@@ -299,24 +317,32 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           : []
     const pending = (caseId: string) => (pendingVoice ? { transcription: { ...pendingVoice, messageId, caseId } } : {})
 
-    const rating = existing?.status === 'resolved' && existing.rating === null ? ratingIn(msg.text) : undefined
-    if (existing && rating !== undefined) {
-      const thanks = outbound(existing, 'notice', render('rated', existing, { rating: String(rating) }), 'system', at, replyTo(msg), 'rated')
+    const parsedRating = existing && options.rating ? parseRating(msg.text) : undefined
+    // Words after a rating count on a resolved (or closed) case; on an open one only a bare rating is one.
+    if (existing && parsedRating && options.rating && (['resolved', 'closed'].includes(existing.status) || !parsedRating.words)) {
+      const outcome = await options.rating(existing, parsedRating, at, { messageId, thread: replyTo(msg) })
+      const { change } = outcome
+      const [answer, ...rest] = change.outbound ?? []
+      const outbound = answer ? [inlineAck ? deliveredInline(answer, at) : answer, ...rest] : rest
       const result = await store.recordInbound({
         inbox,
         message,
-        touchCase: { id: existing.id, updatedAt: at, rating },
-        events: [{ caseId: existing.id, at, type: 'rated', actor: 'citizen', public: true, data: { messageId, rating } }],
-        outbound: [inlineAck ? deliveredInline(thanks, at) : thanks],
+        touchCase: { id: existing.id, updatedAt: at, ...(change.patch ? { patch: change.patch } : {}) },
+        events: [...change.events, ...voiceEvents(existing.id)],
+        outbound,
+        ...(change.timers ? { timers: change.timers } : {}),
+        ...pending(existing.id),
       })
       if (result.duplicate) return duplicateResult(result.caseId, result.messageId, inlineAck)
-      if (!inlineAck) options.onOutboxQueued?.()
-      log.info('case rated', { caseId: existing.id, rating })
-      return addedTo(existing, messageId, inlineAck ? thanks.message.text : undefined)
+      if (rest.length || !inlineAck) options.onOutboxQueued?.()
+      log.info('rating answered', { caseId: existing.id, rating: parsedRating.rating, outcome: outcome.kind })
+      return addedTo(existing, messageId, inlineAck && answer ? answer.message.text : undefined)
     }
 
     if (existing) {
       const reopen = !OPEN_STATUSES.includes(existing.status)
+      // 重办 at the citizen's word: back to the same office, accepted, with a new deadline (the lifecycle).
+      const reopened = reopen && options.reopen ? await options.reopen(existing, at) : undefined
       const events: CaseEventInput[] = [
         {
           caseId: existing.id,
@@ -335,8 +361,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const result = await store.recordInbound({
         inbox,
         message,
-        touchCase: { id: existing.id, updatedAt: at, reopen },
-        events: [...events, ...voiceEvents(existing.id)],
+        touchCase: { id: existing.id, updatedAt: at, ...(reopened ? { patch: reopened.patch } : { reopen }) },
+        events: [...events, ...(reopened?.events ?? []), ...voiceEvents(existing.id)],
+        ...(reopened?.timers ? { timers: reopened.timers } : {}),
         outbound: out,
         ...pending(existing.id),
       })
@@ -396,7 +423,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         rating: null,
         assigneeId: null,
         clusterId: null,
+        acceptDeadlineAt: null,
+        acceptedAt: null,
+        reopenCount: 0,
       }
+      const started = options.startCase?.(kase, at)
+      if (started) Object.assign(kase, { deadlineAt: started.deadlineAt, acceptDeadlineAt: started.acceptDeadlineAt })
       const landed = await options.landing?.(kase, landedOffice.id, at, 'system')
       if (landed) kase.assigneeId = landed.assigneeId
       const ack = outbound(kase, 'acknowledgement', render('acknowledgement', kase), 'system', at, replyTo(msg), 'acknowledgement')
@@ -421,11 +453,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           },
         },
         ...(rule
-          ? [{ caseId, at, type: 'dispatched' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: true, data: { from: office.id, to: landedOffice.id, officeId: landedOffice.id, officeName: landedOffice.name } }]
+          ? [
+              { caseId, at, type: 'dispatched' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: true, data: { from: office.id, to: landedOffice.id, officeId: landedOffice.id, officeName: landedOffice.name } },
+              { caseId, at, type: 'status_changed' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: false, data: { from: 'received', to: 'dispatched', transition: 'dispatch' } },
+            ]
           : []),
         { caseId, at, type: 'acknowledged', actor: 'system', public: true, data: { messageId: ack.message.id } },
         // Not public: the status page must not show a stranger's case code to this citizen, nor the other way round.
         ...cited.map((c) => ({ caseId, at, type: 'related' as const, actor: 'citizen', public: false, data: { caseId: c.id, trackingCode: c.trackingCode } })),
+        ...(started?.events ?? []),
         ...(landed?.events ?? []),
       ]
       try {
@@ -435,6 +471,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           newCase: kase,
           events,
           outbound: [inlineAck ? deliveredInline(ack, at) : ack, ...(landed?.outbound ?? [])],
+          ...(started ? { timers: started.timers } : {}),
           ...pending(caseId),
           ...clustering,
         })

@@ -65,6 +65,9 @@ export function makeCase(overrides: Partial<Case> = {}): Case {
     rating: null,
     assigneeId: null,
     clusterId: null,
+    acceptDeadlineAt: null,
+    acceptedAt: null,
+    reopenCount: 0,
     ...overrides,
   }
 }

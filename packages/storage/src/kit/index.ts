@@ -910,5 +910,92 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
         'note',
       ])
     })
+  
+  describe('timers', () => {
+    async function caseWithTimers(timers: Array<{ kind: string; point: string; dueAt: number }>) {
+      const write = await recordNew()
+      await store.planTimers(write.newCase!.id, { timers })
+      return write.newCase!.id
+    }
+
+    test('plans timers, and planning (case, kind, point) again moves it instead of doubling it', async () => {
+      const id = await caseWithTimers([
+        { kind: 'accept_due', point: '', dueAt: T + 2 * HOUR },
+        { kind: 'remind', point: '1 working day before', dueAt: T + 4 * DAY },
+      ])
+      await store.planTimers(id, { timers: [{ kind: 'remind', point: '1 working day before', dueAt: T + 6 * DAY }] })
+      expect((await store.listTimers(id)).map((t) => [t.kind, t.point, t.dueAt])).toEqual([
+        ['accept_due', '', T + 2 * HOUR],
+        ['remind', '1 working day before', T + 6 * DAY],
+      ])
+    })
+
+    test('leases only due timers, earliest first; a leased timer is not leased again until its lease runs out', async () => {
+      const id = await caseWithTimers([
+        { kind: 'remind', point: 'b', dueAt: T + 2 * HOUR },
+        { kind: 'remind', point: 'a', dueAt: T + HOUR },
+        { kind: 'remind', point: 'later', dueAt: T + DAY },
+      ])
+      const first = await store.claimTimers(T + 3 * HOUR, 10, MINUTE)
+      expect(first.map((t) => [t.caseId, t.point])).toEqual([
+        [id, 'a'],
+        [id, 'b'],
+      ])
+      expect(await store.claimTimers(T + 3 * HOUR + SECOND, 10, MINUTE)).toEqual([])
+      // The worker died: after the lease, another takes them (with a new version).
+      const again = await store.claimTimers(T + 3 * HOUR + 2 * MINUTE, 10, MINUTE)
+      expect(again.map((t) => t.point)).toEqual(['a', 'b'])
+      expect(again[0]!.version).not.toBe(first[0]!.version)
+    })
+
+    test('a timer fires once: its change is applied with it, and a stale lease or a second completion does nothing', async () => {
+      const id = await caseWithTimers([{ kind: 'deadline_due', point: 'due', dueAt: T + HOUR }])
+      const [stale] = await store.claimTimers(T + HOUR, 10, MINUTE)
+      const [current] = await store.claimTimers(T + HOUR + 2 * MINUTE, 10, MINUTE)
+      const change = (at: number) => ({ caseId: id, at, events: [{ caseId: id, at, type: 'reminded' as const, actor: 'system', public: false, data: { point: 'due' } }] })
+      expect(await store.completeTimer(stale!, change(T + 2 * HOUR))).toBe(false)
+      expect(await store.completeTimer(current!, change(T + 3 * HOUR))).toBe(true)
+      expect(await store.completeTimer(current!, change(T + 4 * HOUR))).toBe(false)
+      const reminded = (await store.listEvents(id)).filter((e) => e.type === 'reminded')
+      expect(reminded.map((e) => e.at)).toEqual([T + 3 * HOUR])
+      expect(await store.listTimers(id)).toEqual([])
+    })
+
+    test('a timer re-planned while leased is not fired by the old lease, and comes due at its new time', async () => {
+      const id = await caseWithTimers([{ kind: 'deadline_due', point: 'due', dueAt: T + HOUR }])
+      const [leased] = await store.claimTimers(T + HOUR, 10, MINUTE)
+      await store.planTimers(id, { timers: [{ kind: 'deadline_due', point: 'due', dueAt: T + 5 * HOUR }] })
+      expect(await store.completeTimer(leased!)).toBe(false)
+      expect(await store.claimTimers(T + 2 * HOUR, 10, MINUTE)).toEqual([])
+      const [moved] = await store.claimTimers(T + 5 * HOUR, 10, MINUTE)
+      expect(moved).toMatchObject({ caseId: id, kind: 'deadline_due', dueAt: T + 5 * HOUR })
+      expect(await store.completeTimer(moved!)).toBe(true)
+    })
+
+    test('a case change cancels timers by kind or all, and plans the next, in the same transaction', async () => {
+      const id = await caseWithTimers([
+        { kind: 'accept_due', point: '', dueAt: T + HOUR },
+        { kind: 'remind', point: 'x', dueAt: T + DAY },
+        { kind: 'survey', point: '', dueAt: T + 2 * DAY },
+      ])
+      await store.applyCaseChange({ caseId: id, at: T, patch: { status: 'accepted', acceptedAt: T }, events: [], timers: { cancel: ['accept_due'], timers: [] } })
+      expect((await store.listTimers(id)).map((t) => t.kind)).toEqual(['remind', 'survey'])
+      await store.applyCaseChange({ caseId: id, at: T, events: [], timers: { cancel: 'all', timers: [{ kind: 'survey_expire', point: '', dueAt: T + 3 * DAY }] } })
+      expect((await store.listTimers(id)).map((t) => t.kind)).toEqual(['survey_expire'])
+      expect(await store.getCase(id)).toMatchObject({ status: 'accepted', acceptedAt: T, reopenCount: 0 })
+      // A failed change plans nothing.
+      await expect(store.applyCaseChange({ caseId: 'no-such-case', at: T, events: [], timers: { cancel: 'all', timers: [] } })).rejects.toThrow()
+      expect(await store.listTimers(id)).toHaveLength(1)
+    })
+
+    test('a new case is written with its timers; the lifecycle fields round-trip', async () => {
+      const write = makeInboundWrite({ case: { acceptDeadlineAt: T + 2 * HOUR, reopenCount: 2 } })
+      await store.recordInbound({ ...write, timers: { timers: [{ kind: 'accept_due', point: '', dueAt: T + 2 * HOUR }] } })
+      expect(await store.getCase(write.newCase!.id)).toMatchObject({ acceptDeadlineAt: T + 2 * HOUR, acceptedAt: null, reopenCount: 2 })
+      expect((await store.listTimers(write.newCase!.id)).map((t) => t.kind)).toEqual(['accept_due'])
+      await store.applyCaseChange({ caseId: write.newCase!.id, at: T, patch: { reopenCount: 3, acceptedAt: T + HOUR }, events: [] })
+      expect(await store.getCase(write.newCase!.id)).toMatchObject({ reopenCount: 3, acceptedAt: T + HOUR })
+    })
   })
+})
 }

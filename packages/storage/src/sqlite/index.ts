@@ -10,19 +10,21 @@ import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import {
   CaseFilter,
   OPEN_STATUSES,
+  type Case,
   type CaseChange,
   type CasePage,
   type ClusterLink,
   type ClusterLinkResult,
   type DeliveryStatus,
+  type DueTimer,
   type Store,
 } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
+import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, timers, transcriptions } from './schema.ts'
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
-import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
+import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -137,7 +139,10 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
   }
 
   /** A case change inside a write: fields, events and replies together. */
-  function applyChange(tx: Connection, change: CaseChange) {
+  /** `readBack: false` when the caller has no use for the updated case (a timer firing): one read less. */
+  function applyChange(tx: Connection, change: CaseChange, readBack: false): void
+  function applyChange(tx: Connection, change: CaseChange, readBack?: true): Case
+  function applyChange(tx: Connection, change: CaseChange, readBack = true): Case | void {
     const patch = change.patch ?? {}
     const set: Partial<typeof cases.$inferInsert> = { updatedAt: change.at }
     if (patch.status !== undefined) set.status = patch.status
@@ -152,11 +157,24 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       set.assigneeId = patch.assigneeId
       set.assignedAt = patch.assigneeId === null ? null : change.at
     }
-    const updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
-    if (!updated) throw caseNotFound(change.caseId)
+    if (patch.acceptDeadlineAt !== undefined) set.acceptDeadlineAt = patch.acceptDeadlineAt
+    if (patch.acceptedAt !== undefined) set.acceptedAt = patch.acceptedAt
+    if (patch.reopenCount !== undefined) set.reopenCount = patch.reopenCount
+    // A change with no fields (a reminder, a note) only touches the case: prepared statements, no
+    // query building (bench/timers fires thousands of these in a burst).
+    const q = hot()
+    let updated: typeof cases.$inferSelect | undefined
+    if (Object.keys(set).length > 1) {
+      updated = tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning().get()
+      if (!updated) throw caseNotFound(change.caseId)
+    } else if (readBack) {
+      updated = q.touchCase.get({ id: change.caseId, updatedAt: change.at }) && q.caseById.get({ id: change.caseId })
+      if (!updated) throw caseNotFound(change.caseId)
+    } else if (q.touchCaseOnly.run(change.at, change.caseId).changes === 0) throw caseNotFound(change.caseId)
     insertEvents(hot(), change.events)
     insertOutbound(hot(), change.outbound ?? [])
-    return toCase(updated)
+    applyTimerPlan(hot(), change.caseId, change.timers)
+    return updated ? toCase(updated) : undefined
   }
 
   /** Cluster membership changes inside a write; refusals are values, and leave nothing written. */
@@ -368,10 +386,11 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
         if (inbound.newCase) insertCase(q, inbound.newCase)
         if (inbound.touchCase) {
-          const { id, updatedAt, reopen, rating } = inbound.touchCase
+          const { id, updatedAt, reopen, rating, patch } = inbound.touchCase
           // A rating closes the case; a reopened case is no longer resolved, so its resolution time goes with it.
-          const touched =
-            rating !== undefined
+          const touched = patch
+            ? applyChange(tx, { caseId: id, at: updatedAt, patch, events: [] })
+            : rating !== undefined
               ? tx.update(cases).set({ updatedAt, rating, status: 'closed' }).where(eq(cases.id, id)).returning({ id: cases.id }).get()
               : (reopen ? q.reopenCase : q.touchCase).get({ id, updatedAt })
           if (!touched) throw caseNotFound(id)
@@ -379,6 +398,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         insertMessage(q, inbound.message)
         insertEvents(q, inbound.events)
         insertOutbound(q, inbound.outbound)
+        applyTimerPlan(q, inbound.newCase?.id ?? inbound.touchCase?.id ?? inbound.message.caseId, inbound.timers)
         if (inbound.transcription) tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null }).run()
         if (inbound.newCase && inbound.clusterKeys) {
           q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId: inbound.newCase.id, createdAt: inbound.newCase.createdAt })
@@ -547,6 +567,51 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         .limit(1)
         .get()
       return row && toCase(row)
+    },
+
+    async findClosedCaseBySender(channelId, citizenId, since) {
+      const row = connection()
+        .select()
+        .from(cases)
+        .where(and(eq(cases.channelId, channelId), eq(cases.citizenId, citizenId), eq(cases.status, 'closed'), sql`${cases.updatedAt} >= ${since}`))
+        .orderBy(desc(cases.updatedAt))
+        .limit(1)
+        .get()
+      return row && toCase(row)
+    },
+
+    async planTimers(caseId, plan) {
+      const q = hot()
+      await write(() => applyTimerPlan(q, caseId, plan))
+    },
+
+    async claimTimers(now, limit, leaseMs) {
+      if (limit <= 0) return []
+      const q = hot()
+      return write(() =>
+        (q.dueTimers.all({ now, limit }) as Array<{ id: string }>).map(
+          ({ id }) => q.leaseTimer.get({ id, leaseUntil: now + leaseMs }) as DueTimer,
+        ),
+      )
+    },
+
+    async completeTimer(timer, change) {
+      const q = hot()
+      return write((tx) => {
+        // The version check is the whole of "fires once": a re-plan or a second lease changed it.
+        if (q.fireTimer.run({ id: timer.id, version: timer.version }).changes === 0) return false
+        if (change) applyChange(tx, change, false)
+        return true
+      })
+    },
+
+    async listTimers(caseId) {
+      return connection()
+        .select({ id: timers.id, kind: timers.kind, point: timers.point, dueAt: timers.dueAt, leaseUntil: timers.leaseUntil })
+        .from(timers)
+        .where(eq(timers.caseId, caseId))
+        .orderBy(asc(timers.dueAt), asc(timers.id))
+        .all()
     },
 
     async findCaseByMessageRef(channelId, refs) {

@@ -36,6 +36,9 @@ export function toCase(row: CaseRow): Case {
     rating: row.rating,
     assigneeId: row.assigneeId,
     clusterId: row.clusterId,
+    acceptDeadlineAt: row.acceptDeadlineAt,
+    acceptedAt: row.acceptedAt,
+    reopenCount: row.reopenCount,
   }
 }
 

@@ -57,6 +57,9 @@ export const cases = sqliteTable(
     // When the retention policy removed the citizen's personal data from the case.
     erasedAt: integer('erased_at'),
     clusterId: text('cluster_id'),
+    acceptDeadlineAt: integer('accept_deadline_at'),
+    acceptedAt: integer('accepted_at'),
+    reopenCount: integer('reopen_count').notNull().default(0),
   },
   (t) => [
     index('cases_status_idx').on(t.status),
@@ -311,4 +314,27 @@ export const caseStats = sqliteTable(
     ),
     index('case_stats_place_idx').on(t.placeCode, t.receivedAt),
   ],
+)
+
+/**
+ * Timers of the lifecycle (acceptance due, reminders, escalation, the survey): one row per
+ * (case, kind, point), gone once it fired. Worked like the outbox: leased, and fired only by the
+ * holder of its current `version`, so a timer fires once even across restarts and re-plans.
+ */
+export const timers = sqliteTable(
+  'timers',
+  {
+    // `${caseId}|${kind}|${point}`: planning the same timer again moves it instead of doubling it.
+    id: text('id').primaryKey(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    kind: text('kind').notNull(),
+    point: text('point').notNull(),
+    dueAt: integer('due_at').notNull(),
+    leaseUntil: integer('lease_until'),
+    version: integer('version').notNull(),
+  },
+  // (due_at, id) is the claim's ORDER BY: the due timers come off the index in order, no sort of the backlog.
+  (t) => [index('timers_due_idx').on(t.dueAt, t.id), index('timers_case_idx').on(t.caseId)],
 )

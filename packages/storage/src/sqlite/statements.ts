@@ -10,6 +10,7 @@ import {
   type CaseEventInput,
   type CaseMessage,
   type OutboundWrite,
+  type TimerPlan,
 } from '@intake/core'
 import { COMPONENT } from './rows.ts'
 import { foldStatsEvents, prepareStatsStatements } from './case-stats.ts'
@@ -59,15 +60,34 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
     insertCaseRow: client.prepare(
       `insert into cases (id, tracking_code, status, office_id, category, urgency, channel_id, citizen_id,
          citizen_name, contact, anonymous, summary, place, place_code, place_name, language, deadline_at, created_at, updated_at, resolved_at, rating,
-         assignee_id, assigned_at, cluster_id)
+         assignee_id, assigned_at, cluster_id, accept_deadline_at, accepted_at, reopen_count)
        values (@id, @trackingCode, @status, @officeId, @category, @urgency, @channelId, @citizenId,
          @citizenName, @contact, @anonymous, @summary, @place, @placeCode, @placeName, @language, @deadlineAt, @createdAt, @updatedAt, @resolvedAt, @rating,
-         @assigneeId, @assignedAt, @clusterId)`,
+         @assigneeId, @assignedAt, @clusterId, @acceptDeadlineAt, @acceptedAt, @reopenCount)`,
     ),
     insertMessageRow: client.prepare(
       `insert into messages (id, case_id, direction, channel_id, external_id, author, subject, text, attachments, delivery_status, created_at)
        values (@id, @caseId, @direction, @channelId, @externalId, @author, @subject, @text, @attachments, @deliveryStatus, @createdAt)`,
     ),
+    // Timers: planning moves an existing (case, kind, point) and gives it a new version, so a
+    // worker still holding the old lease cannot fire it.
+    planTimer: client.prepare(
+      `insert into timers (id, case_id, kind, point, due_at, lease_until, version)
+       values (@id, @caseId, @kind, @point, @dueAt, null, 1)
+       on conflict (id) do update set due_at = excluded.due_at, lease_until = null, version = timers.version + 1`,
+    ),
+    touchCaseOnly: client.prepare(`update cases set updated_at = ? where id = ?`),
+    cancelTimersOfCase: client.prepare(`delete from timers where case_id = ?`),
+    cancelTimerKind: client.prepare(`delete from timers where case_id = ? and kind = ?`),
+    dueTimers: client.prepare(
+      `select id from timers where due_at <= @now and (lease_until is null or lease_until < @now)
+       order by due_at, id limit @limit`,
+    ),
+    leaseTimer: client.prepare(
+      `update timers set lease_until = @leaseUntil, version = version + 1 where id = @id
+       returning id, case_id as caseId, kind, point, due_at as dueAt, version`,
+    ),
+    fireTimer: client.prepare(`delete from timers where id = @id and version = @version`),
     insertEventRow: client.prepare(
       `insert into case_events (case_id, at, type, actor, public, data) values (@caseId, @at, @type, @actor, @public, @data)`,
     ),
@@ -231,12 +251,25 @@ export function insertCase(q: HotStatements, c: Case): void {
       assigneeId: c.assigneeId,
       assignedAt: c.assigneeId === null ? null : c.createdAt,
       clusterId: c.clusterId ?? null,
+      acceptDeadlineAt: c.acceptDeadlineAt,
+      acceptedAt: c.acceptedAt,
+      reopenCount: c.reopenCount,
     })
   } catch (error) {
     if (isUniqueViolation(error, 'cases.tracking_code')) throw new StoreConflictError('tracking_code')
     throw error
   }
 }
+
+/** Apply a case's timer plan: drop the cancelled kinds, then plan (or move) each timer. */
+export function applyTimerPlan(q: HotStatements, caseId: string, plan: TimerPlan | undefined): void {
+  if (!plan) return
+  if (plan.cancel === 'all') q.cancelTimersOfCase.run(caseId)
+  else for (const kind of plan.cancel ?? []) q.cancelTimerKind.run(caseId, kind)
+  for (const t of plan.timers) q.planTimer.run({ id: timerId(caseId, t.kind, t.point), caseId, kind: t.kind, point: t.point, dueAt: t.dueAt })
+}
+
+export const timerId = (caseId: string, kind: string, point: string) => `${caseId}|${kind}|${point}`
 
 export function insertMessage(q: HotStatements, message: CaseMessage): void {
   // A status answer to someone who is not the case's citizen belongs to no case ('' in the model).

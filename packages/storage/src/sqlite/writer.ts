@@ -34,6 +34,9 @@ export const WRITE_METHODS = [
   'setOptOut',
   'eraseCitizenData',
   'rebuildCaseStats',
+  'planTimers',
+  'claimTimers',
+  'completeTimer',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
