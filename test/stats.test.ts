@@ -23,7 +23,8 @@ afterEach(async () => gw.close())
 /**
  * jiashi's subtree holds c1, c2 (bairen) and c3, c5 (xikeerkule); c4 is shule's.
  * received 4; accepted in time c1, c5 → 2/4; resolved c1, c2, c5 → 3/4; on time c1, c5 → 2/3;
- * rated c1 (5), c2 (1) → satisfied 1/2; reopened c2 → 1/3; overdue now c3.
+ * rated c1 (5), c2 (1) → satisfied 1/2; c5 closed when its survey went unanswered → 1 closed not
+ * rated, apart from the rated; reopened c2 → 1/3; overdue now c3.
  * Handling, on working days (all within Mon–Fri): c1 48 h, c2 95 h, c5 21 h → median 48.
  */
 const JIASHI = {
@@ -38,6 +39,7 @@ const JIASHI = {
   rated: 2,
   satisfied: 1,
   satisfaction_rate: 0.5,
+  closed_not_rated: 1,
   ever_resolved: 3,
   reopened: 1,
   reopen_rate: 0.3333,
@@ -55,8 +57,8 @@ describe('GET /api/v1/stats', () => {
     expect(body.rows[0]).toEqual(JIASHI)
     // bairen: c1 and c2. Median of 48 h and 95 h.
     expect(body.rows[1]).toMatchObject({ received: 2, response_rate: 0.5, resolution_rate: 1, on_time_resolution_rate: 0.5, satisfaction_rate: 0.5, reopen_rate: 0.5, median_handling_hours: 71.5, overdue_now: 0 })
-    // xikeerkule: c3 (open, overdue) and c5 (resolved, never rated).
-    expect(body.rows[2]).toMatchObject({ received: 2, resolution_rate: 0.5, satisfaction_rate: null, median_handling_hours: 21, overdue_now: 1 })
+    // xikeerkule: c3 (open, overdue) and c5 (resolved, closed without a rating).
+    expect(body.rows[2]).toMatchObject({ received: 2, resolution_rate: 0.5, satisfaction_rate: null, closed_not_rated: 1, median_handling_hours: 21, overdue_now: 1 })
   })
 
   it('groups by channel, category and month, narrows by place, and exports CSV', async () => {
@@ -72,8 +74,8 @@ describe('GET /api/v1/stats', () => {
     expect(csv.status).toBe(200)
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/)
     expect(await csv.text()).toBe(
-      'all,received,accepted_in_time,response_rate,resolved,resolution_rate,resolved_on_time,on_time_resolution_rate,rated,satisfied,satisfaction_rate,ever_resolved,reopened,reopen_rate,median_handling_hours,overdue_now\r\n' +
-        ',4,2,0.5,3,0.75,2,0.6667,2,1,0.5,3,1,0.3333,48,1\r\n',
+      'all,received,accepted_in_time,response_rate,resolved,resolution_rate,resolved_on_time,on_time_resolution_rate,rated,satisfied,satisfaction_rate,closed_not_rated,ever_resolved,reopened,reopen_rate,median_handling_hours,overdue_now\r\n' +
+        ',4,2,0.5,3,0.75,2,0.6667,2,1,0.5,1,3,1,0.3333,48,1\r\n',
     )
   })
 

@@ -40,6 +40,8 @@ export interface StatsCounts {
   reopened: number
   rated: number
   satisfied: number
+  /** Closed without a rating (the survey went unanswered, or staff closed it): counted apart from the rated. */
+  closedNotRated: number
   overdue: number
   /** receivedAt, resolvedAt of each resolved case, flattened pairs. */
   spans: number[]
@@ -61,6 +63,8 @@ export interface StatsFigures {
   satisfied: number
   /** 满意率: satisfied ÷ rated. */
   satisfaction_rate: number | null
+  /** Closed with no rating (不评价): not in the satisfaction rate's denominator. */
+  closed_not_rated: number
   ever_resolved: number
   reopened: number
   /** 重办率: reopened at least once ÷ resolved at least once. */
@@ -101,6 +105,7 @@ export function computeFigures(groups: readonly StatsCounts[], calendar: WorkCal
       rated: g.rated,
       satisfied: g.satisfied,
       satisfaction_rate: rate(g.satisfied, g.rated),
+      closed_not_rated: g.closedNotRated,
       ever_resolved: g.everResolved,
       reopened: g.reopened,
       reopen_rate: rate(g.reopened, g.everResolved),
@@ -122,6 +127,7 @@ const COLUMNS: (keyof StatsFigures)[] = [
   'rated',
   'satisfied',
   'satisfaction_rate',
+  'closed_not_rated',
   'ever_resolved',
   'reopened',
   'reopen_rate',

@@ -79,6 +79,7 @@ function subtreeTotals(own: readonly StatsCounts[], offices: OfficeDirectory, sc
       reopened: sum('reopened'),
       rated: sum('rated'),
       satisfied: sum('satisfied'),
+      closedNotRated: sum('closedNotRated'),
       overdue: sum('overdue'),
       spans: parts.flatMap((g) => g.spans),
     })

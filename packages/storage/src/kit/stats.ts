@@ -83,6 +83,7 @@ const counts = (key: string | null, over: Partial<StatsCounts>): StatsCounts => 
   reopened: 0,
   rated: 0,
   satisfied: 0,
+  closedNotRated: 0,
   overdue: 0,
   spans: [],
   ...over,
@@ -101,7 +102,8 @@ export function statsCases(test: Test, store: () => Store): void {
     const s = store()
     await seedStatsHistory(s)
     // c4 is before the period. Accepted in time: c1, c5 (no acceptance deadline). Resolved now: c1,
-    // c2, c5; on time: c1, c5 (no deadline). Reopened: c2. Rated: c1 (5), c2 (1). Overdue: c3.
+    // c2, c5; on time: c1, c5 (no deadline). Reopened: c2. Rated: c1 (5), c2 (1). Closed not rated:
+    // c5. Overdue: c3.
     expect(sorted(await s.caseStats(PERIOD))).toEqual(
       sorted([
         counts(null, {
@@ -113,6 +115,7 @@ export function statsCases(test: Test, store: () => Store): void {
           reopened: 1,
           rated: 2,
           satisfied: 1,
+          closedNotRated: 1,
           overdue: 1,
           spans: [T, T + 2 * DAY, T + HOUR, T + 4 * DAY, T + 3 * HOUR, T + DAY],
         }),
@@ -126,7 +129,7 @@ export function statsCases(test: Test, store: () => Store): void {
     expect(sorted(await s.caseStats({ ...PERIOD, officeIds: ['town-a', 'town-b'], groupBy: 'office' }))).toEqual(
       sorted([
         counts('town-a', { received: 2, acceptedInTime: 1, resolved: 2, resolvedOnTime: 1, everResolved: 2, reopened: 1, rated: 2, satisfied: 1, spans: [T, T + 2 * DAY, T + HOUR, T + 4 * DAY] }),
-        counts('town-b', { received: 2, acceptedInTime: 1, resolved: 1, resolvedOnTime: 1, everResolved: 1, overdue: 1, spans: [T + 3 * HOUR, T + DAY] }),
+        counts('town-b', { received: 2, acceptedInTime: 1, resolved: 1, resolvedOnTime: 1, everResolved: 1, closedNotRated: 1, overdue: 1, spans: [T + 3 * HOUR, T + DAY] }),
       ]),
     )
     expect((await s.caseStats({ ...PERIOD, officeIds: ['county'] }))).toEqual([])

@@ -121,6 +121,7 @@ export function queryCaseStats(client: Database.Database, sel: StatsSelection): 
          ifnull(sum(reopen_count > 0), 0) as reopened,
          ifnull(sum(rating is not null), 0) as rated,
          ifnull(sum(satisfied = 1), 0) as satisfied,
+         ifnull(sum(status = 'closed' and rating is null), 0) as closedNotRated,
          ifnull(sum(status in (${OPEN}) and deadline_at < @now), 0) as overdue
        from case_stats where ${filter} group by 1 order by 1`,
     )
@@ -150,7 +151,7 @@ function byPeriod(days: StatsCounts[], period: 'day' | 'month'): StatsCounts[] {
       out.set(key, { ...d, key })
       continue
     }
-    for (const k of ['received', 'acceptedInTime', 'resolved', 'resolvedOnTime', 'everResolved', 'reopened', 'rated', 'satisfied', 'overdue'] as const) into[k] += d[k]
+    for (const k of ['received', 'acceptedInTime', 'resolved', 'resolvedOnTime', 'everResolved', 'reopened', 'rated', 'satisfied', 'closedNotRated', 'overdue'] as const) into[k] += d[k]
     for (const x of d.spans) into.spans.push(x)
   }
   return [...out.values()]
