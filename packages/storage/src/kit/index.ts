@@ -13,10 +13,12 @@ import {
   makeInboundWrite,
   makeOutbound,
 } from './fixtures.ts'
+import { accessCases } from './access.ts'
 
 import { clusterCases } from './clusters.ts'
 
 export * from './fixtures.ts'
+export { staffUser } from './access.ts'
 
 export interface TestStoreOptions {
   /**
@@ -907,5 +909,6 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
         'note',
       ])
     })
+    accessCases(test, () => store)
   })
 }

@@ -22,6 +22,7 @@ import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryRepo
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
+import { accessMethods, chainUnhashedRows } from './access.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -308,6 +309,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         // "table already exists". Run again: it now sees the winner's work. A real failure repeats.
         applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
       }
+      chainUnhashedRows(opened!.client)
     },
 
     async close() {
@@ -466,9 +468,11 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       })
     },
 
-    async getCase(id) {
+    async getCase(id, scope) {
       const row = hot().caseById.get({ id })
-      return row && toCase(row)
+      // Read by primary key, then held to the scope: the case is not found, not forbidden.
+      if (!row || (scope && !scope.officeIds.includes(row.officeId))) return undefined
+      return toCase(row)
     },
 
     async getCaseByTrackingCode(code) {
@@ -478,16 +482,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
     async listCases(input = {}) {
       const filter = CaseFilter.parse(input)
-      const where: (SQL | undefined)[] = [
-        filter.status && eq(cases.status, filter.status),
-        filter.officeId !== undefined ? eq(cases.officeId, filter.officeId) : undefined,
-        filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
-        filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
-        filter.urgency && eq(cases.urgency, filter.urgency),
-      ]
-      if (filter.overdueAt !== undefined) {
-        where.push(inArray(cases.status, [...OPEN_STATUSES]), lt(cases.deadlineAt, filter.overdueAt))
-      }
+      const where = caseConditions(filter)
       if (filter.cursor !== undefined) {
         const after = decodeCursor(filter.cursor)
         where.push(
@@ -507,6 +502,24 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       const result: CasePage = { cases: page }
       if (rows.length > filter.limit && last) result.nextCursor = encodeCursor(last)
       return result
+    },
+
+    async countCases(input = {}) {
+      const filter = CaseFilter.parse(input)
+      const row = connection().select({ n: sql<number>`count(*)` }).from(cases).where(and(...caseConditions(filter))).get()
+      return row?.n ?? 0
+    },
+
+    async caseVolumes({ scope, since, until, utcOffsetMinutes }) {
+      const offset = utcOffsetMinutes * 60_000
+      const day = sql<number>`(${cases.createdAt} + ${offset}) / 86400000`
+      return connection()
+        .select({ day, officeId: cases.officeId, channelId: cases.channelId, category: cases.category, status: cases.status, count: sql<number>`count(*)` })
+        .from(cases)
+        .where(and(sql`${cases.createdAt} >= ${since}`, lt(cases.createdAt, until), scope ? inArray(cases.officeId, [...scope.officeIds]) : undefined))
+        .groupBy(day, cases.officeId, cases.channelId, cases.category, cases.status)
+        .all()
+        .map((r) => ({ ...r, day: new Date(r.day * 86_400_000).toISOString().slice(0, 10) }))
     },
 
     async findOpenCaseBySender(channelId, citizenId, since) {
@@ -626,7 +639,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       })
     },
 
-    async listOutbox({ status, caseId, limit = 100 }) {
+    async listOutbox({ status, caseId, limit = 100, officeIds }) {
       return connection()
         .select()
         .from(outbox)
@@ -634,6 +647,9 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
           and(
             status !== undefined ? eq(outbox.status, status) : undefined,
             caseId !== undefined ? eq(outbox.caseId, caseId) : undefined,
+            officeIds !== undefined
+              ? inArray(outbox.caseId, connection().select({ id: cases.id }).from(cases).where(inArray(cases.officeId, [...officeIds])))
+              : undefined,
           ),
         )
         .orderBy(desc(outbox.createdAt), desc(outbox.id))
@@ -642,12 +658,18 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         .map(toOutboxItem)
     },
 
-    async retryOutbox(id, now) {
+    async retryOutbox(id, now, scope) {
       return write((tx) => {
         const row = tx
           .update(outbox)
           .set({ status: 'pending', attempts: 0, nextAttemptAt: now, leaseUntil: null, updatedAt: now })
-          .where(and(eq(outbox.id, id), eq(outbox.status, 'dead')))
+          .where(
+            and(
+              eq(outbox.id, id),
+              eq(outbox.status, 'dead'),
+              scope ? inArray(outbox.caseId, tx.select({ id: cases.id }).from(cases).where(inArray(cases.officeId, [...scope.officeIds]))) : undefined,
+            ),
+          )
           .returning()
           .get()
         if (!row) return undefined
@@ -772,6 +794,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       for (const row of rows) found.push({ case: toCase(row), messages: await store.listMessages(row.id), events: await store.listEvents(row.id) })
       return { channelId, citizenId, cases: found }
     },
+    ...accessMethods({ db: connection, client: () => open().client, write }),
   }
   return {
     store,
@@ -791,6 +814,24 @@ interface CandidateRow {
   lon: number | null
   createdAt: number
   text: string
+/** The WHERE of a case list or count: the filter's fields, the caller's scope, overdue and due-soon windows. */
+function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [
+    filter.status && eq(cases.status, filter.status),
+    filter.officeId !== undefined ? eq(cases.officeId, filter.officeId) : undefined,
+    filter.officeIds !== undefined ? inArray(cases.officeId, [...filter.officeIds]) : undefined,
+    filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
+    filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
+    filter.urgency && eq(cases.urgency, filter.urgency),
+    filter.assigneeId !== undefined ? eq(cases.assigneeId, filter.assigneeId) : undefined,
+  ]
+  if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
+  if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))
+  if (filter.dueBefore !== undefined) where.push(lt(cases.deadlineAt, filter.dueBefore))
+  if (filter.dueAfter !== undefined) where.push(sql`${cases.deadlineAt} >= ${filter.dueAfter}`)
+  // An empty scope (an office with no id in the tree) sees nothing, rather than everything.
+  if (filter.officeIds !== undefined && filter.officeIds.length === 0) where.push(sql`0`)
+  return where
 }
 
 interface Savepoint {

@@ -33,6 +33,12 @@ export const WRITE_METHODS = [
   'setOnDuty',
   'setOptOut',
   'eraseCitizenData',
+  'saveUser',
+  'saveApiToken',
+  'saveSession',
+  'touchSession',
+  'deleteSessions',
+  'recordAccountEvent',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'

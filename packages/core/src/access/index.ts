@@ -1,0 +1,6 @@
+export * from './roles.ts'
+export * from './model.ts'
+export * from './identity.ts'
+export * from './passwords.ts'
+export * from './tokens.ts'
+export * from './mask.ts'
