@@ -20,6 +20,8 @@ import { createCaseActions, type CaseActions } from './case-actions/index.ts'
 import { createRetention, type Retention } from './retention/index.ts'
 import { createClusterMatcher } from './lifecycle/cluster-matching.ts'
 import { placeNamesOf } from './lifecycle/cluster-place.ts'
+import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
+import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -59,6 +61,8 @@ export interface Intake {
   readonly config: ResolvedConfig
   readonly log: Logger
   readonly blobs: BlobStore
+  /** Who a bearer token belongs to (the API's and the console's view of identities). */
+  readonly auth: Authenticator
   /** Migrate the store, save the offices, start channel listeners and the outbox worker. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -146,6 +150,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       ms: Math.round((performance.now() - started) * 10) / 10,
     })
   })
+  app.use('*', securityHeaders())
+  const auth = createAuthenticator({ store, offices, apiKeys: resolved.apiKeys })
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
     try {
@@ -155,11 +161,35 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     }
     return deliveries.running ? c.json({ ok: true, store: store.driver }) : c.json({ ok: false, outbox: 'stopped' }, 503)
   })
-  app.get('/metrics', (c) => c.text(metrics.render()))
+  // Counters name channels, offices and error rates: for the operators' scraper, with a token that may read metrics.
+  app.get('/metrics', async (c) => {
+    const who = await auth.bearer(c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? c.req.header('x-api-key'))
+    if (!who.ok) return c.json({ error: { code: who.code, message: who.message } }, who.status)
+    if (!who.identity.permissions.has('metrics')) return c.json({ error: { code: 'forbidden', message: 'this token may not read metrics' } }, 403)
+    return c.text(metrics.render())
+  })
   const doc = openApiDocument(publicUrl)
+  // Public on these exact paths only; everything else under /api/v1 needs a token.
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, ids, wakeOutbox: () => deliveries.wake() }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, now, ids, wakeOutbox: () => deliveries.wake() }))
+  mountFavicon(app, resolved.branding, resolved.locale)
+  resolved.console?.mount(app, {
+    store,
+    offices,
+    pipeline,
+    actions,
+    auth,
+    blobs,
+    branding: resolved.branding,
+    locale: resolved.locale,
+    timeZone: resolved.calendar.timeZone,
+    publicUrl,
+    now,
+    ids,
+    log: log.child({ component: 'console' }),
+    wakeOutbox: () => deliveries.wake(),
+  })
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
   mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
@@ -190,6 +220,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     config: resolved,
     log,
     blobs,
+    auth,
     async start() {
       if (started) return
       await store.migrate()

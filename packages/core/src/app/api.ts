@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
@@ -10,19 +9,28 @@ import { RETURN_REASONS, type ActionResult, type CaseActions } from '../case-act
 import { parseTrackingCode } from '../tracking-code/index.ts'
 import type { IdGenerator } from '../ids/index.ts'
 import { clusterSummary, mountClusterRoutes } from './cluster-api.ts'
+import type { Authenticator } from '../access/authenticate.ts'
+import { handlesCase, type Identity } from '../access/identity.ts'
+import { maskCase, maskMessage, maskValue } from '../access/mask.ts'
+import type { Permission } from '../access/roles.ts'
+
+/**
+ * Bodies may still carry `actor` or `author` (older clients): they are ignored. The actor of every
+ * change is the authenticated identity (the token's user or integration), never a field in the body.
+ */
+const ignoredActor = { actor: z.unknown().optional(), author: z.unknown().optional() }
 
 /** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
 export const StaffReply = z.object({
   text: z.string().trim().min(1).max(4000),
-  /** Staff id or name; recorded on the event. */
-  author: z.string().min(1).max(100),
+  ...ignoredActor,
   /** Internal notes stay on the record and never reach the citizen or the status page. */
   internal: z.boolean().default(false),
 })
 
 export const StatusChange = z.object({
   status: CaseStatus,
-  actor: z.string().min(1).max(100),
+  ...ignoredActor,
   note: z.string().max(2000).optional(),
 })
 
@@ -49,13 +57,13 @@ const ListQuery = z.object({
 })
 
 /** 派单: down the office tree. */
-export const Dispatch = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), note: z.string().max(2000).optional() }).strict()
+export const Dispatch = z.object({ officeId: z.string().min(1), ...ignoredActor, note: z.string().max(2000).optional() }).strict()
 /** 转办: to any other office or agency, with the reason. */
-export const Transfer = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), reason: z.string().trim().min(1).max(2000) }).strict()
+export const Transfer = z.object({ officeId: z.string().min(1), ...ignoredActor, reason: z.string().trim().min(1).max(2000) }).strict()
 /** 退回: back to whoever dispatched or transferred it here. */
-export const ReturnCase = z.object({ actor: z.string().min(1).max(100), reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
+export const ReturnCase = z.object({ ...ignoredActor, reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
 /** To one person, or (no staffId) by the office's assignment policy among those on duty. */
-export const Assign = z.object({ actor: z.string().min(1).max(100), staffId: z.string().min(1).optional() }).strict()
+export const Assign = z.object({ ...ignoredActor, staffId: z.string().min(1).optional() }).strict()
 export const Duty = z.object({ onDuty: z.boolean() }).strict()
 
 export interface ApiDeps {
@@ -63,13 +71,23 @@ export interface ApiDeps {
   offices: OfficeDirectory
   pipeline: Pipeline
   actions: CaseActions
-  apiKeys: readonly string[]
+  auth: Authenticator
   now: () => number
   ids: IdGenerator
   wakeOutbox: () => void
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest()
+type Env = { Variables: { identity: Identity } }
+
+/** 403 naming what is missing, or undefined when the identity may. */
+function forbidden(c: Context<Env>, permission: Permission): Response | undefined {
+  const who = c.get('identity')
+  if (who.permissions.has(permission)) return undefined
+  return c.json({ error: { code: 'forbidden', message: `${who.role ? `the ${who.role} role` : 'this token'} may not ${permission}` } }, 403)
+}
+
+/** A case as the caller may see it: the contact masked unless asked for (GET /cases/:id/contact). */
+const shown = (kase: Case) => maskCase(kase)
 
 function invalid(c: Context, error: z.ZodError) {
   return c.json(
@@ -99,10 +117,9 @@ async function jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok
 const notFound = (c: Context, what: string) => c.json({ error: { code: 'not_found', message: `${what} not found` } }, 404)
 
 /** The staff REST API under /api/v1, behind an API key (X-API-Key or Authorization: Bearer). */
-export function createApi(deps: ApiDeps): Hono {
+export function createApi(deps: ApiDeps): Hono<Env> {
   const { store, offices, pipeline, now } = deps
-  const keys = deps.apiKeys.map(digest)
-  const api = new Hono()
+  const api = new Hono<Env>()
 
   api.use(
     '*',
@@ -112,23 +129,25 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   )
 
+  // Every route below needs a token; the public docs are mounted before this app, on their exact paths only.
   api.use('*', async (c, next) => {
-    if (c.req.path.endsWith('/openapi.json') || c.req.path.endsWith('/docs')) return next()
     const presented = c.req.header('x-api-key') ?? c.req.header('authorization')?.replace(/^Bearer\s+/i, '')
-    // Compare digests so every comparison takes the same time whatever the key's length.
-    const ok = presented !== undefined && keys.some((k) => timingSafeEqual(k, digest(presented)))
-    if (!ok) return c.json({ error: { code: 'unauthorized', message: 'a valid API key is required (X-API-Key header)' } }, 401)
+    const auth = await deps.auth.bearer(presented)
+    if (!auth.ok) return c.json({ error: { code: auth.code, message: auth.message } }, auth.status)
+    c.set('identity', auth.identity)
     return next()
   })
+  const scope = (c: Context<Env>) => c.get('identity').scope
 
   api.get('/cases', async (c) => {
     const q = ListQuery.safeParse(c.req.query())
     if (!q.success) return invalid(c, q.error)
     const { overdue, ...rest } = q.data
-    const filter = CaseFilter.safeParse({ ...rest, overdueAt: overdue === 'true' ? now() : undefined })
+    const filter = CaseFilter.safeParse({ ...rest, officeIds: scope(c)?.officeIds, overdueAt: overdue === 'true' ? now() : undefined })
     if (!filter.success) return invalid(c, filter.error)
     try {
-      return c.json(await store.listCases(filter.data))
+      const page = await store.listCases(filter.data)
+      return c.json({ ...page, cases: page.cases.map(shown) })
     } catch (err) {
       if ((err as { code?: string }).code === 'invalid_cursor') return c.json({ error: { code: 'invalid_cursor', message: 'the cursor is not valid' } }, 400)
       throw err
@@ -140,12 +159,12 @@ export function createApi(deps: ApiDeps): Hono {
     if (!parsed.ok) {
       return c.json({ error: { code: `tracking_code_${parsed.reason}`, message: parsed.reason === 'check_mismatch' ? 'the tracking code looks mistyped (its check character does not match)' : 'not a tracking code' } }, 400)
     }
-    const kase = await store.getCaseByTrackingCode(parsed.code)
-    return kase ? c.json(kase) : notFound(c, 'case')
+    const kase = await store.getCaseByTrackingCode(parsed.code, scope(c))
+    return kase ? c.json(shown(kase)) : notFound(c, 'case')
   })
 
   api.get('/cases/:id', async (c) => {
-    const kase = await store.getCase(c.req.param('id'))
+    const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
     const [messages, events, outbox, cluster] = await Promise.all([
       store.listMessages(kase.id),
@@ -153,7 +172,21 @@ export function createApi(deps: ApiDeps): Hono {
       store.listOutbox({ caseId: kase.id }),
       kase.clusterId ? store.getCluster(kase.clusterId) : undefined,
     ])
-    return c.json({ case: kase, messages, events, outbox, cluster: cluster ? clusterSummary(cluster) : null })
+    const maskedOutbox = outbox.map((o) => ({ ...o, payload: { ...o.payload, to: { ...o.payload.to, id: maskValue(o.payload.to.id) } } }))
+    return c.json({ case: shown(kase), messages: messages.map(maskMessage), events, outbox: maskedOutbox, cluster: cluster ? clusterSummary(cluster) : null })
+  })
+
+  /** The citizen's contact details, for the office handling the case only; each view is an event. */
+  api.get('/cases/:id/contact', async (c) => {
+    const kase = await store.getCase(c.req.param('id'), scope(c))
+    if (!kase) return notFound(c, 'case')
+    const who = c.get('identity')
+    if (!handlesCase(who, kase)) {
+      return c.json({ error: { code: 'not_handling_office', message: 'contact details are shown only to the office handling the case' } }, 403)
+    }
+    const at = now()
+    await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'contact_viewed', actor: who.actor, public: false, data: { via: 'api' } }] })
+    return c.json({ citizen: kase.citizen, contact: kase.contact, anonymous: kase.anonymous })
   })
 
   api.post('/cases/:id/replies', async (c) => {
@@ -161,10 +194,13 @@ export function createApi(deps: ApiDeps): Hono {
     if (!body.ok) return body.response
     const reply = StaffReply.safeParse(body.value)
     if (!reply.success) return invalid(c, reply.error)
-    const kase = await store.getCase(c.req.param('id'))
+    const denied = forbidden(c, reply.data.internal ? 'note' : 'reply')
+    if (denied) return denied
+    const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
     const at = now()
-    const { text, author, internal } = reply.data
+    const { text, internal } = reply.data
+    const author = c.get('identity').actor
     if (internal) {
       await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'note', actor: author, public: false, data: { text } }] })
       return c.json({ internal: true }, 201)
@@ -178,7 +214,7 @@ export function createApi(deps: ApiDeps): Hono {
       outbound: [out],
     })
     deps.wakeOutbox()
-    return c.json({ case: updated, message: out.message }, 201)
+    return c.json({ case: shown(updated), message: out.message }, 201)
   })
 
   api.post('/cases/:id/status', async (c) => {
@@ -186,9 +222,12 @@ export function createApi(deps: ApiDeps): Hono {
     if (!body.ok) return body.response
     const change = StatusChange.safeParse(body.value)
     if (!change.success) return invalid(c, change.error)
-    const kase = await store.getCase(c.req.param('id'))
+    const denied = forbidden(c, 'status')
+    if (denied) return denied
+    const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
-    const { status, actor, note } = change.data
+    const { status, note } = change.data
+    const actor = c.get('identity').actor
     if (!NEXT[kase.status].includes(status)) {
       return c.json({ error: { code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}`, allowed: NEXT[kase.status] } }, 409)
     }
@@ -203,32 +242,37 @@ export function createApi(deps: ApiDeps): Hono {
       outbound,
     })
     if (outbound.length) deps.wakeOutbox()
-    return c.json(updated satisfies Case)
+    return c.json(shown(updated) satisfies Case)
   })
 
   /** One route per case action: validate, act, answer the updated case or the action's 4xx. */
-  const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>) => Promise<ActionResult>) =>
+  const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>, actor: string) => Promise<ActionResult>) =>
     api.post(`/cases/:id/${path}`, async (c) => {
       const body = await jsonBody(c)
       if (!body.ok) return body.response
       const input = schema.safeParse(body.value)
       if (!input.success) return invalid(c, input.error)
-      const result = await act(c.req.param('id'), input.data)
+      const denied = forbidden(c, 'dispatch')
+      if (denied) return denied
+      // Outside the caller's subtree the case does not exist for them.
+      if (!(await store.getCase(c.req.param('id'), scope(c)))) return notFound(c, 'case')
+      const result = await act(c.req.param('id'), input.data, c.get('identity').actor)
       if (!result.ok) return c.json({ error: { code: result.code, message: result.message } }, result.status)
-      return c.json(result.case satisfies Case)
+      return c.json(shown(result.case) satisfies Case)
     })
-  action('dispatch', Dispatch, (id, input) => deps.actions.dispatch(id, input))
-  action('transfer', Transfer, (id, input) => deps.actions.transfer(id, input))
-  action('return', ReturnCase, (id, input) => deps.actions.returnCase(id, input))
-  action('assign', Assign, (id, input) => deps.actions.assign(id, input))
+  action('dispatch', Dispatch, (id, { officeId, note }, actor) => deps.actions.dispatch(id, { officeId, note, actor }))
+  action('transfer', Transfer, (id, { officeId, reason }, actor) => deps.actions.transfer(id, { officeId, reason, actor }))
+  action('return', ReturnCase, (id, { reason, note }, actor) => deps.actions.returnCase(id, { reason, note, actor }))
+  action('assign', Assign, (id, { staffId }, actor) => deps.actions.assign(id, { staffId, actor }))
 
   mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, jsonBody, invalid })
 
   api.get('/staff', async (c) => {
     const duty = await store.listDuty()
     const officeId = c.req.query('officeId')
+    const visible = scope(c)
     const staff = offices.all
-      .filter((o) => !officeId || o.id === officeId)
+      .filter((o) => (!officeId || o.id === officeId) && (!visible || visible.officeIds.includes(o.id)))
       .flatMap((o) => o.staff.map((s) => ({ id: s.id, name: s.name, officeId: o.id, onDuty: duty[s.id] ?? s.onDuty })))
     return c.json({ staff })
   })
@@ -238,8 +282,11 @@ export function createApi(deps: ApiDeps): Hono {
     if (!body.ok) return body.response
     const input = Duty.safeParse(body.value)
     if (!input.success) return invalid(c, input.error)
+    const denied = forbidden(c, 'dispatch')
+    if (denied) return denied
     const staffId = c.req.param('id')
-    if (!offices.all.some((o) => o.staff.some((s) => s.id === staffId))) return notFound(c, 'staff member')
+    const visible = scope(c)
+    if (!offices.all.some((o) => (!visible || visible.officeIds.includes(o.id)) && o.staff.some((s) => s.id === staffId))) return notFound(c, 'staff member')
     await store.setOnDuty(staffId, input.data.onDuty, now())
     return c.json({ id: staffId, onDuty: input.data.onDuty })
   })
@@ -249,11 +296,14 @@ export function createApi(deps: ApiDeps): Hono {
   api.get('/outbox', async (c) => {
     const q = z.object({ status: OutboxStatus.optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).safeParse(c.req.query())
     if (!q.success) return invalid(c, q.error)
-    return c.json({ items: await store.listOutbox(q.data) })
+    const items = await store.listOutbox({ ...q.data, officeIds: scope(c)?.officeIds })
+    return c.json({ items: items.map((o) => ({ ...o, payload: { ...o.payload, to: { ...o.payload.to, id: maskValue(o.payload.to.id) } } })) })
   })
 
   api.post('/outbox/:id/retry', async (c) => {
-    const item = await store.retryOutbox(c.req.param('id'), now())
+    const denied = forbidden(c, 'outbox')
+    if (denied) return denied
+    const item = await store.retryOutbox(c.req.param('id'), now(), scope(c))
     if (!item) return c.json({ error: { code: 'not_dead', message: 'no dead-lettered delivery with that id' } }, 404)
     deps.wakeOutbox()
     return c.json(item)

@@ -7,6 +7,7 @@ import { createIntake } from '../intake.ts'
 import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
 import { routeEvalCommand } from './route-eval.ts'
+import { accountCommand, auditVerifyCommand } from './accounts-command.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
 
@@ -20,6 +21,12 @@ usage:
   intake route-eval FILE.csv [--config intake.config.ts] [--json]
                                                run the configured routing chain over a labelled CSV (text, place,
                                                expected_office, expected_category): accuracy, precision, recall
+  intake user add --login L --name N --office ID --role caseworker|lead|supervisor|admin [--password P]
+  intake user disable|enable|reset-password LOGIN [--password P]
+                                               staff accounts (a password not given is generated and printed once)
+  intake token add --user LOGIN | --integration NAME [--scopes read,reply,dispatch] [--office ID]
+                                               an API token, printed once (only its hash is stored)
+  intake audit verify                          walk the audit hash chains; exit 1 naming the first broken row
 
 --debug prints the stack trace of an error.
 environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
@@ -37,9 +44,17 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
+      login: { type: 'string' },
+      name: { type: 'string' },
+      office: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      user: { type: 'string' },
+      integration: { type: 'string' },
+      scopes: { type: 'string' },
     },
     strict: true,
-    allowPositionals: command === 'route-eval',
+    allowPositionals: ['route-eval', 'user', 'token', 'audit'].includes(command ?? ''),
   })
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
@@ -110,6 +125,21 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(await intake.store.exportCitizen(values.channel, values.id), null, 2))
       await intake.store.close()
       return 0
+    }
+    case 'user':
+    case 'token': {
+      const code = await accountCommand(command, intake, { ...values, positionals })
+      await intake.store.close()
+      return code
+    }
+    case 'audit': {
+      if (positionals[0] !== 'verify') {
+        console.error('usage: intake audit verify')
+        return 2
+      }
+      const code = await auditVerifyCommand(intake)
+      await intake.store.close()
+      return code
     }
     case 'route-eval':
       return routeEvalCommand({ file: positionals[0], json: values.json, routing: intake.config.routing, offices: intake.offices })

@@ -15,6 +15,8 @@ import { Office, type OfficeInput } from '../model/index.ts'
 import type { OutboxOptions } from '../outbox/index.ts'
 import { ClusterOptions, type ClusterOptionsInput } from '../lifecycle/cluster-matching.ts'
 import { DEFAULT_TEMPLATES, type MessageTemplates } from '../templates/index.ts'
+import type { StaffConsole } from '../contracts/console.ts'
+import { Branding, type BrandingInput } from './branding.ts'
 
 /** A deployment, as written in intake.config.ts. */
 export interface IntakeConfig {
@@ -56,6 +58,10 @@ export interface IntakeConfig {
    * figures stay. Without it nothing is erased.
    */
   retention?: { closedCasesAfter: string }
+  /** The agency's name, logo, hotline, privacy notice, footer and favicon on every page. */
+  branding?: BrandingInput
+  /** The staff console mounted under /console (packages/console: `staffConsole()`). */
+  console?: StaffConsole
 }
 
 /** Type-checks a config file; the gateway validates it again at start. */
@@ -151,6 +157,8 @@ const ConfigSchema = z.object({
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().default({ level: 'info' }),
   /** Remove citizens' personal data this long after their case is closed (e.g. '365 days'). */
   retention: z.object({ closedCasesAfter: duration }).strict().optional(),
+  branding: Branding.default({ agencyName: 'Intake' }),
+  console: z.object({ name: z.string(), mount: fn('a staff console (staffConsole())') }, { error: 'expected a staff console, e.g. staffConsole()' }).optional(),
 }).strict()
 
 export class ConfigError extends Error {
@@ -184,6 +192,8 @@ export interface ResolvedConfig {
   logLevel: LogLevel
   /** Citizen data is erased this long after a case is closed; undefined keeps it. */
   retentionMs?: number
+  branding: Branding
+  console?: StaffConsole
 }
 
 const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
@@ -245,6 +255,8 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     clusters: c.clusters,
     logLevel: c.log.level,
     ...(c.retention ? { retentionMs: durationMs(c.retention.closedCasesAfter) } : {}),
+    branding: c.branding,
+    console: input.console,
   }
 }
 

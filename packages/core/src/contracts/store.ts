@@ -193,7 +193,7 @@ export interface Store {
 
   /** With a scope, a case of an office outside it is not found (the query itself is scoped). */
   getCase(id: string, scope?: CaseScope): Promise<Case | undefined>
-  getCaseByTrackingCode(code: string): Promise<Case | undefined>
+  getCaseByTrackingCode(code: string, scope?: CaseScope): Promise<Case | undefined>
   listCases(filter?: CaseFilterInput): Promise<CasePage>
   /** How many cases match (the same filter as listCases, cursor and limit ignored). */
   countCases(filter?: CaseFilterInput): Promise<number>

@@ -475,9 +475,10 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return toCase(row)
     },
 
-    async getCaseByTrackingCode(code) {
+    async getCaseByTrackingCode(code, scope) {
       const row = hot().caseByTrackingCode.get({ code })
-      return row && toCase(row)
+      if (!row || (scope && !scope.officeIds.includes(row.officeId))) return undefined
+      return toCase(row)
     },
 
     async listCases(input = {}) {
@@ -814,6 +815,8 @@ interface CandidateRow {
   lon: number | null
   createdAt: number
   text: string
+}
+
 /** The WHERE of a case list or count: the filter's fields, the caller's scope, overdue and due-soon windows. */
 function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | undefined)[] {
   const where: (SQL | undefined)[] = [
