@@ -6,6 +6,9 @@ import type { Case, CaseMessage, Contact } from '../model/index.ts'
  * li.wei@example.com → l***@example.com.
  */
 export function maskValue(value: string): string {
+  // A Chinese mobile number keeps its country code: +8613812341234 → +86138****1234.
+  const cn = /^(\+86|0086)(\d{11})$/.exec(value.replace(/[\s-]/g, ''))
+  if (cn) return cn[1]! + maskValue(cn[2]!)
   const at = value.indexOf('@')
   if (at > 0) return `${value[0]}***${value.slice(at)}`
   const chars = [...value]
