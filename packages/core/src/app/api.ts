@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import type { Store } from '../contracts/store.ts'
-import { CaseFilter, CaseStatus, OPEN_STATUSES, OutboxStatus, type Case, type CaseStatus as Status } from '../model/index.ts'
+import { CaseFilter, CaseStatus, OutboxStatus, type Case } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import { RETURN_REASONS, type ActionResult, type CaseActions } from '../case-actions/index.ts'
@@ -33,17 +33,6 @@ export const StatusChange = z.object({
   ...ignoredActor,
   note: z.string().max(2000).optional(),
 })
-
-/** Which status may follow which: the closed loop, with reopening from resolved or closed. */
-const NEXT: Record<Status, readonly Status[]> = {
-  received: ['dispatched', 'accepted', 'in_progress', 'replied', 'resolved'],
-  dispatched: ['accepted', 'in_progress', 'replied', 'resolved'],
-  accepted: ['in_progress', 'replied', 'resolved'],
-  in_progress: ['replied', 'resolved'],
-  replied: ['in_progress', 'resolved'],
-  resolved: ['closed', 'in_progress'],
-  closed: ['in_progress'],
-}
 
 const ListQuery = z.object({
   status: CaseStatus.optional(),
@@ -198,23 +187,15 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     if (denied) return denied
     const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
-    const at = now()
     const { text, internal } = reply.data
-    const author = c.get('identity').actor
+    const actor = c.get('identity').actor
     if (internal) {
-      await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'note', actor: author, public: false, data: { text } }] })
+      await deps.actions.note(kase.id, { text, actor })
       return c.json({ internal: true }, 201)
     }
-    const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), author, at, await pipeline.threadOf(kase), 'reply')
-    const updated = await store.applyCaseChange({
-      caseId: kase.id,
-      at,
-      patch: OPEN_STATUSES.includes(kase.status) ? { status: 'replied' } : undefined,
-      events: [{ caseId: kase.id, at, type: 'replied', actor: author, public: true, data: { messageId: out.message.id, text } }],
-      outbound: [out],
-    })
-    deps.wakeOutbox()
-    return c.json({ case: shown(updated), message: out.message }, 201)
+    const result = await deps.actions.reply(kase.id, { text, actor })
+    if (!result.ok) return c.json({ error: { code: result.code, message: result.message } }, result.status)
+    return c.json({ case: shown(result.case), message: result.message }, 201)
   })
 
   api.post('/cases/:id/status', async (c) => {
@@ -226,23 +207,9 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     if (denied) return denied
     const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
-    const { status, note } = change.data
-    const actor = c.get('identity').actor
-    if (!NEXT[kase.status].includes(status)) {
-      return c.json({ error: { code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}`, allowed: NEXT[kase.status] } }, 409)
-    }
-    const at = now()
-    const resolved = status === 'resolved'
-    const outbound = resolved ? [pipeline.outbound(kase, 'notice', pipeline.render('resolved', kase), actor, at, await pipeline.threadOf(kase), 'resolved')] : []
-    const updated = await store.applyCaseChange({
-      caseId: kase.id,
-      at,
-      patch: { status, resolvedAt: resolved ? at : status === 'closed' ? kase.resolvedAt : null },
-      events: [{ caseId: kase.id, at, type: 'status_changed', actor, public: true, data: { from: kase.status, to: status, ...(note ? { note } : {}) } }],
-      outbound,
-    })
-    if (outbound.length) deps.wakeOutbox()
-    return c.json(shown(updated) satisfies Case)
+    const result = await deps.actions.changeStatus(kase.id, { status: change.data.status, note: change.data.note, actor: c.get('identity').actor })
+    if (!result.ok) return c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
+    return c.json(shown(result.case) satisfies Case)
   })
 
   /** One route per case action: validate, act, answer the updated case or the action's 4xx. */

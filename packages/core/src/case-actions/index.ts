@@ -1,5 +1,5 @@
 import type { CaseChange, OutboundWrite, Store } from '../contracts/store.ts'
-import type { Case, CaseEventInput, Office } from '../model/index.ts'
+import { OPEN_STATUSES, type Case, type CaseEventInput, type CaseMessage, type CaseStatus, type Office } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 
@@ -14,7 +14,18 @@ import type { Pipeline } from '../pipeline/index.ts'
 export const RETURN_REASONS = ['not_our_remit', 'outside_jurisdiction', 'insufficient_information', 'duplicate', 'other'] as const
 export type ReturnReason = (typeof RETURN_REASONS)[number]
 
-export type ActionResult = { ok: true; case: Case } | { ok: false; status: 404 | 409 | 422; code: string; message: string }
+export type ActionResult = { ok: true; case: Case; message?: CaseMessage } | { ok: false; status: 404 | 409 | 422; code: string; message: string; allowed?: readonly CaseStatus[] }
+
+/** Which status may follow which: the closed loop, with reopening from resolved or closed. */
+export const NEXT_STATUSES: Record<CaseStatus, readonly CaseStatus[]> = {
+  received: ['dispatched', 'accepted', 'in_progress', 'replied', 'resolved'],
+  dispatched: ['accepted', 'in_progress', 'replied', 'resolved'],
+  accepted: ['in_progress', 'replied', 'resolved'],
+  in_progress: ['replied', 'resolved'],
+  replied: ['in_progress', 'resolved'],
+  resolved: ['closed', 'in_progress'],
+  closed: ['in_progress'],
+}
 
 export interface CaseActionsDeps {
   store: Store
@@ -32,6 +43,12 @@ export interface CaseActions {
   returnCase(caseId: string, input: { actor: string; reason: ReturnReason; note?: string }): Promise<ActionResult>
   /** To one person (`staffId`), or by the office's assignment policy when none is given. */
   assign(caseId: string, input: { actor: string; staffId?: string }): Promise<ActionResult>
+  /** Answer the citizen on the case's channel (through the outbox); the case becomes `replied`. */
+  reply(caseId: string, input: { text: string; actor: string }): Promise<ActionResult>
+  /** An internal note: on the record, never shown to the citizen. */
+  note(caseId: string, input: { text: string; actor: string }): Promise<ActionResult>
+  /** Move the case to another status (NEXT_STATUSES); resolving tells the citizen. */
+  changeStatus(caseId: string, input: { status: CaseStatus; actor: string; note?: string }): Promise<ActionResult>
   /** The assignee, event and alert for a case landing in an office (used at intake as well). */
   landing(kase: Case, officeId: string, at: number, actor: string): Promise<Landing>
 }
@@ -163,6 +180,50 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
 
   return {
     landing,
+
+    async reply(caseId, { text, actor }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const at = now()
+      const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), actor, at, await pipeline.threadOf(kase), 'reply')
+      const updated = await store.applyCaseChange({
+        caseId,
+        at,
+        patch: OPEN_STATUSES.includes(kase.status) ? { status: 'replied' } : undefined,
+        events: [{ caseId, at, type: 'replied', actor, public: true, data: { messageId: out.message.id, text } }],
+        outbound: [out],
+      })
+      deps.onOutboxQueued?.()
+      return { ok: true, case: updated, message: out.message }
+    },
+
+    async note(caseId, { text, actor }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const at = now()
+      const updated = await store.applyCaseChange({ caseId, at, events: [{ caseId, at, type: 'note', actor, public: false, data: { text } }] })
+      return { ok: true, case: updated }
+    },
+
+    async changeStatus(caseId, { status, actor, note }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      if (!NEXT_STATUSES[kase.status].includes(status)) {
+        return { ok: false, status: 409, code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}`, allowed: NEXT_STATUSES[kase.status] }
+      }
+      const at = now()
+      const resolved = status === 'resolved'
+      const outbound = resolved ? [pipeline.outbound(kase, 'notice', pipeline.render('resolved', kase), actor, at, await pipeline.threadOf(kase), 'resolved')] : []
+      const updated = await store.applyCaseChange({
+        caseId,
+        at,
+        patch: { status, resolvedAt: resolved ? at : status === 'closed' ? kase.resolvedAt : null },
+        events: [{ caseId, at, type: 'status_changed', actor, public: true, data: { from: kase.status, to: status, ...(note ? { note } : {}) } }],
+        outbound,
+      })
+      if (outbound.length) deps.onOutboxQueued?.()
+      return { ok: true, case: updated }
+    },
 
     async dispatch(caseId, { officeId, actor, note }) {
       const kase = await load(caseId)
