@@ -1,0 +1,2 @@
+export * from './limiter-store.ts'
+export * from './lookup-throttle.ts'
