@@ -1,3 +1,4 @@
+import type { IntakeConfig } from '@intake/core'
 import type { TwilioSmsOptions } from '@intake/channels/twilio-sms'
 import { twilioSms } from '@intake/channels/twilio-sms'
 import { incomingMessageRequest, incomingSmsParams, startTwilioApiServer, type TwilioApiServer } from '@intake/channels/twilio-sms/twilio-api-server'
@@ -19,7 +20,7 @@ export interface SmsGateway extends DemoGateway {
  * The county-hotline demo with a `sms` channel on Twilio: the official SDK sends to a local
  * stand-in for api.twilio.com, which posts its status callbacks back into the gateway in-process.
  */
-export async function smsGateway(over: Partial<TwilioSmsOptions> = {}): Promise<SmsGateway> {
+export async function smsGateway(over: Partial<TwilioSmsOptions> = {}, config: Partial<IntakeConfig> = {}, opts: { now?: () => number } = {}): Promise<SmsGateway> {
   let gw: DemoGateway | undefined
   const twilio = await startTwilioApiServer({
     accountSid: TWILIO_ACCOUNT_SID,
@@ -27,7 +28,7 @@ export async function smsGateway(over: Partial<TwilioSmsOptions> = {}): Promise<
     fetch: async (req) => gw!.intake.app.fetch(req),
   })
   const sms = twilioSms({ accountSid: TWILIO_ACCOUNT_SID, authToken: TWILIO_AUTH_TOKEN, from: HOTLINE_NUMBER, apiBaseUrl: twilio.url, ...over })
-  gw = await demoGateway({ channels: { sms } })
+  gw = await demoGateway({ ...config, channels: { ...config.channels, sms } }, opts)
   const demo = gw
   return {
     ...demo,
