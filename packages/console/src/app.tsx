@@ -204,7 +204,7 @@ async function html(c: Context, page: unknown, status: number): Promise<Response
 
 /** Only a path inside the console: never an open redirect. */
 function safeNext(next: unknown): string {
-  return typeof next === 'string' && /^\/console\/[\w\-/?=&%.]*$/.test(next) && !next.startsWith('//') ? next : '/console/cases'
+  return typeof next === 'string' && /^\/console\/[\w\-/?=&%.]+$/.test(next) ? next : '/console/cases'
 }
 
 /** A valid scrypt hash of a random password, to spend the same time on unknown logins. */

@@ -108,7 +108,7 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
                   <h2 id="h-reply">{t.reply}</h2>
                   <form method="post" action={action('reply')}>
                     <Hidden />
-                    <label for="reply-text">{t.reply}</label>
+                    <label for="reply-text">{t.replyText}</label>
                     <p class="hint" id="reply-hint">{t.replyHint(kase.channelId)}</p>
                     <textarea id="reply-text" name="text" maxlength={MAX_REPLY} required aria-describedby="reply-hint">{s.field === 'reply-text' ? s.draft : ''}</textarea>
                     <div><button type="submit">{t.send}</button></div>

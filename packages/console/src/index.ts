@@ -22,6 +22,7 @@ export function staffConsole(options: StaffConsoleOptions = {}): StaffConsole {
     mount(app, ctx) {
       const consoleApp = createConsoleApp(ctx, options, [caseListRoutes, casePageRoutes, supervisionRoutes, deadLetterRoutes, auditRoutes, dashboardRoutes])
       app.get('/console', (c) => c.redirect('/console/cases', 302))
+      app.get('/console/', (c) => c.redirect('/console/cases', 302))
       app.route('/console', consoleApp as never)
     },
   }
