@@ -1,4 +1,4 @@
-import type { StaffConsole } from '@intake/core'
+import { addUser, AccountError, type Role, type StaffConsole } from '@intake/core'
 import { createConsoleApp, type StaffConsoleOptions } from './app.tsx'
 import { auditRoutes } from './audit.tsx'
 import { casePageRoutes } from './case-page.tsx'
@@ -9,6 +9,15 @@ import { supervisionRoutes } from './supervision.tsx'
 
 export type { StaffConsoleOptions } from './app.tsx'
 
+/** An account the console creates at start when it does not exist yet (a demo, a first administrator). */
+export interface SeedUser {
+  login: string
+  name: string
+  officeId: string
+  role: Role
+  password: string
+}
+
 /**
  * The staff console under /console: server-rendered pages (hono/jsx), plain forms that work without
  * script, sessions and CSRF, every read scoped to the user's office subtree.
@@ -16,9 +25,27 @@ export type { StaffConsoleOptions } from './app.tsx'
  * @example
  * defineConfig({ ..., console: staffConsole({ sessions: { idleMinutes: 30 } }) })
  */
-export function staffConsole(options: StaffConsoleOptions = {}): StaffConsole {
+export function staffConsole(options: StaffConsoleOptions & { seedUsers?: SeedUser[] } = {}): StaffConsole {
   return {
     name: 'console',
+    async start(ctx) {
+      const lines: string[] = []
+      for (const seed of options.seedUsers ?? []) {
+        let created = false
+        if (!(await ctx.store.findUserByLogin(seed.login))) {
+          try {
+            await addUser(ctx.store, ctx.offices, seed, 'system:seed', ctx.now())
+            created = true
+          } catch (err) {
+            if (!(err instanceof AccountError && err.code === 'login_taken')) throw err
+          }
+        }
+        const where = `${seed.role}, ${ctx.offices.get(seed.officeId)?.name ?? seed.officeId}`
+        // An account that existed already keeps whatever password it has now.
+        lines.push(`console ${ctx.publicUrl}/console/  ${seed.login} / ${created ? seed.password : '(existing account, password unchanged)'}  (${where})`)
+      }
+      return lines
+    },
     mount(app, ctx) {
       const consoleApp = createConsoleApp(ctx, options, [caseListRoutes, casePageRoutes, supervisionRoutes, deadLetterRoutes, auditRoutes, dashboardRoutes])
       app.get('/console', (c) => c.redirect('/console/cases', 302))

@@ -63,6 +63,8 @@ export interface Intake {
   readonly blobs: BlobStore
   /** Who a bearer token belongs to (the API's and the console's view of identities). */
   readonly auth: Authenticator
+  /** Lines for the operator once started (the console's demo sign-ins). */
+  readonly notices: readonly string[]
   /** Migrate the store, save the offices, start channel listeners and the outbox worker. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -174,7 +176,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
   app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, now, ids, wakeOutbox: () => deliveries.wake() }))
   mountFavicon(app, resolved.branding, resolved.locale)
-  resolved.console?.mount(app, {
+  const consoleContext = {
     store,
     offices,
     pipeline,
@@ -189,9 +191,11 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     ids,
     log: log.child({ component: 'console' }),
     wakeOutbox: () => deliveries.wake(),
-  })
-  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone }))
-  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
+  }
+  resolved.console?.mount(app, consoleContext)
+  const notices: string[] = []
+  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding }))
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
@@ -203,7 +207,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
 
   let started = false
   const channelContext = (channelId: string) => ({
-    ...routeContext(channelId, { store, blobs, publicUrl, log, now }),
+    ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
     metrics,
   })
@@ -221,10 +225,12 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     log,
     blobs,
     auth,
+    notices,
     async start() {
       if (started) return
       await store.migrate()
       await store.saveOffices(resolved.offices)
+      if (resolved.console?.start) notices.push(...(await resolved.console.start(consoleContext)))
       for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
       if (!options.deliveries) outbox.start()
       transcriptions?.start()

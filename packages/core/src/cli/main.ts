@@ -102,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
         intake.log.info('listening', { url: intake.config.server.publicUrl, port: info.port })
         if (process.stdout.isTTY || process.env.INTAKE_BANNER !== '0') {
           console.error(`\n  Intake is running: open ${intake.config.server.publicUrl}/ for the web form, ${intake.config.server.publicUrl}/api/v1/docs for the API\n`)
+          for (const line of intake.notices) console.error(`  ${line}`)
+          if (intake.notices.length) console.error('')
         }
       })
       const shutdown = async (signal: string) => {

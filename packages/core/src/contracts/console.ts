@@ -37,4 +37,6 @@ export interface ConsoleContext {
 export interface StaffConsole {
   readonly name: string
   mount(app: Hono, ctx: ConsoleContext): void
+  /** After the store is migrated (intake.start()): seed accounts and the like; returns lines for the operator. */
+  start?(ctx: ConsoleContext): Promise<string[]>
 }
