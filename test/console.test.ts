@@ -4,7 +4,7 @@
  * The browser walk-through (Chromium, axe-core) is console.browser.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { pngImage } from '@intake/channels/kit'
+import { imageFacts, pngImage } from '@intake/channels/kit'
 import { BASE } from './support/gateway.ts'
 import { consoleGateway, type ConsoleGateway } from './support/console.ts'
 
@@ -182,7 +182,10 @@ describe('the console, in-process', () => {
     const img = await mine.get(path)
     expect(img.status).toBe(200)
     expect(img.headers.get('content-type')).toBe('image/png')
-    expect(new Uint8Array(await img.arrayBuffer())).toEqual(photo)
+    const served = new Uint8Array(await img.arrayBuffer())
+    // The stored picture (photos are stored re-encoded): the same bytes as the blob, the same image as sent.
+    expect(served).toEqual(await gw.intake.blobs.get(attachment.blobKey!))
+    expect(await imageFacts(served)).toMatchObject({ format: 'png', width: 16, height: 9 })
     const other = await gw.signIn('shule.worker')
     expect((await other.get(path)).status).toBe(404)
     expect((await gw.intake.app.request(`${BASE}${path}`)).status).toBe(401)
