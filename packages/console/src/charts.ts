@@ -1,4 +1,10 @@
-import * as echarts from 'echarts'
+import type * as Echarts from 'echarts'
+
+/** ECharts is large: loaded on the first dashboard, not when the gateway (and its delivery thread) starts. */
+let loaded: typeof Echarts | undefined
+export async function loadCharts(): Promise<void> {
+  loaded ??= await import('echarts')
+}
 
 /**
  * Charts drawn on the server with Apache ECharts' SSR renderer (SVG string, no DOM, no script), so
@@ -12,8 +18,9 @@ export interface Series {
 
 const PALETTE = ['#0b5cad', '#b35900', '#1a7f37', '#8250df', '#b42318', '#57606a', '#0a7d8c', '#9a6700']
 
-function render(option: echarts.EChartsCoreOption, width: number, height: number): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height })
+function render(option: Echarts.EChartsCoreOption, width: number, height: number): string {
+  if (!loaded) throw new Error('[console] charts: await loadCharts() first')
+  const chart = loaded.init(null, null, { renderer: 'svg', ssr: true, width, height })
   try {
     chart.setOption({ animation: false, color: PALETTE, textStyle: { fontFamily: 'system-ui, sans-serif' }, ...option })
     return chart.renderToSVGString()

@@ -2,7 +2,7 @@ import type { Hono } from 'hono'
 import { raw } from 'hono/html'
 import { CaseStatus } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
-import { barChart, lineChart } from './charts.ts'
+import { barChart, lineChart, loadCharts } from './charts.ts'
 
 const DAY = 86_400_000
 
@@ -23,6 +23,7 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
     const offset = utcOffsetMinutes(deps.timeZone, now)
     const until = now
     const since = now - 30 * DAY
+    await loadCharts()
     const rows = await deps.store.caseVolumes({ scope: c.get('identity').scope, since, until, utcOffsetMinutes: offset })
     const days: string[] = []
     for (let d = since; d <= until; d += DAY) days.push(new Date(d + offset * 60_000).toISOString().slice(0, 10))

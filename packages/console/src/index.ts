@@ -29,8 +29,8 @@ export function staffConsole(options: StaffConsoleOptions & { seedUsers?: SeedUs
   return {
     name: 'console',
     async start(ctx) {
-      const lines: string[] = []
-      for (const seed of options.seedUsers ?? []) {
+      // In parallel: scrypt runs on libuv's thread pool, so seven demo accounts cost about two hashes' time.
+      const lines = await Promise.all((options.seedUsers ?? []).map(async (seed) => {
         let created = false
         if (!(await ctx.store.findUserByLogin(seed.login))) {
           try {
@@ -42,8 +42,8 @@ export function staffConsole(options: StaffConsoleOptions & { seedUsers?: SeedUs
         }
         const where = `${seed.role}, ${ctx.offices.get(seed.officeId)?.name ?? seed.officeId}`
         // An account that existed already keeps whatever password it has now.
-        lines.push(`console ${ctx.publicUrl}/console/  ${seed.login} / ${created ? seed.password : '(existing account, password unchanged)'}  (${where})`)
-      }
+        return `console ${ctx.publicUrl}/console/  ${seed.login} / ${created ? seed.password : '(existing account, password unchanged)'}  (${where})`
+      }))
       return lines
     },
     mount(app, ctx) {
