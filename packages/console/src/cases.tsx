@@ -5,6 +5,8 @@ import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
 import { formatTime, iso } from './format.ts'
 
 const DUE_SOON_MS = 24 * 3_600_000
+/** The list header counts up to this many ("10000+"); beyond it the number says nothing a caseworker needs. */
+const COUNT_UP_TO = 10_000
 
 const ListQuery = z.object({
   status: CaseStatus.optional().catch(undefined),
@@ -40,7 +42,7 @@ export function caseListRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       if ((err as { code?: string }).code === 'invalid_cursor') return deps.refuse(c, 400, 'invalid cursor')
       throw err
     }
-    const total = await deps.store.countCases(filter)
+    const total = await deps.store.countCases(filter, COUNT_UP_TO)
     const keep = new URLSearchParams(Object.entries({ status: q.status, due: q.due, category: q.category, channel: q.channel, mine: q.mine }).filter(([, v]) => v) as Array<[string, string]>)
     const office = (id: string) => deps.offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? deps.offices.get(id)?.name ?? id
     const channels = [...new Set(page.cases.map((k) => k.channelId))]
@@ -93,7 +95,7 @@ export function caseListRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
               <button type="submit">{t.apply}</button>
             </div>
           </form>
-          <p class="muted" id="total">{t.total(total)}</p>
+          <p class="muted" id="total">{total >= COUNT_UP_TO ? t.totalAtLeast(COUNT_UP_TO) : t.total(total)}</p>
           {page.cases.length === 0 ? (
             <p>{t.noCases}</p>
           ) : (

@@ -195,8 +195,8 @@ export interface Store {
   getCase(id: string, scope?: CaseScope): Promise<Case | undefined>
   getCaseByTrackingCode(code: string, scope?: CaseScope): Promise<Case | undefined>
   listCases(filter?: CaseFilterInput): Promise<CasePage>
-  /** How many cases match (the same filter as listCases, cursor and limit ignored). */
-  countCases(filter?: CaseFilterInput): Promise<number>
+  /** How many cases match (the same filter as listCases, cursor and limit ignored); with `upTo`, counting stops there. */
+  countCases(filter?: CaseFilterInput, upTo?: number): Promise<number>
   /** Cases created per day (in the offset's time zone), office, channel, category and status, for the dashboard. */
   caseVolumes(query: VolumeQuery): Promise<VolumeRow[]>
   /** The newest open case from this sender on this channel updated at or after `since`. */

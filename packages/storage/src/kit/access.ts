@@ -28,6 +28,16 @@ export function accessCases(test: (title: string, fn: () => Promise<void>) => vo
     expect(await store().countCases({ officeIds: scope.officeIds })).toBe(2)
     expect(await store().countCases({ officeIds: [] })).toBe(0)
     expect(await store().countCases({})).toBe(3)
+    expect(await store().countCases({ officeIds: scope.officeIds }, 1)).toBe(1)
+    // Paged one at a time across the subtree's offices: newest first, each once.
+    const seen: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await store().listCases({ officeIds: scope.officeIds, limit: 1, cursor })
+      seen.push(...page.cases.map((c) => c.id))
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(seen).toEqual([town.newCase!.id, a.newCase!.id])
     const volumes = await store().caseVolumes({ scope, since: T - 1, until: T + 10, utcOffsetMinutes: 480 })
     expect(volumes.reduce((n, r) => n + r.count, 0)).toBe(2)
     expect(volumes.map((r) => r.officeId).sort()).toEqual(['county-a', 'town-a1'])

@@ -483,32 +483,43 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
     async listCases(input = {}) {
       const filter = CaseFilter.parse(input)
-      const where = caseConditions(filter)
-      if (filter.cursor !== undefined) {
-        const after = decodeCursor(filter.cursor)
-        where.push(
-          or(lt(cases.createdAt, after.createdAt), and(eq(cases.createdAt, after.createdAt), lt(cases.id, after.id))),
-        )
+      const after = filter.cursor !== undefined ? decodeCursor(filter.cursor) : undefined
+      const page = (f: typeof filter) => {
+        const where = caseConditions(f)
+        if (after) where.push(or(lt(cases.createdAt, after.createdAt), and(eq(cases.createdAt, after.createdAt), lt(cases.id, after.id))))
+        // One row more than asked tells whether a next page exists without a second query.
+        return connection()
+          .select()
+          .from(cases)
+          .where(and(...where))
+          .orderBy(desc(cases.createdAt), desc(cases.id))
+          .limit(filter.limit + 1)
+          .all()
       }
-      // One row more than asked tells whether a next page exists without a second query.
-      const rows = connection()
-        .select()
-        .from(cases)
-        .where(and(...where))
-        .orderBy(desc(cases.createdAt), desc(cases.id))
-        .limit(filter.limit + 1)
-        .all()
-      const page = rows.slice(0, filter.limit).map(toCase)
-      const last = page.at(-1)
-      const result: CasePage = { cases: page }
+      let rows
+      const subtree = filter.officeIds
+      if (subtree && filter.officeId === undefined && subtree.length > 1 && subtree.length <= MERGE_OFFICES_UP_TO) {
+        // office_id IN (...) ORDER BY created_at sorts every case of the subtree in a temp B-tree (25 ms
+        // at 100,000 cases); one query per office reads its newest rows from cases_office_created_idx in
+        // order, and the newest of those are the page.
+        rows = subtree
+          .flatMap((officeId) => page({ ...filter, officeIds: undefined, officeId }))
+          .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+          .slice(0, filter.limit + 1)
+      } else rows = page(filter)
+      const result: CasePage = { cases: rows.slice(0, filter.limit).map(toCase) }
+      const last = result.cases.at(-1)
       if (rows.length > filter.limit && last) result.nextCursor = encodeCursor(last)
       return result
     },
 
-    async countCases(input = {}) {
+    async countCases(input = {}, upTo) {
       const filter = CaseFilter.parse(input)
-      const row = connection().select({ n: sql<number>`count(*)` }).from(cases).where(and(...caseConditions(filter))).get()
-      return row?.n ?? 0
+      const where = and(...caseConditions(filter))
+      if (upTo === undefined) return connection().select({ n: sql<number>`count(*)` }).from(cases).where(where).get()?.n ?? 0
+      // Counting stops at `upTo`: a list header needs "10,000+", not a scan of a million rows per page view.
+      const capped = connection().select({ one: sql`1` }).from(cases).where(where).limit(upTo).as('capped')
+      return connection().select({ n: sql<number>`count(*)` }).from(capped).get()?.n ?? 0
     },
 
     async caseVolumes({ scope, since, until, utcOffsetMinutes }) {
@@ -816,6 +827,9 @@ interface CandidateRow {
   createdAt: number
   text: string
 }
+
+/** Up to this many offices in a scope, a case list reads each office's newest cases and merges them. */
+const MERGE_OFFICES_UP_TO = 64
 
 /** The WHERE of a case list or count: the filter's fields, the caller's scope, overdue and due-soon windows. */
 function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | undefined)[] {
