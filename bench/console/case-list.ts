@@ -100,6 +100,8 @@ const scope = { officeIds: county }
 
 const baseline = await time('baseline: store.listCases (subtree, 50)', () => intake.store.listCases({ officeIds: scope.officeIds, limit: 50 }))
 await time('baseline: store.countCases (subtree)', () => intake.store.countCases({ officeIds: scope.officeIds }))
+await time('baseline: store.listCases (subtree, replied)', () => intake.store.listCases({ officeIds: scope.officeIds, status: 'replied', limit: 50 }))
+await time('baseline: store.countCases (subtree, replied, ≤10000)', () => intake.store.countCases({ officeIds: scope.officeIds, status: 'replied' }, 10_000))
 const list = await time('console: GET /console/cases (first page)', () => page(''))
 await time('console: GET /console/cases (second page)', () => page(`?${next}`))
 await time('console: GET /console/cases?status=replied', () => page('?status=replied'))

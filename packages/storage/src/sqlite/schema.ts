@@ -68,6 +68,8 @@ export const cases = sqliteTable(
     index('cases_created_idx').on(t.createdAt, t.id),
     // An office's (or a subtree's) case list, newest first, read in index order.
     index('cases_office_created_idx').on(t.officeId, t.createdAt, t.id),
+    // The same list filtered by status (the console's most used filter), still in index order.
+    index('cases_office_status_created_idx').on(t.officeId, t.status, t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
     // A cluster's members; only clustered cases are in it.
     index('cases_cluster_idx').on(t.clusterId).where(sql`${t.clusterId} is not null`),
