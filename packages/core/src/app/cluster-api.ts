@@ -58,9 +58,12 @@ export function mountClusterRoutes(api: Hono<Env>, deps: ClusterApiDeps): void {
     const scope = c.get('identity').scope
     return view && view.members.every((m) => inScope(scope, m.officeId)) ? view : undefined
   }
-  const caseVisible = async (c: Context<Env>, ...ids: string[]) => {
-    for (const id of ids) if (!(await store.getCase(id, c.get('identity').scope))) return false
-    return true
+  /** The first of these cases the caller cannot see (or that does not exist), as its 404; undefined when all are visible. */
+  const missingCase = async (c: Context<Env>, ...ids: string[]) => {
+    for (const id of ids) {
+      if (!(await store.getCase(id, c.get('identity').scope))) return c.json({ error: { code: 'case_not_found', message: `no case "${id}"` } }, 404)
+    }
+    return undefined
   }
 
   const answer = (c: Context, result: ClusterLinkOutcome, created = false) => {
@@ -87,7 +90,8 @@ export function mountClusterRoutes(api: Hono<Env>, deps: ClusterApiDeps): void {
     if (!input.ok) return input.response
     const denied = forbidden(c, 'dispatch')
     if (denied) return denied
-    if (!(await caseVisible(c, input.value.caseId, input.value.withCaseId))) return c.json({ error: { code: 'not_found', message: 'case not found' } }, 404)
+    const missing = await missingCase(c, input.value.caseId, input.value.withCaseId)
+    if (missing) return missing
     return answer(c, await linkToCluster(deps, { caseId: input.value.caseId, withCaseId: input.value.withCaseId, actor: c.get('identity').actor }), true)
   })
 
@@ -96,7 +100,9 @@ export function mountClusterRoutes(api: Hono<Env>, deps: ClusterApiDeps): void {
     if (!input.ok) return input.response
     const denied = forbidden(c, 'dispatch')
     if (denied) return denied
-    if (!(await caseVisible(c, input.value.caseId)) || !(await visible(c, c.req.param('id')))) return notFound(c)
+    const missing = await missingCase(c, input.value.caseId)
+    if (missing) return missing
+    if (!(await visible(c, c.req.param('id')))) return notFound(c)
     return answer(c, await linkToCluster(deps, { caseId: input.value.caseId, actor: c.get('identity').actor, clusterId: c.req.param('id') }))
   })
 
