@@ -111,6 +111,24 @@ describe('office scope through the API', () => {
   })
 })
 
+describe('staff accounts through the API', () => {
+  it('an administrator adds and disables a caseworker live; the new account works at once and stops at once; others may not', async () => {
+    const admin = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }
+    const body = { login: 'new.worker', name: '新同事', officeId: 'jiashi', role: 'caseworker', password: 'a long enough password' }
+    expect((await as('jiashi.lead', '/users', { method: 'POST', body })).status).toBe(403)
+    const added = await gw.intake.app.request(`${BASE}/api/v1/users`, { method: 'POST', headers: admin, body: JSON.stringify(body) })
+    expect(added.status).toBe(201)
+    expect(JSON.stringify(await added.json())).not.toContain('scrypt')
+    expect((await gw.intake.app.request(`${BASE}/api/v1/users`, { method: 'POST', headers: admin, body: JSON.stringify(body) })).status).toBe(409)
+    tokens['new.worker'] = (await issueToken(gw.intake.store, { userId: 'new.worker' }, 'test', 3, 't-new')).secret
+    expect((await as('new.worker', '/cases')).status).toBe(200)
+    expect((await gw.intake.app.request(`${BASE}/api/v1/users/new.worker/disable`, { method: 'POST', headers: admin })).status).toBe(200)
+    expect((await as('new.worker', '/cases')).status).toBe(403)
+    const events = await gw.intake.store.listAccountEvents()
+    expect(events.filter((e) => e.subject === 'new.worker').map((e) => [e.type, e.actor])).toEqual([['user_disabled', 'api-key-1'], ['user_added', 'api-key-1']])
+  })
+})
+
 describe('the public surface', () => {
   it('the docs are public on their exact paths only; a path ending in /docs still needs a token', async () => {
     expect((await gw.intake.app.request(`${BASE}/api/v1/docs`)).status).toBe(200)

@@ -12,7 +12,9 @@ import { clusterSummary, mountClusterRoutes } from './cluster-api.ts'
 import type { Authenticator } from '../access/authenticate.ts'
 import { handlesCase, type Identity } from '../access/identity.ts'
 import { maskCase, maskMessage, maskValue } from '../access/mask.ts'
-import type { Permission } from '../access/roles.ts'
+import { Role, type Permission } from '../access/roles.ts'
+import { AccountError, addUser, setUserDisabled } from '../access/accounts.ts'
+import type { StaffUser } from '../access/model.ts'
 
 /**
  * Bodies may still carry `actor` or `author` (older clients): they are ignored. The actor of every
@@ -257,6 +259,41 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     await store.setOnDuty(staffId, input.data.onDuty, now())
     return c.json({ id: staffId, onDuty: input.data.onDuty })
   })
+
+  /** Staff accounts, live: an administrator adds, disables or enables one without a restart (an account event each). */
+  const NewUserBody = z.object({ login: z.string().trim().min(2).max(200), name: z.string().trim().min(1).max(200), officeId: z.string().min(1), role: Role, password: z.string().min(1).max(200) }).strict()
+  const withoutHash = ({ passwordHash: _h, ...user }: StaffUser) => user
+  api.get('/users', async (c) => {
+    const denied = forbidden(c, 'staff')
+    if (denied) return denied
+    return c.json({ users: (await store.listUsers(scope(c))).map(withoutHash) })
+  })
+  api.post('/users', async (c) => {
+    const denied = forbidden(c, 'staff')
+    if (denied) return denied
+    const body = await jsonBody(c)
+    if (!body.ok) return body.response
+    const input = NewUserBody.safeParse(body.value)
+    if (!input.success) return invalid(c, input.error)
+    const visible = scope(c)
+    if (visible && !visible.officeIds.includes(input.data.officeId)) return notFound(c, 'office')
+    try {
+      return c.json(withoutHash(await addUser(store, offices, input.data, c.get('identity').actor, now())), 201)
+    } catch (err) {
+      if (err instanceof AccountError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'unknown_office' ? 422 : err.code === 'login_taken' ? 409 : 400)
+      throw err
+    }
+  })
+  for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
+    api.post(`/users/:id/${path}`, async (c) => {
+      const denied = forbidden(c, 'staff')
+      if (denied) return denied
+      const user = await store.getUser(c.req.param('id'))
+      const visible = scope(c)
+      if (!user || (visible && !visible.officeIds.includes(user.officeId))) return notFound(c, 'user')
+      return c.json(withoutHash(await setUserDisabled(store, user.id, disabled, c.get('identity').actor, now())))
+    })
+  }
 
   api.get('/offices', (c) => c.json({ offices: offices.all }))
 
