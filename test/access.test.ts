@@ -111,6 +111,22 @@ describe('office scope through the API', () => {
   })
 })
 
+describe('API throttling per token', () => {
+  it('a token past its budget gets 429 with Retry-After; another token is not held back', async () => {
+    await gw.close()
+    gw = await demoGateway({ apiLimits: { perMinute: 3 } })
+    await addUser(gw.intake.store, gw.intake.offices, { login: 'jiashi.worker', name: 'w', officeId: 'jiashi', role: 'caseworker', password: PASSWORD }, 'test', 1)
+    tokens['jiashi.worker'] = (await issueToken(gw.intake.store, { userId: 'jiashi.worker' }, 'test', 1, 't-w')).secret
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await as('jiashi.worker', '/cases')).status)
+    expect(statuses).toEqual([200, 200, 200, 429])
+    const refused = await as('jiashi.worker', '/cases')
+    expect(refused.status).toBe(429)
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await gw.api('/cases')).status).toBe(200)
+  })
+})
+
 describe('staff accounts through the API', () => {
   it('an administrator adds and disables a caseworker live; the new account works at once and stops at once; others may not', async () => {
     const admin = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }

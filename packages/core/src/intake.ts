@@ -21,6 +21,7 @@ import { createRetention, type Retention } from './retention/index.ts'
 import { createClusterMatcher } from './lifecycle/cluster-matching.ts'
 import { placeNamesOf } from './lifecycle/cluster-place.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
+import { memoryLimiters } from './throttle/limiter-store.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 
 export interface IntakeOptions {
@@ -174,7 +175,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   // Public on these exact paths only; everything else under /api/v1 needs a token.
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, now, ids, wakeOutbox: () => deliveries.wake() }))
+  const perToken = memoryLimiters('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake() }))
   mountFavicon(app, resolved.branding, resolved.locale)
   const consoleContext = {
     store,

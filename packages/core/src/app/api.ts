@@ -10,6 +10,7 @@ import { parseTrackingCode } from '../tracking-code/index.ts'
 import type { IdGenerator } from '../ids/index.ts'
 import { clusterSummary, mountClusterRoutes } from './cluster-api.ts'
 import type { Authenticator } from '../access/authenticate.ts'
+import type { LimiterStore } from '../throttle/limiter-store.ts'
 import { handlesCase, type Identity } from '../access/identity.ts'
 import { maskCase, maskMessage, maskValue } from '../access/mask.ts'
 import { Role, type Permission } from '../access/roles.ts'
@@ -63,6 +64,8 @@ export interface ApiDeps {
   pipeline: Pipeline
   actions: CaseActions
   auth: Authenticator
+  /** Requests per token (config `apiLimits`): a token over its budget gets 429 with Retry-After. */
+  perToken?: LimiterStore
   now: () => number
   ids: IdGenerator
   wakeOutbox: () => void
@@ -126,6 +129,11 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const auth = await deps.auth.bearer(presented)
     if (!auth.ok) return c.json({ error: { code: auth.code, message: auth.message } }, auth.status)
     c.set('identity', auth.identity)
+    const budget = await deps.perToken?.consume(`token:${auth.identity.actor}`)
+    if (budget && !budget.allowed) {
+      c.header('Retry-After', String(Math.ceil(budget.retryAfterMs / 1000)))
+      return c.json({ error: { code: 'rate_limited', message: 'too many requests with this token; try again after Retry-After seconds' } }, 429)
+    }
     return next()
   })
   const scope = (c: Context<Env>) => c.get('identity').scope

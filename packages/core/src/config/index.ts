@@ -58,6 +58,8 @@ export interface IntakeConfig {
    * figures stay. Without it nothing is erased.
    */
   retention?: { closedCasesAfter: string }
+  /** Staff API requests per token and minute (default 600); past it, 429 with Retry-After. */
+  apiLimits?: { perMinute?: number }
   /** The agency's name, logo, hotline, privacy notice, footer and favicon on every page. */
   branding?: BrandingInput
   /** The staff console mounted under /console (packages/console: `staffConsole()`). */
@@ -158,6 +160,7 @@ const ConfigSchema = z.object({
   /** Remove citizens' personal data this long after their case is closed (e.g. '365 days'). */
   retention: z.object({ closedCasesAfter: duration }).strict().optional(),
   branding: Branding.default({ agencyName: 'Intake' }),
+  apiLimits: z.object({ perMinute: z.number().int().min(1).default(600) }).strict().default({ perMinute: 600 }),
   console: z.object({ name: z.string(), mount: fn('a staff console (staffConsole())') }, { error: 'expected a staff console, e.g. staffConsole()' }).optional(),
 }).strict()
 
@@ -194,6 +197,7 @@ export interface ResolvedConfig {
   retentionMs?: number
   branding: Branding
   console?: StaffConsole
+  apiLimits: { perMinute: number }
 }
 
 const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
@@ -257,6 +261,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     ...(c.retention ? { retentionMs: durationMs(c.retention.closedCasesAfter) } : {}),
     branding: c.branding,
     console: input.console,
+    apiLimits: c.apiLimits,
   }
 }
 
