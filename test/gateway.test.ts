@@ -75,13 +75,19 @@ describe('a case through its life', () => {
     expect(events.find((e) => e.type === 'routed')!.data.strategy).toBe('intake-desk')
   })
 
-  it('adds a follow-up with the tracking code to the same case, from any sender', async () => {
+  it('adds a follow-up with the tracking code to the same case from its citizen; anyone else citing it opens a related case', async () => {
     const first = await open()
-    const second = await open({ from: { id: 'neighbour-9' }, text: `关于 ${first.trackingCode.toLowerCase()}，采砂船今天又来了` })
-    expect(second).toMatchObject({ caseId: first.caseId, followUp: true })
+    const own = await open({ text: `关于 ${first.trackingCode.toLowerCase()}，采砂船今天又来了` })
+    expect(own).toMatchObject({ caseId: first.caseId, followUp: true })
+    const stranger = await open({ from: { id: 'neighbour-9' }, text: `关于 ${first.trackingCode.toLowerCase()}，采砂船今天又来了` })
+    expect(stranger.followUp).toBe(false)
+    expect(stranger.caseId).not.toBe(first.caseId)
     const { messages, events } = await details(first.caseId)
     expect(messages.filter((m) => m.direction === 'in')).toHaveLength(2)
+    expect(messages.some((m) => m.author === 'neighbour-9')).toBe(false)
     expect(events.map((e) => e.type)).toContain('follow_up')
+    const related = (await details(stranger.caseId)).events.find((e) => e.type === 'related')
+    expect(related).toMatchObject({ public: false, data: { caseId: first.caseId, trackingCode: first.trackingCode } })
   })
 
   it('joins messages from the same sender within the window, and opens a new case after it', async () => {

@@ -14,5 +14,7 @@ export const xinjiangPlaces = chinaDivisions({ within: '65' })
 
 export function demoRouting(): RoutingStrategy[] {
   const jurisdiction = byJurisdiction({ places: xinjiangPlaces })
-  return [byTrackingCode(), byUrgency(), byCategory({ within: jurisdiction }), jurisdiction, toIntakeDesk()]
+  // The prefecture's administration takes cases itself (it has a duty desk): a prefecture-wide
+  // matter no bureau lists goes there rather than to the intake desk.
+  return [byTrackingCode(), byUrgency(), byCategory({ within: jurisdiction, unlistedAtRoot: 'place-office' }), jurisdiction, toIntakeDesk()]
 }

@@ -29,7 +29,7 @@ export interface ConsoleClient {
 
 /** The SMS demo with the console mounted and the staff above (each with an API token). */
 export async function consoleGateway(options: StaffConsoleOptions = {}, opts: { now?: () => number } = {}): Promise<ConsoleGateway> {
-  const gw = await smsGateway({}, { console: staffConsole(options) }, opts)
+  const gw = await smsGateway({}, opts, { console: staffConsole(options) })
   const tokens: Record<string, string> = {}
   for (const s of STAFF) {
     await addUser(gw.intake.store, gw.intake.offices, { ...s, password: STAFF_PASSWORD }, 'test', 1)

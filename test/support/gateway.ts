@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { createIntake, createLogger, memoryBlobStore, type Intake, type IntakeConfig } from '@intake/core'
+import { createIntake, createLogger, memoryBlobStore, type Intake, type IntakeConfig, type LookupThrottle } from '@intake/core'
 import { apiChannel, signRequest } from '@intake/channels/api'
 import { startCallbackServer, type CallbackServer } from '@intake/channels/api/callback-server'
 import { webForm } from '@intake/channels/web-form'
@@ -23,7 +23,7 @@ export interface DemoGateway {
 }
 
 /** The county-hotline demo's offices and routing, on an in-memory SQLite store, driven in-process. */
-export async function demoGateway(over: Partial<IntakeConfig> = {}, opts: { now?: () => number } = {}): Promise<DemoGateway> {
+export async function demoGateway(over: Partial<IntakeConfig> = {}, opts: { now?: () => number; lookups?: LookupThrottle } = {}): Promise<DemoGateway> {
   const callback = await startCallbackServer()
   const lines: string[] = []
   const config: IntakeConfig = {
@@ -39,7 +39,7 @@ export async function demoGateway(over: Partial<IntakeConfig> = {}, opts: { now?
   }
   let intake: Intake
   try {
-    intake = createIntake(config, { env: {}, now: opts.now, log: createLogger({ level: 'debug', sink: (l) => lines.push(l), secrets: [API_KEY, API_SECRET] }) })
+    intake = createIntake(config, { env: {}, now: opts.now, lookups: opts.lookups, log: createLogger({ level: 'debug', sink: (l) => lines.push(l), secrets: [API_KEY, API_SECRET] }) })
     await intake.start()
   } catch (err) {
     await callback.close()

@@ -20,7 +20,7 @@ export interface SmsGateway extends DemoGateway {
  * The county-hotline demo with a `sms` channel on Twilio: the official SDK sends to a local
  * stand-in for api.twilio.com, which posts its status callbacks back into the gateway in-process.
  */
-export async function smsGateway(over: Partial<TwilioSmsOptions> = {}, config: Partial<IntakeConfig> = {}, opts: { now?: () => number } = {}): Promise<SmsGateway> {
+export async function smsGateway(over: Partial<TwilioSmsOptions> = {}, opts: Parameters<typeof demoGateway>[1] = {}, config: Partial<IntakeConfig> = {}): Promise<SmsGateway> {
   let gw: DemoGateway | undefined
   const twilio = await startTwilioApiServer({
     accountSid: TWILIO_ACCOUNT_SID,

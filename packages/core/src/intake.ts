@@ -15,6 +15,7 @@ import type { InboundMessageInput } from './model/index.ts'
 import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
 import { createPipeline, type Pipeline } from './pipeline/index.ts'
+import { createLookupThrottle, type LookupThrottle } from './throttle/index.ts'
 import { createTranscriptionWorker, type TranscriptionWorker } from './transcription/index.ts'
 import { createCaseActions, type CaseActions } from './case-actions/index.ts'
 import { createRetention, type Retention } from './retention/index.ts'
@@ -39,6 +40,8 @@ export interface IntakeOptions {
    * it whether it is alive; `start()` does not start the local worker.
    */
   deliveries?: DeliveryRunner
+  /** Status lookup limits (default: createLookupThrottle's, in memory); tests pass tighter ones. */
+  lookups?: LookupThrottle
 }
 
 /** Something that delivers the outbox on this process's behalf. */
@@ -100,7 +103,10 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     resolved.outbox,
   )
   const deliveries: DeliveryRunner = options.deliveries ?? outbox
+  // One budget per sender and per client address, shared by chat channels and the status page.
+  const lookups = options.lookups ?? createLookupThrottle(resolved.lookups)
   const pipeline = createPipeline({
+    lookups,
     store,
     offices,
     routing: resolved.routing,
@@ -176,7 +182,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
   const perToken = memoryLimiters('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake() }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar }))
   mountFavicon(app, resolved.branding, resolved.locale)
   const consoleContext = {
     store,
@@ -196,7 +202,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []
-  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding }))
+  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding, throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
   mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))

@@ -38,7 +38,8 @@ testStrategy({
     {
       title: 'no place: only the category, passed on',
       draft: { text: '老板拖欠工资三个月了，包工头也找不到人' },
-      expect: { category: 'labour', reasonIncludes: 'matched "拖欠工资", "包工头" → category labour; no place found', confidence: { min: 0.8, max: 0.8 } },
+      // 拖欠工资 2 + 包工头 1.5 + 老板 (weak) 0.33 = 3.83: 0.7, +0.1 for two phrases, +0.05 × 1.83.
+      expect: { category: 'labour', reasonIncludes: 'matched "拖欠工资", "包工头" → category labour; no place found', confidence: { min: 0.89, max: 0.89 } },
     },
     {
       title: 'a category from an earlier strategy',
@@ -74,22 +75,54 @@ describe('categorizer', () => {
     if (matched) expect(found?.matched).toEqual(matched)
   })
 
-  it('counts weak phrases only when nothing stronger occurs', () => {
+  it('counts weak phrases for little: alone they decide, weakly', () => {
     expect(categorize('学校的事')).toMatchObject({ weak: true, category: { id: 'education' } })
     expect(categorize('谢谢')).toBeUndefined()
   })
 
-  it('breaks ties on priority, then the number of phrases, then the longest phrase, then order', () => {
+  it('scores every category: longer phrases weigh more and hide the phrases inside them; priority breaks near-ties only', () => {
     const taxonomy: TaxonomyCategoryInput[] = [
       { id: 'a', phrases: ['路', '灯'] },
       { id: 'b', phrases: ['路灯'] },
       { id: 'c', phrases: ['路灯坏'], priority: -1 },
-      { id: 'd', phrases: ['路'] },
+      { id: 'd', phrases: ['路'], priority: 5 },
+      { id: 'e', phrases: [{ phrase: '边', weight: 0.9 }] },
     ]
     const categorize = categorizer(taxonomy)
-    expect(categorize('路灯坏了')?.category.id).toBe('a')
-    expect(categorize('路边')?.category.id).toBe('a')
-    expect(categorizer(taxonomy.slice(1))('路灯坏了')?.category.id).toBe('b')
+    // 路灯坏 (1.5) hides 路灯, 路 and 灯 where it occurs: its low priority does not matter.
+    expect(categorize('路灯坏了')).toMatchObject({ category: { id: 'c' }, score: 1.5, nearTie: false })
+    // 路灯 hides 路 and 灯 too; apart, they make a's 2 over d's 1.
+    expect(categorize('路灯不亮')).toMatchObject({ category: { id: 'b' }, score: 1 })
+    expect(categorize('路上的灯不亮')).toMatchObject({ category: { id: 'a' }, score: 2, runnerUp: { id: 'd', score: 1 } })
+    // 路: a and d score 1 each, e 0.9: a near-tie, which d's priority breaks.
+    expect(categorize('路边')).toMatchObject({ category: { id: 'd' }, nearTie: true })
+  })
+
+  it('weighs a phrase in the subject twice', () => {
+    const categorize = categorizer([
+      { id: 'roads', phrases: ['坑洼'] },
+      { id: 'schools', phrases: ['补课'] },
+    ])
+    expect(categorize('补课的孩子每天走这条路，到处坑洼')?.category.id).toBe('roads') // a tie, the earlier category
+    expect(categorize('补课的孩子每天走这条路，到处坑洼', '学校乱补课')?.category.id).toBe('schools')
+  })
+
+  it.each<[string, string]>([
+    // The misfiled examples: the topic, not the circumstance, decides.
+    ['去学校的那条路上全是坑洼，孩子们上学很不方便', 'transport'],
+    ['我们学校的教师工资已经拖欠三个月了', 'education'],
+    ['小区电梯经常坏，存在安全隐患', 'market-regulation'],
+    // The new categories.
+    ['村干部优亲厚友，低保都给了自己亲戚', 'discipline'],
+    ['乡里挪用扶贫款给干部发奖金', 'discipline'],
+    ['景区强制购物，导游态度恶劣', 'culture-tourism-sport'],
+    ['丈夫经常家暴，我想离婚', 'family-civil'],
+    ['前夫一直不给孩子的抚养费', 'family-civil'],
+    ['网上传我们县要封城，是真的吗', 'online-rumours'],
+    ['The tour guide forced us into shops at the scenic area', 'culture-tourism-sport'],
+    ['The village head embezzled the relief funds — this is corruption', 'discipline'],
+  ])('%s → %s', (text, id) => {
+    expect(categorize(text)?.category.id).toBe(id)
   })
 
   it('finds phrases that begin outside the Basic Multilingual Plane (rare characters in names)', () => {
@@ -111,7 +144,12 @@ describe('byCategory', () => {
     const ctx = routingContext(offices)
     expect(await decide(caseDraft('Big pothole on Evergreen Terrace'), ctx)).toMatchObject({ officeId: 'public-works', category: 'transport' })
     expect(await decide(caseDraft('No water since this morning'), ctx)).toMatchObject({ officeId: 'water', category: 'utilities' })
-    expect(await decide(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield', category: 'environment' })
+    // No department lists environment and the place is only the city: the 311 desk dispatches it by hand.
+    expect(await decide(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield-311', category: 'environment' })
+    expect((await decide(caseDraft('Loud music next door'), ctx))?.reason).toContain("no office lists environment and the place is only City of Springfield's territory: the intake desk Springfield 311 (springfield-311) dispatches it")
+    // A city whose government takes such cases itself says so.
+    const toCity = byCategory({ placeOffice: () => 'springfield', unlistedAtRoot: 'place-office' })
+    expect(await toCity(caseDraft('Loud music next door'), ctx)).toMatchObject({ officeId: 'springfield', category: 'environment' })
   })
 
   it("with unlisted 'pass-on', leaves a category no department lists to the next strategies; a desk listing a remit handles it", async () => {

@@ -7,6 +7,11 @@ import { remitIndex } from './remit.ts'
 import { AhoCorasickBuilder } from './aho-corasick.ts'
 import { containsHan, isOnWordBoundaries, normalizeForMatching } from './text-match.ts'
 
+const Phrase = z.union([
+  z.string().trim().min(1, 'a phrase must not be blank'),
+  z.object({ phrase: z.string().trim().min(1, 'a phrase must not be blank'), weight: z.number().positive().finite() }).strict(),
+])
+
 /**
  * One category of a taxonomy, with the words that show it.
  *
@@ -22,13 +27,15 @@ export const TaxonomyCategory = z
     /** What belongs here, in a line: given to the classifier. */
     description: z.string().optional(),
     /**
-     * Any one shows the category. Chinese phrases match as substrings, others as whole words,
-     * without case; a Chinese phrase with a space ("医院 收费") needs every part, anywhere.
+     * Phrases that show the category. Chinese phrases match as substrings, others as whole words,
+     * without case; a Chinese phrase with a space ("医院 收费") needs every part, anywhere. Each
+     * weighs by its length (2 characters or one word: 1; each character or word more: +0.5) unless
+     * written `{ phrase: 教师工资, weight: 3 }`.
      */
-    phrases: z.array(z.string().trim().min(1, 'a phrase must not be blank')).default([]),
-    /** Words that only suggest the category (学校 says where, not what): counted when no phrase of any category occurs. */
-    weakPhrases: z.array(z.string().trim().min(1, 'a phrase must not be blank')).default([]),
-    /** Higher wins when several categories' phrases occur; then more phrases; then the longest phrase; then the earlier category. */
+    phrases: z.array(Phrase).default([]),
+    /** Words that only suggest the category (学校 says where, not what): they weigh a third as much. */
+    weakPhrases: z.array(Phrase).default([]),
+    /** Breaks near-ties only (scores within 15% of the best): the higher priority wins. */
     priority: z.number().finite().default(0),
   })
   .strict()
@@ -78,7 +85,7 @@ interface CompiledPhrase {
   parts: string[]
   /** The parts' ids in the categoriser's automaton. */
   ids: number[]
-  length: number
+  weight: number
 }
 
 interface CompiledCategory {
@@ -88,29 +95,52 @@ interface CompiledCategory {
   weak: CompiledPhrase[]
 }
 
-function compilePhrase(phrase: string, automaton: AhoCorasickBuilder): CompiledPhrase {
+/** Weak phrases weigh this much of a phrase of the same length. */
+const WEAK_FACTOR = 1 / 3
+/** A phrase in the subject line weighs this many times as much: the subject names the matter. */
+const SUBJECT_FACTOR = 2
+/** Scores within this share of the best are a near-tie, which priority breaks. */
+const NEAR_TIE = 0.85
+
+/** The default weight of a phrase: 1 for two characters or one word, +0.5 for each character or word more. */
+function defaultWeight(normalized: string): number {
+  const units = containsHan(normalized) ? [...normalized.replace(/\s+/g, '')].length - 1 : normalized.split(/\s+/).length
+  return 1 + 0.5 * Math.max(0, units - 1)
+}
+
+function compilePhrase(input: string | { phrase: string; weight: number }, automaton: AhoCorasickBuilder): CompiledPhrase {
+  const phrase = typeof input === 'string' ? input : input.phrase
   const normalized = normalizeForMatching(phrase).trim()
   // As in keyword rules: Chinese has no spaces, so a space there can only mean "and".
   const parts = (containsHan(normalized) ? normalized.split(' ') : [normalized]).filter(Boolean)
-  return { phrase, parts, ids: parts.map((part) => automaton.add(part)), length: parts.reduce((n, p) => n + p.length, 0) }
+  return { phrase, parts, ids: parts.map((part) => automaton.add(part)), weight: typeof input === 'string' ? defaultWeight(normalized) : input.weight }
 }
 
 /** What a categoriser found in a text. */
 export interface CategoryMatch {
   category: TaxonomyCategory
-  /** The phrases as the taxonomy writes them. */
+  /** The phrases as the taxonomy writes them (the weak ones only when no other counted). */
   matched: string[]
   /** Only weak phrases occurred. */
   weak: boolean
+  /** The category's score: its phrases' weights, doubled in the subject. */
+  score: number
+  /** The next best category and its score, when another scored. */
+  runnerUp?: { id: string; score: number }
+  /** Priority decided between scores within 15% of each other. */
+  nearTie: boolean
 }
 
 /**
- * A function that finds the category of a text by a taxonomy's phrases, or undefined.
+ * A function that finds the category of a text by a taxonomy's phrases, or undefined. Every
+ * category is scored — the weights of its phrases that occur (weak ones a third, those in the
+ * subject twice), a phrase inside a longer phrase that occurs at the same place not counted (工资
+ * in 教师工资) — and the highest score wins; priority decides only between scores within 15%.
  *
  * @example
- * categorizer(defaultTaxonomy())('老板拖欠工资三个月')  // { category: labour, matched: ['拖欠工资', '工资'], weak: false }
+ * categorizer(defaultTaxonomy())('老板拖欠工资三个月')  // { category: labour, matched: ['拖欠工资'], score: 2, … }
  */
-export function categorizer(taxonomy: readonly TaxonomyCategoryInput[]): (text: string) => CategoryMatch | undefined {
+export function categorizer(taxonomy: readonly TaxonomyCategoryInput[]): (text: string, subject?: string) => CategoryMatch | undefined {
   // Every phrase part of every category in one automaton: a message is scanned once, however many
   // phrases the taxonomy has (hundreds), instead of searched once per phrase.
   const builder = new AhoCorasickBuilder()
@@ -121,34 +151,57 @@ export function categorizer(taxonomy: readonly TaxonomyCategoryInput[]): (text: 
     weak: category.weakPhrases.map((p) => compilePhrase(p, builder)),
   }))
   const automaton = builder.build()
-  /** seen[part] === generation: the part occurs (on word boundaries) in the text being categorised. */
+  /** seen[part] === generation: the part occurs (on word boundaries, not inside a longer part) in the text. */
   const seen = new Uint32Array(automaton.termCount)
+  /** inSubject[part] === generation: … and in the subject. */
+  const inSubject = new Uint32Array(automaton.termCount)
   let generation = 0
-  const find = (pick: (c: CompiledCategory) => CompiledPhrase[]) => {
-    let best: { entry: CompiledCategory; matched: CompiledPhrase[]; longest: number } | undefined
-    for (const entry of compiled) {
-      const occurring = pick(entry).filter((p) => p.ids.length > 0 && p.ids.every((id) => seen[id] === generation))
-      // 工资 inside 拖欠工资 is one mention, not two.
-      const matched = occurring.filter((p) => !occurring.some((q) => q !== p && q.phrase.length > p.phrase.length && q.phrase.includes(p.phrase)))
-      if (matched.length === 0) continue
-      const longest = Math.max(...matched.map((m) => m.length))
-      const better = best
-        ? entry.category.priority - best.entry.category.priority || matched.length - best.matched.length || longest - best.longest
-        : 1
-      if (better > 0) best = { entry, matched, longest }
-    }
-    return best
+  const hits: { id: number; start: number; end: number }[] = []
+
+  const score = (phrases: CompiledPhrase[], factor: number) => {
+    const occurring = phrases.filter((p) => p.ids.length > 0 && p.ids.every((id) => seen[id] === generation))
+    // 工资 inside 拖欠工资 is one mention, not two.
+    const matched = occurring.filter((p) => !occurring.some((q) => q !== p && q.phrase.length > p.phrase.length && q.phrase.includes(p.phrase)))
+    let total = 0
+    for (const m of matched) total += m.weight * factor * (m.ids.every((id) => inSubject[id] === generation) ? SUBJECT_FACTOR : 1)
+    return { matched, total }
   }
-  return (raw) => {
-    const text = normalizeForMatching(raw)
+
+  return (raw, rawSubject) => {
+    const subject = rawSubject ? normalizeForMatching(rawSubject) : ''
+    const text = subject ? `${subject}\n${normalizeForMatching(raw)}` : normalizeForMatching(raw)
     generation++
+    hits.length = 0
     automaton.scan(text, (id, start, end) => {
-      if (isOnWordBoundaries(text, start, end)) seen[id] = generation
+      if (isOnWordBoundaries(text, start, end)) hits.push({ id, start, end })
     })
-    const strong = find((c) => c.phrases)
-    const found = strong ?? find((c) => c.weak)
-    if (!found) return undefined
-    return { category: found.entry.category, matched: found.matched.map((m) => m.phrase), weak: strong === undefined }
+    for (const h of hits) {
+      // Hidden by a longer part at the same place (工资 in 教师工资, 阳江 in 浦阳江).
+      if (hits.some((o) => o.start <= h.start && o.end >= h.end && o.end - o.start > h.end - h.start)) continue
+      seen[h.id] = generation
+      if (h.start < subject.length) inSubject[h.id] = generation
+    }
+    const scored: { entry: CompiledCategory; matched: CompiledPhrase[]; weak: boolean; total: number }[] = []
+    for (const entry of compiled) {
+      const strong = score(entry.phrases, 1)
+      const weak = score(entry.weak, WEAK_FACTOR)
+      const total = strong.total + weak.total
+      if (total > 0) scored.push({ entry, matched: strong.matched.length > 0 ? strong.matched : weak.matched, weak: strong.matched.length === 0, total })
+    }
+    if (scored.length === 0) return undefined
+    scored.sort((a, b) => b.total - a.total || a.entry.order - b.entry.order)
+    const top = scored[0]!.total
+    const near = scored.filter((s) => s.total >= top * NEAR_TIE)
+    const best = near.reduce((a, b) => (b.entry.category.priority > a.entry.category.priority ? b : a))
+    const other = scored.find((s) => s !== best)
+    return {
+      category: best.entry.category,
+      matched: best.matched.map((m) => m.phrase),
+      weak: best.weak,
+      score: Math.round(best.total * 100) / 100,
+      runnerUp: other ? { id: other.entry.category.id, score: Math.round(other.total * 100) / 100 } : undefined,
+      nearTie: near.length > 1,
+    }
   }
 }
 
@@ -160,6 +213,8 @@ export interface PlacedOffice {
   confidence: number
   /** How it was found, for the reason. */
   reason: string
+  /** The place the `within` strategy read (its decision's `place`), passed on to the decision. */
+  place?: RoutingDecision['place']
 }
 
 /**
@@ -190,7 +245,7 @@ export async function findPlaceOffice(
       return undefined
     }
     if (decision && decision.officeId !== '' && ctx.offices.get(decision.officeId)) {
-      return { officeId: decision.officeId, confidence: decision.confidence, reason: decision.reason }
+      return { officeId: decision.officeId, confidence: decision.confidence, reason: decision.reason, ...(decision.place ? { place: decision.place } : {}) }
     }
   }
   return undefined
@@ -204,16 +259,29 @@ export async function findPlaceOffice(
  */
 export type UnlistedCategory = 'place-office' | 'pass-on'
 
-/** The office that handles `category` at `place`: the remit office nearest the place, else the place's own. */
+/**
+ * Where a category no office lists goes when the place is only the root's territory (the message
+ * names the city and nothing finer): 'intake-desk' (the default), for a person to dispatch — the
+ * root office (a city government) may have no staff to take cases; or 'place-office', the root office.
+ */
+export type UnlistedAtRoot = 'intake-desk' | 'place-office'
+
+/** The office that handles `category` at `place`: the remit office nearest the place, else the place's own (at the root: the intake desk). */
 export function officeForCategory(
   ctx: RoutingContext,
   place: PlacedOffice,
   category: string,
   unlisted: UnlistedCategory = 'place-office',
+  atRoot: UnlistedAtRoot = 'intake-desk',
 ): { officeId: string; note: string } | undefined {
   const handler = remitIndex(ctx.offices).handlerFor(place.officeId, category)
   if (handler) return { officeId: handler.id, note: `${handler.name} (${handler.id}) handles ${category} there` }
   if (unlisted === 'pass-on') return undefined
+  if (atRoot === 'intake-desk' && ctx.offices.depth(place.officeId) === 0) {
+    const desk = ctx.offices.intakeDesk()
+    const root = ctx.offices.get(place.officeId)!
+    return { officeId: desk.id, note: `no office lists ${category} and the place is only ${root.name}'s territory: the intake desk ${desk.name} (${desk.id}) dispatches it` }
+  }
   const own = ctx.offices.get(place.officeId)!
   return { officeId: own.id, note: `no office serving it lists ${category}: ${own.name} (${own.id})` }
 }
@@ -231,10 +299,12 @@ export interface ByCategoryOptions {
    * (a city whose departments all serve the whole city) returns the city's office.
    */
   placeOffice?: PlaceOfficeHook
-  /** Confidence of a category shown by one phrase; default 0.7 (two or more: +0.1; weak phrases only: 0.5). */
+  /** Confidence of a category shown by one phrase; default 0.7 (two or more: +0.1; +0.05 for each point of score above 2, at most 0.95; weak phrases only: 0.5; a near-tie: at most 0.6). */
   confidence?: number
   /** A category no office at the place lists: default 'place-office'; 'pass-on' decides only the category. */
   unlisted?: UnlistedCategory
+  /** With 'place-office', when the place is only the root's territory: default 'intake-desk' (see UnlistedAtRoot). */
+  unlistedAtRoot?: UnlistedAtRoot
 }
 
 const Options = z.object({
@@ -242,6 +312,7 @@ const Options = z.object({
   placeOffice: z.custom<PlaceOfficeHook>((v) => typeof v === 'function', 'expected a function (draft, ctx) => office id').optional(),
   confidence: z.number().min(0).max(1).default(0.7),
   unlisted: z.enum(['place-office', 'pass-on']).default('place-office'),
+  unlistedAtRoot: z.enum(['intake-desk', 'place-office']).default('intake-desk'),
 })
 
 /**
@@ -258,9 +329,9 @@ const Options = z.object({
  * // 'matched "拖欠工资" → category labour; place: matched place 伽师县 → …; 伽师县人力资源和社会保障局 (jiashi-labour) handles labour there'
  */
 export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
-  const parsed = Options.safeParse({ within: options.within, placeOffice: options.placeOffice, confidence: options.confidence, unlisted: options.unlisted })
+  const parsed = Options.safeParse({ within: options.within, placeOffice: options.placeOffice, confidence: options.confidence, unlisted: options.unlisted, unlistedAtRoot: options.unlistedAtRoot })
   if (!parsed.success) throw new RoutingConfigError('by-category', `invalid options:\n${z.prettifyError(parsed.error)}`)
-  const { within, placeOffice, confidence, unlisted } = parsed.data
+  const { within, placeOffice, confidence, unlisted, unlistedAtRoot } = parsed.data
   const categorize = categorizer(options.taxonomy ?? defaultTaxonomy())
 
   return async function byCategory(draft, ctx) {
@@ -272,15 +343,21 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
       found = `category ${category} from an earlier strategy`
       categoryConfidence = confidence
     } else {
-      const match = categorize([draft.subject ?? '', draft.text].join('\n'))
+      const match = categorize(draft.text, draft.subject)
       if (!match) return undefined
       category = match.category.id
       const words = match.matched.map((m) => `"${m}"`).join(', ')
-      found = `matched ${words}${match.weak ? ' (weak)' : ''} → category ${category}`
-      categoryConfidence = match.weak ? Math.min(confidence, 0.5) : Math.min(1, Math.round((confidence + (match.matched.length > 1 ? 0.1 : 0)) * 100) / 100)
+      const over = match.runnerUp ? ` (score ${match.score} over ${match.runnerUp.id} ${match.runnerUp.score}${match.nearTie ? ', a near-tie: priority' : ''})` : ''
+      found = `matched ${words}${match.weak ? ' (weak)' : ''} → category ${category}${over}`
+      // More phrases, and heavier ones (教师工资 weighs 3), make a surer reading; byBestOf compares it with other strategies'.
+      categoryConfidence = match.weak
+        ? Math.min(confidence, 0.5)
+        : Math.min(0.95, Math.round((confidence + (match.matched.length > 1 ? 0.1 : 0) + 0.05 * Math.max(0, match.score - 2)) * 100) / 100)
+      // A near-tie is a guess between two readings.
+      if (match.nearTie) categoryConfidence = Math.min(categoryConfidence, 0.6)
     }
     const place = await findPlaceOffice(draft, ctx, { placeOffice, within, component: 'by-category' })
-    const office = place && officeForCategory(ctx, place, category, unlisted)
+    const office = place && officeForCategory(ctx, place, category, unlisted, unlistedAtRoot)
     if (!place || !office) {
       // Nothing to add to a category an earlier strategy already passed on.
       if (draft.category) return undefined
@@ -293,6 +370,7 @@ export function byCategory(options: ByCategoryOptions = {}): RoutingStrategy {
       reason: `${found}; place: ${place.reason}; ${office.note}`,
       confidence: Math.min(categoryConfidence, place.confidence),
       category,
+      ...(place.place ? { place: place.place } : {}),
     }
   }
 }

@@ -286,3 +286,85 @@ describe('byJurisdiction with an agency’s English place list (San Francisco ne
     expect(await decide(caseDraft('The Castroville bus is always late'), ctx)).toBeUndefined()
   })
 })
+
+describe('byJurisdiction with the national list: a short form inside a longer name', () => {
+  // 阳江 is 阳江市 (Guangdong), and the tail of 浦阳江, a river of Zhejiang (诸暨, 浦江).
+  const offices = tree([
+    { id: 'hotline', name: '两省12345热线', jurisdiction: { codes: ['44', '33'] } },
+    { id: 'desk', name: '两省12345受理台', parentId: 'hotline', intakeDesk: true },
+    { id: 'yangjiang', name: '阳江市人民政府', parentId: 'hotline', jurisdiction: { codes: ['4417'] } },
+    { id: 'zhuji', name: '诸暨市人民政府', parentId: 'hotline', jurisdiction: { codes: ['330681'] } },
+  ])
+  const decide = byJurisdiction({ places: chinaDivisions({ within: ['44', '33'] }) })
+  const route = (text: string) => decide(caseDraft(text), routingContext(offices))
+
+  it('a river whose name ends in a city’s short form is not that city', async () => {
+    expect(await route('诸暨浦阳江边的排污口又在排污')).toMatchObject({ officeId: 'zhuji' })
+    expect(await route('浦阳江里有人电鱼')).toBeUndefined()
+  })
+
+  it('nor is a road named after it; the city’s short form as a word of its own still is', async () => {
+    expect(await route('阳江路的路灯坏了')).toBeUndefined()
+    expect(await route('我在阳江，路灯坏了')).toMatchObject({ officeId: 'yangjiang' })
+    expect(await route('去阳江的班车停了')).toMatchObject({ officeId: 'yangjiang' })
+    expect(await route('广东阳江的路灯坏了')).toMatchObject({ officeId: 'yangjiang' })
+  })
+
+  it('names the office above candidates in different provinces, not the first province it lists', async () => {
+    const decision = await route('诸暨和阳江的路灯都坏了')
+    expect(decision?.officeId).toBe('hotline')
+    expect(decision?.reason).toContain('all within 两省12345热线 (hotline)')
+    expect(decision?.reason).not.toContain('all within 广东')
+  })
+})
+
+describe('byJurisdiction with the national list: development zones as people write them', () => {
+  const offices = tree([
+    { id: 'jilin', name: '吉林省12345热线', jurisdiction: { codes: ['22'] } },
+    { id: 'desk', name: '吉林省12345受理台', parentId: 'jilin', intakeDesk: true },
+    { id: 'changchun', name: '长春市人民政府', parentId: 'jilin', jurisdiction: { codes: ['2201'] } },
+    { id: 'changchun-etdz', name: '长春经济技术开发区管委会', parentId: 'changchun', jurisdiction: { codes: ['220171'] } },
+    { id: 'changchun-hitech', name: '长春高新技术产业开发区管委会', parentId: 'changchun', jurisdiction: { codes: ['220173'] } },
+  ])
+  const decide = byJurisdiction({ places: chinaDivisions({ within: '22' }) })
+  const route = (text: string) => decide(caseDraft(text), routingContext(offices))
+
+  it.each([
+    ['长春经开区的路灯坏了', 'changchun-etdz', '「长春经开区」(长春市长春经济技术开发区, 220171)'],
+    ['长春经济开发区的暖气不热', 'changchun-etdz', '(长春市长春经济技术开发区, 220171)'],
+    ['长春高新区有个工地晚上施工', 'changchun-hitech', '「长春高新区」(长春市长春高新技术产业开发区, 220173)'],
+  ])('%s → %s', async (text, officeId, reason) => {
+    const decision = await route(text)
+    expect(decision?.officeId).toBe(officeId)
+    expect(decision?.reason).toContain(reason)
+  })
+
+  it('经开区 alone names no zone (nor a community called 经开)', async () => {
+    expect(await route('经开区的暖气不热')).toBeUndefined()
+  })
+})
+
+describe('byJurisdiction with the national list: a higher unit before lower places of its name', () => {
+  const provinces = ['11', '21', '22', '46', '63']
+  const offices = tree([
+    { id: 'national', name: '国务院12345', jurisdiction: { places: [{ name: '中国' }] } },
+    { id: 'desk', name: '12345受理台', parentId: 'national', intakeDesk: true },
+    { id: 'beijing', name: '北京市人民政府', parentId: 'national', jurisdiction: { codes: ['11'] } },
+    { id: 'liaoning', name: '辽宁省人民政府', parentId: 'national', jurisdiction: { codes: ['21'] } },
+    { id: 'jilin', name: '吉林省人民政府', parentId: 'national', jurisdiction: { codes: ['22'] } },
+    { id: 'hainan', name: '海南省人民政府', parentId: 'national', jurisdiction: { codes: ['46'] } },
+    { id: 'qinghai', name: '青海省人民政府', parentId: 'national', jurisdiction: { codes: ['63'] } },
+  ])
+  const decide = byJurisdiction({ places: chinaDivisions({ within: provinces }) })
+
+  it('朝阳 alone: 朝阳市 (a prefecture) before 北京市朝阳区, 长春市朝阳区 and 朝阳县, with a lowered confidence', async () => {
+    const decision = await decide(caseDraft('朝阳的路灯坏了'), routingContext(offices))
+    expect(decision).toMatchObject({ officeId: 'liaoning', confidence: 0.6 })
+    expect(decision?.reason).toContain('「朝阳」(朝阳市, 2113; taken as the higher unit, above 3 lower places of that name)')
+  })
+
+  it('海南 alone: the province before 海南藏族自治州 (Qinghai); a place named with it still decides', async () => {
+    expect((await decide(caseDraft('海南的路灯坏了'), routingContext(offices)))?.officeId).toBe('hainan')
+    expect((await decide(caseDraft('青海海南州的路灯坏了'), routingContext(offices)))?.officeId).toBe('qinghai')
+  })
+})

@@ -78,6 +78,8 @@ interface Located {
   confidence: number
   /** How it reads in a reason: 「巴仁」(喀什地区伽师县巴仁镇, 653129100; settled by 伽师). */
   description: string
+  /** The place itself, when it has a code: recorded on the case whichever strategy decides. */
+  place?: { code: string; name: string }
 }
 
 interface JurisdictionIndex {
@@ -107,9 +109,12 @@ function lowestCommonAncestor(directory: OfficeDirectory, ids: readonly string[]
 }
 
 function placeLabel(gazetteer: Gazetteer, officeId: string): string {
-  const place = gazetteer.placesOf(officeId)[0]
-  if (place !== undefined) return gazetteer.nameOf(place)
-  return gazetteer.directory.get(officeId)?.name ?? officeId
+  const places = gazetteer.placesOf(officeId)
+  // An office over several places (a national desk over two provinces) is named itself: its first
+  // place would claim candidates elsewhere ("all within 北京市" for places in Jilin and Chongqing).
+  if (places.length === 1) return gazetteer.nameOf(places[0]!)
+  const office = gazetteer.directory.get(officeId)
+  return office ? `${office.name} (${office.id})` : officeId
 }
 
 /** Distinct items in first-seen order; lists here are short, so no Set. */
@@ -306,7 +311,8 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     return { office: directory.get(placeOfficeId)!, byRemit: false }
   }
 
-  return async function byJurisdiction(draft, ctx) {
+  // locates: the chain asks it for the place even after another strategy decided.
+  return Object.assign(async function byJurisdiction(draft: CaseDraft, ctx: RoutingContext) {
     const index = indexFor(ctx)
     const { gazetteer } = index
     const directory = ctx.offices
@@ -389,7 +395,7 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
         else if (chosen.some((r) => hasAncestorIn(gazetteer, r.place, otherPlaces))) confidence = CONFIDENCE.textWithSurroundings[kind]
         else if (chosen.every((r) => gazetteer.needsSupport(r))) confidence = CONFIDENCE.contextOnly
         else confidence = CONFIDENCE.text[kind]
-        return { source, officeId, confidence, description: describe(hit, chosen, notes, officeId) }
+        return { source, officeId, confidence, description: describe(hit, chosen, notes, officeId), ...placeOf(gazetteer, chosen) }
       }
 
       let readings = hit.valid
@@ -446,6 +452,16 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
         if (byEarlier !== undefined) return decide(inside, byEarlier, [`settled by an earlier case at ${directory.get(earlierId)!.name}`])
       }
 
+      // With nothing else to go on, a prefecture-level unit (or a province) outranks places of the
+      // same name below it: 阳江 is 阳江市 before any village called 阳江.
+      const highestDepth = Math.min(...readings.map((r) => gazetteer.depthOf(r.place)))
+      const highest = readings.filter((r) => gazetteer.depthOf(r.place) === highestDepth)
+      if (highestDepth <= 1 && highest.length === 1 && readings.every((r) => r === highest[0] || gazetteer.depthOf(r.place) >= highestDepth + 1)) {
+        const lower = readings.length - 1
+        const located = decide(highest, officeOf(highest[0]!), [`taken as the higher unit, above ${lower} lower place${lower === 1 ? '' : 's'} of that name`])
+        return { ...located, confidence: Math.min(located.confidence, LOWERED_CONFIDENCE + 0.1) }
+      }
+
       const above = lowestCommonAncestor(directory, unique(readings.map(officeOf)))
       if (above === undefined) return undefined
       const where = source === 'form' ? ' in the place field' : ''
@@ -456,6 +472,7 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
         officeId: above,
         confidence: LOWERED_CONFIDENCE,
         description: `"${mention.written}"${where}, which may be ${shown.join(' or ')}, all within ${placeLabel(gazetteer, above)}`,
+        ...placeOf(gazetteer, gazetteer.placesOf(above).slice(0, 1).map((place) => ({ place, short: false, listed: true }))),
       }
     }
 
@@ -479,10 +496,12 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     let placeOfficeId: string
     let confidence: number
     let found: string
+    let place: Located['place']
     if (ids.every((id) => directory.covers(id, deepest))) {
       placeOfficeId = deepest
       confidence = Math.max(...used.map((u) => u.confidence))
       const mostSpecific = used.find((u) => u.officeId === deepest)!
+      place = mostSpecific.place
       found =
         used.length === 1
           ? `matched place ${mostSpecific.description}`
@@ -501,6 +520,14 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     if (byRemit) reason += ` for category ${category}`
     else if (category !== undefined) reason += ` (no office serving it lists category ${category})`
     if (ignored.length > 0) reason += `; ignored ${ignored.map((i) => i.description).join(', ')} in the text: outside the place field`
-    return { officeId: office.id, strategy: 'jurisdiction', reason, confidence }
-  }
+    return { officeId: office.id, strategy: 'jurisdiction', reason, confidence, ...(place ? { place } : {}) }
+  }, { locates: true as const })
+}
+
+/** The one place these readings name (code and name), when they name one place that has a code. */
+function placeOf(gazetteer: Gazetteer, readings: readonly Reading[]): { place?: { code: string; name: string } } {
+  const places = unique(readings.map((r) => r.place))
+  if (places.length !== 1) return {}
+  const code = gazetteer.codeOf(places[0]!)
+  return code === undefined ? {} : { place: { code, name: gazetteer.nameOf(places[0]!) } }
 }

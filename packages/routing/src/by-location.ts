@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { RoutingStrategy } from '@intake/core'
+import type { CaseDraft, RoutingContext, RoutingStrategy } from '@intake/core'
 import { RoutingConfigError } from './errors.ts'
 
 // GeoJSON as RFC 7946 defines it: positions are [longitude, latitude(, altitude)] (§3.1.1); a
@@ -24,6 +24,8 @@ const Feature = z.object({
     officeId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'officeId must be an office id (kebab-case)'),
     /** Shown in reasons; defaults to the office's name. */
     name: z.string().optional(),
+    /** The area's administrative code, recorded on the case as its place (default: the office's first jurisdiction code). */
+    code: z.string().optional(),
   }),
 })
 const FeatureCollection = z.object({ type: z.literal('FeatureCollection'), features: z.array(Feature).min(1, 'no areas given') })
@@ -47,6 +49,7 @@ type Rings = readonly (readonly (readonly number[])[])[]
 interface Area {
   officeId: string
   name?: string
+  code?: string
   polygons: Rings[]
   /** [minLon, minLat, maxLon, maxLat]: most points are outside most areas, and this says so cheaply. */
   bbox: [number, number, number, number]
@@ -92,7 +95,7 @@ function compileArea(feature: z.infer<typeof Feature>): Area {
   const bbox: Area['bbox'] = [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]
   const scale = Math.cos((((bbox[1] + bbox[3]) / 2) * Math.PI) / 180)
   const size = polygons.reduce((sum, [exterior, ...holes]) => sum + ringSize(exterior!) - holes.reduce((h, ring) => h + ringSize(ring), 0), 0) * scale
-  return { officeId: feature.properties.officeId, name: feature.properties.name, polygons, bbox, size }
+  return { officeId: feature.properties.officeId, name: feature.properties.name, code: feature.properties.code, polygons, bbox, size }
 }
 
 const round = (n: number) => Math.round(n * 1e5) / 1e5
@@ -115,7 +118,8 @@ export function byLocation({ areas, confidence = 0.9 }: ByLocationOptions): Rout
   }
   const compiled = parsed.data.features.map(compileArea)
 
-  return async function byLocation(draft, ctx) {
+  // locates: the chain asks it for the place even after another strategy decided.
+  return Object.assign(async function byLocation(draft: CaseDraft, ctx: RoutingContext) {
     const { lat, lon } = draft.place ?? {}
     if (lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon)) return undefined
     const point: Point = [lon, lat]
@@ -132,12 +136,14 @@ export function byLocation({ areas, confidence = 0.9 }: ByLocationOptions): Rout
       b.size < a.size || (b.size === a.size && ctx.offices.depth(b.officeId) > ctx.offices.depth(a.officeId)) ? b : a,
     )
     const office = ctx.offices.get(best.officeId)!
+    const code = best.code ?? office.jurisdiction.codes[0]
     const within = known.length > 1 ? ` (the smallest of ${known.length} areas containing it)` : ''
     return {
       officeId: office.id,
       strategy: 'location',
       reason: `location ${round(lat).toFixed(5)}, ${round(lon).toFixed(5)} lies within ${best.name ?? office.name}${within} → office ${office.name} (${office.id})`,
       confidence,
+      ...(code !== undefined ? { place: { code, name: best.name ?? office.name } } : {}),
     }
-  }
+  }, { locates: true as const })
 }

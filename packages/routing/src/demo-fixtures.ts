@@ -32,6 +32,8 @@ export function earlierCase(trackingCode: string, officeId: string, overrides: P
     anonymous: false,
     summary: 'earlier case',
     place: null,
+    placeCode: null,
+    placeName: null,
     language: 'zh-CN',
     deadlineAt: null,
     createdAt: KIT_NOW - 30 * day,

@@ -23,6 +23,28 @@ export { ADMINISTRATIVE_SUFFIXES, COMMON_WORDS } from './place-names.ts'
  * the office tree names.
  */
 
+/** Characters after which a name starts a word of its own: 在阳江, 去阳江, 我们阳江. */
+const WORD_BEFORE = new Set('在到去从于往来回住是的和与及或跟同给向由自至经对把被让我你他她们咱这那个')
+/** A short form ending like a river, lake or mountain (阳江, 九江, 黄山) is read inside water and landform names (浦阳江). */
+const LANDFORM_END = new Set('江河湖海溪山岭')
+/** Written right after a short form, these make it a road's, bridge's or square's name (阳江路), not the place. */
+const NAMED_AFTER = ['路', '街', '巷', '弄', '桥', '大道', '大街', '大桥', '隧道', '广场', '公园', '水库']
+
+/**
+ * Whether a list place's short form at [start, end) stands as a word the gazetteer can justify:
+ * not the head of a road's or landmark's name, and — when it ends like a water body or mountain —
+ * not the tail of a longer name (浦阳江 is a river, not 阳江市): the character before it must end
+ * another place named there, be a function word, or not be Han at all.
+ */
+function shortFormStands(text: string, start: number, end: number, found: ReadonlyMap<number, PlaceMention>): boolean {
+  for (const after of NAMED_AFTER) if (text.startsWith(after, end)) return false
+  if (!LANDFORM_END.has(text[end - 1]!) || start === 0) return true
+  const before = text[start - 1]!
+  if (!/\p{Script=Han}/u.test(before) || WORD_BEFORE.has(before)) return true
+  for (const mention of found.values()) if (mention.end === start) return true
+  return false
+}
+
 /** How a place was named: its listed name or alias, a short form of one, or an official code. */
 export type MentionKind = 'name' | 'short-form' | 'code' | 'code-prefix'
 
@@ -294,6 +316,7 @@ export function buildGazetteer(directory: OfficeDirectory, options: GazetteerOpt
           const value = readings[k]!
           const place = value >>> 1
           const short = (value & 1) === 1
+          if (short && !shortFormStands(normalized, start, end, bySpan)) continue
           const need = support[place]!
           const weak = need === 2 || (need === 1 && short)
           // Places no office covers are not this deployment's: leave them out at once (most of a

@@ -26,7 +26,13 @@ export {
   type CategoryMatch,
   type PlaceOfficeHook,
   type UnlistedCategory,
+  type UnlistedAtRoot,
   type ByCategoryOptions,
 } from './by-category.ts'
 export { byClassifier, DEFAULT_CLASSIFIER_PROMPT, type ByClassifierOptions, type ClassifierDeferral } from './by-classifier.ts'
 export { remitIndex, type RemitIndex } from './remit.ts'
+export { byTrainedClassifier, trainingExamples, type ByTrainedClassifierOptions } from './by-trained-classifier.ts'
+export { trainLinearModel, Predictor, TrainingError, type LinearModel, type TrainingExample, type TrainOptions, type Prediction, type Contribution } from './trained-classifier/linear-model.ts'
+export { readModelFile, writeModelFile, parseModel, serializeModel, ModelFileError, MODEL_FORMAT } from './trained-classifier/model-file.ts'
+export { DEFAULT_FEATURE_SPEC, type FeatureSpec } from './trained-classifier/features.ts'
+export { byBestOf, type ByBestOfOptions } from './by-best-of.ts'

@@ -51,7 +51,7 @@ export const COMMON_WORDS: readonly string[] = [
   '中原', '江南', '团结路', '胜利路', '解放路', '人民', '人民路',
   // Parts of a town, street and building words.
   '街道', '社区', '广场', '花园', '公园', '果园', '市场', '车站', '火车站', '医院', '学校', '中学', '小学', '政府',
-  '机关', '工业', '开发', '高新', '园区', '农场', '林场', '牧场', '市中', '市南', '市北', '城关', '城中', '城东',
+  '机关', '工业', '开发', '高新', '经开', '园区', '农场', '林场', '牧场', '市中', '市南', '市北', '城关', '城中', '城东',
   '城西', '城南', '城北', '城区', '南城', '北城', '东街', '西街', '南街', '北街', '新街', '东门', '西门', '南门',
   '北门', '东关', '西关', '南关', '北关', '桥头', '大桥', '新桥', '站前', '滨河', '滨江', '沿河', '沿江', '东南',
 ]
@@ -91,7 +91,36 @@ function stripPeoples(rest: string, withoutZu: boolean): string {
 }
 
 /** The forms of a normalised name, given suffixes from `prepareSuffixes`. */
+/**
+ * Development zones and new areas, and how people write them: 长春经济技术开发区 is 长春经开区 or
+ * 长春开发区, 石家庄高新技术产业开发区 石家庄高新区. Their informal names are full names (they
+ * count as the zone); they have no short form (石家庄高新技术产业开发 is nobody's word, and 经开 or
+ * 高新 alone would match every zone and 经开社区).
+ */
+const ZONE_FORMS: readonly [official: string, written: readonly string[]][] = [
+  ['高新技术产业开发区', ['高新区', '高新技术开发区', '高新开发区']],
+  ['高新技术开发区', ['高新区']],
+  ['经济技术开发区', ['经开区', '经济开发区', '开发区']],
+  ['经济开发区', ['经开区', '开发区']],
+  ['工业园区', ['工业园']],
+  ['新区', []],
+]
+
+function zoneForms(name: string): NameForms | undefined {
+  for (const [official, written] of ZONE_FORMS) {
+    if (!name.endsWith(official)) continue
+    const base = name.slice(0, name.length - official.length)
+    // 秦皇岛市经济技术开发区 is also written 秦皇岛经开区.
+    const bases = [...new Set([base, base.replace(/[省市县区]$/, '')])].filter((b) => characterCount(b) >= 2)
+    const informal = [...new Set(bases.flatMap((b) => [b + official, ...written.map((w) => b + w)]))].filter((f) => f !== name)
+    return { informal, short: undefined }
+  }
+  return undefined
+}
+
 export function nameForms(name: string, suffixes: readonly string[]): NameForms {
+  const zone = zoneForms(name)
+  if (zone) return zone
   for (const suffix of suffixes) {
     if (!name.endsWith(suffix)) continue
     let rest = name.slice(0, name.length - suffix.length).trim()

@@ -166,13 +166,16 @@ export function updateParser({ api, botId, botUsername, groupMode, keywords, max
     // "@intake_bot the street light is out" is filed as "the street light is out".
     for (const e of [...toBot].sort((a, b) => b.offset - a.offset)) text = text.slice(0, e.offset) + text.slice(e.offset + e.length)
     text = text.replace(/[ \t]{2,}/g, ' ').trim()
+    // /status (or /status@ourbot, already cut out above) asks for a case's status: core answers it.
+    const intent = commandForUs && commandName === 'status' ? ('status' as const) : undefined
+    if (intent) text = text.replace(/^\/status(?:@[a-z0-9_]+)?/i, '').trim()
 
     const attachments = await attachmentsOf(m, ctx)
     const point = m.venue?.location ?? m.location
     const place: PlaceHint | undefined = point
       ? { lat: point.latitude, lon: point.longitude, ...(m.venue ? { text: `${m.venue.title}, ${m.venue.address}`.slice(0, 500) } : {}) }
       : undefined
-    if (!text && attachments.length === 0) {
+    if (!text && attachments.length === 0 && !intent) {
       if (!place) {
         const what = Object.keys(m).find((k) => !['message_id', 'from', 'chat', 'date', 'edit_date', 'message_thread_id', 'is_topic_message', 'reply_to_message', 'entities', 'text', 'sender_chat'].includes(k))
         return { ignored: `${kind} carries nothing to file${what ? ` (${what})` : ''}` }
@@ -200,6 +203,7 @@ export function updateParser({ api, botId, botUsername, groupMode, keywords, max
       // The app's language says less than the words written; it decides only when there are none.
       language: !m.text && !m.caption && m.from.language_code ? m.from.language_code.slice(0, 20) : undefined,
       threadRefs,
+      ...(intent ? { intent } : {}),
       receivedAt: ctx.now(),
       raw,
     }

@@ -256,14 +256,16 @@ describe('web form', () => {
     expect(await cases()).toHaveLength(2)
   })
 
-  it('adds a submission that quotes a tracking code to that case', async () => {
+  it('opens a related case for a submission that quotes a tracking code: a form cannot show it comes from that case\'s citizen', async () => {
     const first = codeOn(await (await gw.fetch(submit(gw.channelUrl, { text: '路灯坏了', lang: 'en' }))).text())!
     const res = await gw.fetch(submit(gw.channelUrl, { text: `About ${first}: it is still broken`, lang: 'en' }))
     expect(res.status).toBe(201)
-    const body = await res.text()
-    expect(codeOn(body)).toBe(first)
-    expect(body).toContain('We have added your information')
-    expect(await cases()).toHaveLength(1)
+    const second = codeOn(await res.text())!
+    expect(second).not.toBe(first)
+    expect(await cases()).toHaveLength(2)
+    const kase = (await gw.intake.store.getCaseByTrackingCode(second))!
+    const related = (await gw.intake.store.listEvents(kase.id)).find((e) => e.type === 'related')
+    expect(related?.data.trackingCode).toBe(first)
   })
 
   it('thanks a bot that filled the honeypot and keeps nothing', async () => {

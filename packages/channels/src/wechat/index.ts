@@ -40,6 +40,11 @@ export interface WechatOptions {
   welcome?: string | false
   /** Passive replies to custom-menu events (CLICK, VIEW), by EventKey. */
   menuReplies?: Record<string, string>
+  /**
+   * Menu buttons (CLICK EventKeys) that ask for the follower's case status (default `STATUS`):
+   * taken as a status query, answered with their open cases (or the status of a code sent before).
+   */
+  statusMenuKeys?: string[]
   /** Largest push accepted (default 64 KiB; WeChat's XML is a few hundred bytes, about 3× in compatible mode). */
   maxBodyBytes?: number
   /** Give up on a customer-service send after this long (default 10 s); the outbox retries. */
@@ -101,6 +106,7 @@ export function wechatChannel({
   toleranceSeconds = 300,
   welcome = DEFAULT_WELCOME,
   menuReplies = {},
+  statusMenuKeys = ['STATUS'],
   maxBodyBytes = 64 * 1024,
   timeoutMs = 10_000,
   mediaTimeoutMs = 3_000,
@@ -332,6 +338,14 @@ export function wechatChannel({
         await ctx.setOptOut(h.FromUserName, true)
         return { ignored: `event unsubscribe (${id}): the follower left, no more messages to them` }
       case 'CLICK':
+        if (key !== undefined && statusMenuKeys.includes(key)) {
+          return {
+            messages: [
+              { channelId: ctx.channelId, externalId: id, from: { channelId: ctx.channelId, id: h.FromUserName }, to: h.ToUserName, text: '', intent: 'status', receivedAt: ctx.now(), raw: fields },
+            ],
+          }
+        }
+      // falls through: another button
       case 'VIEW': {
         const reply = key !== undefined ? menuReplies[key] : undefined
         if (reply) state.reply = reply

@@ -22,6 +22,9 @@ import type { StaffUser } from '../access/model.ts'
  * change is the authenticated identity (the token's user or integration), never a field in the body.
  */
 const ignoredActor = { actor: z.unknown().optional(), author: z.unknown().optional() }
+import type { WorkCalendar } from '../deadlines/index.ts'
+import { figuresCsv, StatsQuery } from '../stats/figures.ts'
+import { statsReport, StatsQueryError } from '../stats/report.ts'
 
 /** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
 export const StaffReply = z.object({
@@ -37,16 +40,44 @@ export const StatusChange = z.object({
   note: z.string().max(2000).optional(),
 })
 
-const ListQuery = z.object({
-  status: CaseStatus.optional(),
-  officeId: z.string().optional(),
-  channelId: z.string().optional(),
-  category: z.string().optional(),
-  urgency: z.enum(['urgent', 'normal', 'complex']).optional(),
-  overdue: z.enum(['true', 'false']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-  cursor: z.string().optional(),
+/** An instant in a query string: milliseconds since the epoch, or an ISO 8601 date or date-time. */
+const Instant = z.string().transform((v, ctx) => {
+  const ms = /^\d{1,15}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    ctx.addIssue({ code: 'custom', message: `expected milliseconds since the epoch or an ISO 8601 date, got "${v}"` })
+    return z.NEVER
+  }
+  return ms
 })
+
+const ListQuery = z
+  .object({
+    status: CaseStatus.optional(),
+    officeId: z.string().optional(),
+    channelId: z.string().optional(),
+    category: z.string().optional(),
+    urgency: z.enum(['urgent', 'normal', 'complex']).optional(),
+    overdue: z.enum(['true', 'false']).optional(),
+    /** The place or any place below it: a prefix of the case's place code. */
+    placeCode: z.string().min(1).max(40).optional(),
+    createdFrom: Instant.optional(),
+    createdTo: Instant.optional(),
+    updatedFrom: Instant.optional(),
+    updatedTo: Instant.optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+    cursor: z.string().optional(),
+  })
+  .strict()
+
+/** A query string with a parameter the route does not know: 400 naming it, never silently ignored. */
+function unknownParameters(c: Context, error: z.ZodError): Response | undefined {
+  const keys = error.issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys : []))
+  if (keys.length === 0) return undefined
+  return c.json(
+    { error: { code: 'unknown_parameter', message: `unknown query parameter${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, parameters: keys } },
+    400,
+  )
+}
 
 /** 派单: down the office tree. */
 export const Dispatch = z.object({ officeId: z.string().min(1), ...ignoredActor, note: z.string().max(2000).optional() }).strict()
@@ -69,6 +100,16 @@ export interface ApiDeps {
   now: () => number
   ids: IdGenerator
   wakeOutbox: () => void
+  /** Working days for the median handling time, and the zone periods are cut in. */
+  calendar: WorkCalendar
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds (Asia/Shanghai: +8 h). */
+function utcOffset(timeZone: string, at: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(at))
+  const n = (t: string) => Number(parts.find((p) => p.type === t)!.value)
+  const local = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'))
+  return local - Math.floor(at / 1000) * 1000
 }
 
 type Env = { Variables: { identity: Identity } }
@@ -140,7 +181,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
 
   api.get('/cases', async (c) => {
     const q = ListQuery.safeParse(c.req.query())
-    if (!q.success) return invalid(c, q.error)
+    if (!q.success) return unknownParameters(c, q.error) ?? invalid(c, q.error)
     const { overdue, ...rest } = q.data
     const filter = CaseFilter.safeParse({ ...rest, officeIds: scope(c)?.officeIds, overdueAt: overdue === 'true' ? now() : undefined })
     if (!filter.success) return invalid(c, filter.error)
@@ -151,6 +192,24 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       if ((err as { code?: string }).code === 'invalid_cursor') return c.json({ error: { code: 'invalid_cursor', message: 'the cursor is not valid' } }, 400)
       throw err
     }
+  })
+
+  api.get('/stats', async (c) => {
+    const q = StatsQuery.safeParse(c.req.query())
+    if (!q.success) return unknownParameters(c, q.error) ?? invalid(c, q.error)
+    const { format, ...query } = q.data
+    let report
+    try {
+      report = await statsReport({ store, offices, calendar: deps.calendar, utcOffsetMs: utcOffset(deps.calendar.timeZone, now()) }, query, now())
+    } catch (err) {
+      if (err instanceof StatsQueryError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'unknown_office' ? 404 : 400)
+      throw err
+    }
+    if (format === 'csv') {
+      c.header('Content-Disposition', `attachment; filename="intake-stats-${query.groupBy}.csv"`)
+      return c.body(figuresCsv(report.rows, query.groupBy === 'none' ? 'all' : query.groupBy), 200, { 'Content-Type': 'text/csv; charset=utf-8' })
+    }
+    return c.json(report)
   })
 
   api.get('/cases/by-tracking-code/:code', async (c) => {

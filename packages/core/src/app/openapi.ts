@@ -89,11 +89,41 @@ export function openApiDocument(publicUrl: string) {
             ...['status', 'officeId', 'channelId', 'category', 'urgency', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
             { name: 'overdue', in: 'query', schema: { type: 'string', enum: ['true', 'false'] }, description: 'Only open cases past their deadline' },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+            { name: 'placeCode', in: 'query', schema: { type: 'string' }, description: 'The place or any place below it (a prefix of the case\'s place code)' },
+            ...['createdFrom', 'createdTo', 'updatedFrom', 'updatedTo'].map((name) => ({
+              name,
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'Milliseconds since the epoch or an ISO 8601 date; From is inclusive, To exclusive',
+            })),
           ],
           responses: {
             '200': {
-              description: 'A page of cases; pass nextCursor back as cursor for the next one',
+              description: 'A page of cases; pass nextCursor back as cursor for the next one. An unknown query parameter is a 400 (unknown_parameter) naming it',
               ...json({ type: 'object', properties: { cases: { type: 'array', items: ref('Case') }, nextCursor: { type: 'string' } } }),
+            },
+            ...errors,
+          },
+        },
+      },
+      '/stats': {
+        get: {
+          summary: 'The three rates and other figures of the cases received in a period (default: the year up to now)',
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'integer' }, description: 'Received at or after (ms since the epoch)' },
+            { name: 'to', in: 'query', schema: { type: 'integer' }, description: 'Received before (ms since the epoch)' },
+            { name: 'officeId', in: 'query', schema: { type: 'string' }, description: 'The office and its subtree' },
+            ...['channelId', 'category'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+            { name: 'placeCode', in: 'query', schema: { type: 'string' }, description: 'The place and every place below it' },
+            { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['none', 'office', 'channel', 'category', 'place', 'month', 'day'], default: 'none' }, description: 'office: each office of the subtree with its own subtree\'s figures' },
+            { name: 'placeDigits', in: 'query', schema: { type: 'integer' }, description: 'With groupBy=place: group by the first N characters of the code' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+          ],
+          responses: {
+            '200': {
+              description:
+                'Rows of received, accepted_in_time, response_rate (÷ received), resolved, resolution_rate (÷ received), resolved_on_time, on_time_resolution_rate (÷ resolved), rated, satisfied, satisfaction_rate (÷ rated), ever_resolved, reopened, reopen_rate (÷ ever resolved), median_handling_hours (working days), overdue_now; text/csv with format=csv',
+              ...json({ type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' }, now: { type: 'integer' }, officeId: { type: ['string', 'null'] }, groupBy: { type: 'string' }, rows: { type: 'array', items: { type: 'object' } } } }),
             },
             ...errors,
           },

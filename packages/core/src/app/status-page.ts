@@ -5,6 +5,8 @@ import type { Store } from '../contracts/store.ts'
 import type { CaseEvent, CaseStatus } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
+import { clientKey, type LookupThrottle } from '../throttle/index.ts'
+import { clientAddress } from './client-address.ts'
 import { formatTime, pageLanguage, renderPage, type Html, type PageLanguage } from './page.ts'
 
 const T = {
@@ -17,6 +19,7 @@ const T = {
     mistyped: '这个编号好像输错了一个字符，请再核对一下。',
     malformed: '编号是 8 位字母和数字，例如 K7F3-9Q28。',
     notFound: '没有找到这个编号的诉求。',
+    throttled: (minutes: number) => `查询次数太多了，请 ${minutes} 分钟后再试。`,
     status: '当前状态',
     office: '办理单位',
     deadline: '办理时限',
@@ -43,6 +46,7 @@ const T = {
     mistyped: 'That code looks mistyped (one character does not check out). Please check it again.',
     malformed: 'A tracking code is 8 letters and digits, like K7F3-9Q28.',
     notFound: 'No case has that tracking code.',
+    throttled: (minutes: number) => `Too many lookups from your address. Please try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
     status: 'Status',
     office: 'Handled by',
     deadline: 'Due by',
@@ -68,6 +72,10 @@ export interface StatusPageDeps {
   offices: OfficeDirectory
   locale: string
   timeZone: string
+  /** Lookups per client address; wrong codes spend from a smaller budget (see throttle/). */
+  throttle?: LookupThrottle
+  /** Read the client address from X-Forwarded-For (set only behind a proxy you trust). */
+  trustProxy?: boolean
 }
 
 /**
@@ -108,11 +116,25 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     const t = T[lang]
     const typed = c.req.param('code')
     const parsed = parseTrackingCode(typed)
-    const page = (status: 200 | 400 | 404, body: Html) =>
+    const page = (status: 200 | 400 | 404 | 429, body: Html) =>
       c.html(renderPage({ lang, title: t.title, body, langSwitchPath: `/status/${encodeURIComponent(typed)}`, branding: deps.branding }), status)
-    if (!parsed.ok) return page(400, lookupForm(lang, typed, parsed.reason === 'check_mismatch' ? t.mistyped : t.malformed))
+    const keys = [clientKey(clientAddress(c, deps.trustProxy))]
+    if (deps.throttle) {
+      const verdict = await deps.throttle.attempt(keys)
+      if (!verdict.allowed) {
+        c.header('Retry-After', String(Math.ceil(verdict.retryAfterMs / 1000)))
+        return page(429, lookupForm(lang, typed, t.throttled(Math.max(1, Math.ceil(verdict.retryAfterMs / 60_000)))))
+      }
+    }
+    if (!parsed.ok) {
+      await deps.throttle?.miss(keys)
+      return page(400, lookupForm(lang, typed, parsed.reason === 'check_mismatch' ? t.mistyped : t.malformed))
+    }
     const kase = await deps.store.getCaseByTrackingCode(parsed.code)
-    if (!kase) return page(404, lookupForm(lang, parsed.code, t.notFound))
+    if (!kase) {
+      await deps.throttle?.miss(keys)
+      return page(404, lookupForm(lang, parsed.code, t.notFound))
+    }
     const [events, messages] = await Promise.all([deps.store.listEvents(kase.id), deps.store.listMessages(kase.id)])
     const replyText = new Map(messages.filter((m) => m.direction === 'out').map((m) => [m.id, m.text]))
     const when = (at: number) => formatTime(at, lang, deps.timeZone)

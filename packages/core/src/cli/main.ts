@@ -8,6 +8,7 @@ import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
 import { routeEvalCommand } from './route-eval.ts'
 import { accountCommand, auditVerifyCommand } from './accounts-command.ts'
+import { trainCommand } from './train.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
 
@@ -18,9 +19,17 @@ usage:
                                                simulate an inbound message on a channel and deliver its replies
   intake export-citizen [--config intake.config.ts] --channel ID --id ADDRESS
                                                print everything stored about one citizen on one channel (JSON)
-  intake route-eval FILE.csv [--config intake.config.ts] [--json]
+  intake route-eval FILE.csv [--config intake.config.ts] [--json] [--folds K]
                                                run the configured routing chain over a labelled CSV (text, place,
-                                               expected_office, expected_category): accuracy, precision, recall
+                                               expected_office, expected_category): accuracy, precision, recall;
+                                               --folds K: K-fold cross-validation of the chain's trained classifier,
+                                               with the chain without it as the same run's anchor
+  intake train FILE.csv | --from-store [--config intake.config.ts]
+                                               train the chain's byTrainedClassifier and save its model file: from a
+                                               CSV (text, subject, category and/or office) or from resolved and
+                                               closed cases (labelled by the resolving office and their category)
+  intake stats rebuild [--config intake.config.ts]
+                                               recompute every case's statistics row from the case and its events
   intake user add --login L --name N --office ID --role caseworker|lead|supervisor|admin [--password P]
   intake user disable|enable|reset-password LOGIN [--password P]
                                                staff accounts (a password not given is generated and printed once)
@@ -52,9 +61,11 @@ async function main(argv: string[]): Promise<number> {
       user: { type: 'string' },
       integration: { type: 'string' },
       scopes: { type: 'string' },
+      folds: { type: 'string' },
+      'from-store': { type: 'boolean', default: false },
     },
     strict: true,
-    allowPositionals: ['route-eval', 'user', 'token', 'audit'].includes(command ?? ''),
+    allowPositionals: ['route-eval', 'stats', 'train', 'user', 'token', 'audit'].includes(command ?? ''),
   })
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
@@ -143,8 +154,31 @@ async function main(argv: string[]): Promise<number> {
       await intake.store.close()
       return code
     }
-    case 'route-eval':
-      return routeEvalCommand({ file: positionals[0], json: values.json, routing: intake.config.routing, offices: intake.offices })
+    case 'stats': {
+      if (positionals[0] !== 'rebuild') {
+        console.error(`intake stats needs a subcommand: rebuild\n\n${USAGE}`)
+        return 2
+      }
+      await intake.store.migrate()
+      const started = Date.now()
+      const { cases } = await intake.store.rebuildCaseStats()
+      console.log(`rebuilt the statistics of ${cases} cases from their events in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      await intake.store.close()
+      return 0
+    }
+    case 'route-eval': {
+      const folds = values.folds === undefined ? undefined : Number(values.folds)
+      if (folds !== undefined && !Number.isInteger(folds)) {
+        console.error(`--folds takes a whole number, not "${values.folds}"`)
+        return 2
+      }
+      return routeEvalCommand({ file: positionals[0], json: values.json, folds, routing: intake.config.routing, offices: intake.offices })
+    }
+    case 'train': {
+      const code = await trainCommand({ file: positionals[0], fromStore: values['from-store'], routing: intake.config.routing, offices: intake.offices, store: intake.store })
+      await intake.store.close()
+      return code
+    }
     default:
       console.error(`unknown command "${command}"\n\n${USAGE}`)
       return 2

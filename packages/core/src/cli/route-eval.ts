@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import type { CaseDraft, RoutingStrategy } from '../contracts/routing.ts'
+import { learnerOf, type CaseDraft, type LabelledMessage, type RoutingContext, type RoutingStrategy } from '../contracts/routing.ts'
 import { createLogger, type Logger, type LogLevel } from '../log/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import { runRoutingChain } from '../routing-chain/index.ts'
@@ -204,8 +204,12 @@ export interface EvalReport {
   chain: string[]
   office: Score
   category: Score
+  /** Messages no strategy decided anything about (the intake desk got them without a category): `correct` counts them. */
+  undecided: Score
   groups: Record<string, { office: Score; category: Score }>
   offices: OfficeScore[]
+  /** Precision and recall per expected category ('(none)': routed without a category). */
+  categories: ClassScore[]
   /** Expected → routed pairs that differ, most frequent first. */
   confusions: { expected: string; routed: string; count: number }[]
   /** How often each strategy made the final decision. */
@@ -216,6 +220,19 @@ export interface EvalReport {
   errors: Record<string, number>
   misses: EvalOutcome[]
   ms: number
+  /** Cross-validated: the number of folds. */
+  folds?: number
+  /** Cross-validated: the same rows routed by the chain without its learning strategies. */
+  anchor?: EvalReport
+}
+
+export interface ClassScore {
+  id: string
+  expected: number
+  routed: number
+  correct: number
+  precision: number | null
+  recall: number | null
 }
 
 const score = (correct: number, total: number): Score => ({ correct, total, accuracy: total === 0 ? 0 : correct / total })
@@ -223,28 +240,27 @@ const bump = (counts: Record<string, number>, key: string) => {
   counts[key] = (counts[key] ?? 0) + 1
 }
 
-/** Runs the chain over the rows, as the pipeline would for new cases (no earlier cases exist). */
-export async function evaluateRouting(
-  rows: readonly EvalRow[],
-  { routing, offices, log, file = 'eval.csv', now = Date.now }: { routing: readonly RoutingStrategy[]; offices: OfficeDirectory; log: Logger; file?: string; now?: () => number },
-): Promise<EvalReport> {
-  const started = performance.now()
-  const outcomes: EvalOutcome[] = []
-  const decidedBy: Record<string, number> = {}
-  const passedOn: Record<string, number> = {}
-  const errors: Record<string, number> = {}
-  const ctx = { offices, log, now, cases: { byTrackingCode: async () => undefined } }
+interface Routed {
+  outcomes: EvalOutcome[]
+  decidedBy: Record<string, number>
+  passedOn: Record<string, number>
+  errors: Record<string, number>
+}
+
+/** The chain's decision for each row, as the pipeline would route new cases (no earlier cases exist). */
+async function routeRows(rows: readonly EvalRow[], routing: readonly RoutingStrategy[], ctx: RoutingContext, into?: Routed): Promise<Routed> {
+  const routed: Routed = into ?? { outcomes: [], decidedBy: {}, passedOn: {}, errors: {} }
   for (const row of rows) {
     const channelId = row.channel ?? 'route-eval'
     const place = row.place !== undefined || row.lat !== undefined ? { text: row.place, lat: row.lat, lon: row.lon } : undefined
     const draft: CaseDraft = { text: row.text, subject: row.subject, place, channelId, to: row.to, from: { channelId, id: 'route-eval' } }
     const { decision, trail } = await runRoutingChain(routing, draft, ctx)
-    bump(decidedBy, decision.strategy)
+    bump(routed.decidedBy, decision.strategy)
     for (const attempt of trail) {
-      if (attempt.error !== undefined && attempt.decision === undefined) bump(errors, attempt.strategy)
-      if (attempt.decision?.officeId === '') bump(passedOn, attempt.decision.strategy)
+      if (attempt.error !== undefined && attempt.decision === undefined) bump(routed.errors, attempt.strategy)
+      if (attempt.decision?.officeId === '') bump(routed.passedOn, attempt.decision.strategy)
     }
-    outcomes.push({
+    routed.outcomes.push({
       line: row.line,
       text: row.text,
       group: row.group,
@@ -257,7 +273,28 @@ export async function evaluateRouting(
       reason: decision.reason,
     })
   }
+  return routed
+}
 
+/** Precision and recall of each value of `expected` (an office id, a category) against `routed`. */
+function classScores(outcomes: readonly EvalOutcome[], expected: (o: EvalOutcome) => string | undefined, routed: (o: EvalOutcome) => string | undefined): ClassScore[] {
+  const labelled = outcomes.filter((o) => expected(o) !== undefined)
+  const ids = [...new Set(labelled.flatMap((o) => [expected(o)!, routed(o) ?? NONE]))]
+  return ids
+    .map((id): ClassScore => {
+      const e = labelled.filter((o) => expected(o) === id).length
+      const r = labelled.filter((o) => (routed(o) ?? NONE) === id).length
+      const correct = labelled.filter((o) => expected(o) === id && routed(o) === id).length
+      return { id, expected: e, routed: r, correct, precision: r === 0 ? null : correct / r, recall: e === 0 ? null : correct / e }
+    })
+    .sort((a, b) => b.expected - a.expected || b.routed - a.routed || a.id.localeCompare(b.id))
+}
+
+/** How a category-less decision shows in the per-category table. */
+const NONE = '(none)'
+
+function summarize(routed: Routed, { file, chain, ms, desk }: { file: string; chain: string[]; ms: number; desk: string }): EvalReport {
+  const { outcomes, decidedBy, passedOn, errors } = routed
   const withOffice = outcomes.filter((o) => o.expectedOffice !== undefined)
   const withCategory = outcomes.filter((o) => o.expectedCategory !== undefined)
   const officeRight = (o: EvalOutcome) => o.routedOffice === o.expectedOffice
@@ -269,15 +306,7 @@ export async function evaluateRouting(
     const c = members.filter((m) => m.expectedCategory !== undefined)
     groups[name] = { office: score(o.filter(officeRight).length, o.length), category: score(c.filter(categoryRight).length, c.length) }
   }
-  const ids = [...new Set(withOffice.flatMap((o) => [o.expectedOffice!, o.routedOffice]))]
-  const officeScores = ids
-    .map((officeId): OfficeScore => {
-      const expected = withOffice.filter((o) => o.expectedOffice === officeId).length
-      const routed = withOffice.filter((o) => o.routedOffice === officeId).length
-      const correct = withOffice.filter((o) => o.expectedOffice === officeId && officeRight(o)).length
-      return { officeId, expected, routed, correct, precision: routed === 0 ? null : correct / routed, recall: expected === 0 ? null : correct / expected }
-    })
-    .sort((a, b) => b.expected - a.expected || b.routed - a.routed || a.officeId.localeCompare(b.officeId))
+  const officeScores = classScores(outcomes, (o) => o.expectedOffice, (o) => o.routedOffice).map(({ id, ...rest }) => ({ officeId: id, ...rest }))
   const pairs = new Map<string, { expected: string; routed: string; count: number }>()
   for (const o of withOffice) {
     if (officeRight(o)) continue
@@ -286,21 +315,88 @@ export async function evaluateRouting(
     entry.count++
     pairs.set(k, entry)
   }
+  // Nobody decided anything: the intake desk got it without even a category.
+  const undecided = outcomes.filter((o) => (o.strategy === 'intake-desk' || o.routedOffice === desk) && o.routedCategory === undefined).length
   return {
     file,
     messages: outcomes.length,
-    chain: routing.map((s) => s.name || 'anonymous'),
+    chain,
     office: score(withOffice.filter(officeRight).length, withOffice.length),
     category: score(withCategory.filter(categoryRight).length, withCategory.length),
+    undecided: score(undecided, outcomes.length),
     groups,
     offices: officeScores,
+    categories: classScores(outcomes, (o) => o.expectedCategory, (o) => o.routedCategory),
     confusions: [...pairs.values()].sort((a, b) => b.count - a.count || a.expected.localeCompare(b.expected) || a.routed.localeCompare(b.routed)),
     decidedBy,
     passedOn,
     errors,
     misses: outcomes.filter((o) => (o.expectedOffice !== undefined && !officeRight(o)) || (o.expectedCategory !== undefined && !categoryRight(o))),
-    ms: Math.round(performance.now() - started),
+    ms,
   }
+}
+
+/** Runs the chain over the rows, as the pipeline would for new cases (no earlier cases exist). */
+export async function evaluateRouting(
+  rows: readonly EvalRow[],
+  { routing, offices, log, file = 'eval.csv', now = Date.now }: { routing: readonly RoutingStrategy[]; offices: OfficeDirectory; log: Logger; file?: string; now?: () => number },
+): Promise<EvalReport> {
+  const started = performance.now()
+  const ctx: RoutingContext = { offices, log, now, cases: { byTrackingCode: async () => undefined } }
+  const routed = await routeRows(rows, routing, ctx)
+  return summarize(routed, { file, chain: routing.map((s) => s.name || 'anonymous'), ms: Math.round(performance.now() - started), desk: offices.intakeDesk().id })
+}
+
+/** The fold (0…k-1) of each row: a seeded shuffle dealt round, so folds differ in size by one at most. */
+export function foldsOf(count: number, k: number, seed = 1): Int32Array {
+  const order = Array.from({ length: count }, (_, i) => i)
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    ;[order[i], order[j]] = [order[j]!, order[i]!]
+  }
+  const fold = new Int32Array(count)
+  order.forEach((row, position) => (fold[row] = position % k))
+  return fold
+}
+
+/**
+ * k-fold cross-validation of a chain that learns: each fold's rows are routed by the chain whose
+ * learning strategies were trained on the other folds' rows (their expected office and category);
+ * the report covers every row once. The same run routes all rows with the chain minus its
+ * learning strategies too (`anchor`): what the rules alone do, measured on the same messages.
+ */
+export async function crossValidateRouting(
+  rows: readonly EvalRow[],
+  { routing, offices, log, folds, seed = 1, file = 'eval.csv', now = Date.now }: { routing: readonly RoutingStrategy[]; offices: OfficeDirectory; log: Logger; folds: number; seed?: number; file?: string; now?: () => number },
+): Promise<EvalReport> {
+  if (!Number.isInteger(folds) || folds < 2 || folds > rows.length) throw new EvalFileError(`--folds must be an integer from 2 to the number of rows (${rows.length}), not ${folds}`)
+  if (!routing.some((s) => learnerOf(s))) throw new EvalFileError('--folds needs a routing chain with a strategy that learns (byTrainedClassifier); this one has none')
+  const started = performance.now()
+  const ctx: RoutingContext = { offices, log, now, cases: { byTrackingCode: async () => undefined } }
+  const desk = offices.intakeDesk().id
+  const fold = foldsOf(rows.length, folds, seed)
+  const routed: Routed = { outcomes: [], decidedBy: {}, passedOn: {}, errors: {} }
+  for (let f = 0; f < folds; f++) {
+    const training: LabelledMessage[] = rows
+      .filter((_, i) => fold[i] !== f)
+      .map((r) => ({ text: r.text, subject: r.subject, category: r.expectedCategory, officeId: r.expectedOffice }))
+    const chain = await Promise.all(routing.map((s) => learnerOf(s)?.trainedOn(training) ?? s))
+    await routeRows(rows.filter((_, i) => fold[i] === f), chain, ctx, routed)
+  }
+  routed.outcomes.sort((a, b) => a.line - b.line)
+  const ms = Math.round(performance.now() - started)
+  const anchorStarted = performance.now()
+  const rules = routing.filter((s) => !learnerOf(s))
+  const anchor = summarize(await routeRows(rows, rules, ctx), { file, chain: rules.map((s) => s.name || 'anonymous'), ms: Math.round(performance.now() - anchorStarted), desk })
+  return { ...summarize(routed, { file, chain: routing.map((s) => s.name || 'anonymous'), ms, desk }), folds, anchor }
 }
 
 const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`)
@@ -314,11 +410,19 @@ const clip = (text: string, n: number) => {
 /** The report as a person reads it in a terminal. */
 export function formatEvalReport(report: EvalReport, { misses = 10, confusions = 10 } = {}): string {
   const out: string[] = []
-  out.push(`route-eval: ${report.messages} messages from ${report.file}`)
+  out.push(`route-eval: ${report.messages} messages from ${report.file}${report.folds ? `, ${report.folds}-fold cross-validation (each fold routed by a model trained on the others)` : ''}`)
   out.push(`chain: ${report.chain.join(' → ')}`)
   out.push('')
   if (report.office.total > 0) out.push(scoreLine('office accuracy', report.office, 20))
   if (report.category.total > 0) out.push(scoreLine('category accuracy', report.category, 20))
+  out.push(scoreLine('undecided', report.undecided, 20))
+  if (report.anchor) {
+    const a = report.anchor
+    out.push('', `anchor, same rows without the learning strategies: ${a.chain.join(' → ')}`)
+    if (a.office.total > 0) out.push(scoreLine('  office accuracy', a.office, 20))
+    if (a.category.total > 0) out.push(scoreLine('  category accuracy', a.category, 20))
+    out.push(scoreLine('  undecided', a.undecided, 20))
+  }
   const groups = Object.entries(report.groups)
   if (groups.length > 0) {
     out.push('', 'by group (office)')
@@ -335,6 +439,17 @@ export function formatEvalReport(report: EvalReport, { misses = 10, confusions =
     out.push('', `${'office'.padEnd(width)}${'expected'.padStart(9)}${'routed'.padStart(8)}${'precision'.padStart(11)}${'recall'.padStart(9)}`)
     for (const o of report.offices) {
       out.push(`${`  ${o.officeId}`.padEnd(width)}${String(o.expected).padStart(9)}${String(o.routed).padStart(8)}${percent(o.precision).padStart(11)}${percent(o.recall).padStart(9)}`)
+    }
+  }
+  const table = report.categories.filter((c) => c.expected > 0 || c.routed > 0)
+  if (table.length > 0 && report.category.total > 0) {
+    const width = Math.max(8, ...table.map((c) => [...c.id].length * 2)) + 2
+    out.push('', `${'category'.padEnd(width)}${'expected'.padStart(9)}${'routed'.padStart(8)}${'precision'.padStart(11)}${'recall'.padStart(9)}`)
+    for (const c of table) {
+      // Chinese characters take two columns in a terminal.
+      const label = `  ${c.id}`
+      const pad = width - [...label].reduce((n, ch) => n + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0)
+      out.push(`${label}${' '.repeat(Math.max(1, pad))}${String(c.expected).padStart(9)}${String(c.routed).padStart(8)}${percent(c.precision).padStart(11)}${percent(c.recall).padStart(9)}`)
     }
   }
   if (report.confusions.length > 0) {
@@ -366,6 +481,8 @@ export interface RouteEvalCommandOptions {
   /** The CSV file (the command's argument). */
   file: string | undefined
   json?: boolean
+  /** k-fold cross-validation of the chain's learning strategy (k ≥ 2). */
+  folds?: number
   routing: readonly RoutingStrategy[]
   offices: OfficeDirectory
   logLevel?: LogLevel
@@ -381,6 +498,7 @@ export interface RouteEvalCommandOptions {
 export async function routeEvalCommand({
   file,
   json = false,
+  folds,
   routing,
   offices,
   logLevel = 'warn',
@@ -389,7 +507,7 @@ export async function routeEvalCommand({
   err = (text) => process.stderr.write(`${text}\n`),
 }: RouteEvalCommandOptions): Promise<number> {
   if (!file) {
-    err('intake route-eval needs a CSV file: intake route-eval FILE.csv [--config intake.config.ts] [--json]')
+    err('intake route-eval needs a CSV file: intake route-eval FILE.csv [--config intake.config.ts] [--json] [--folds K]')
     return 2
   }
   let rows: EvalRow[]
@@ -400,7 +518,16 @@ export async function routeEvalCommand({
     return 1
   }
   const log = createLogger({ level: logLevel, sink: err })
-  const report = await evaluateRouting(rows, { routing, offices, log, file: basename(file) })
+  let report: EvalReport
+  if (folds !== undefined) {
+    try {
+      report = await crossValidateRouting(rows, { routing, offices, log, folds, file: basename(file) })
+    } catch (e) {
+      if (!(e instanceof EvalFileError)) throw e
+      err(e.message)
+      return 2
+    }
+  } else report = await evaluateRouting(rows, { routing, offices, log, file: basename(file) })
   await out(json ? JSON.stringify(report, null, 2) : formatEvalReport(report))
   return 0
 }

@@ -14,6 +14,7 @@ import type { LogLevel } from '../log/index.ts'
 import { Office, type OfficeInput } from '../model/index.ts'
 import type { OutboxOptions } from '../outbox/index.ts'
 import { ClusterOptions, type ClusterOptionsInput } from '../lifecycle/cluster-matching.ts'
+import type { LookupThrottleOptions } from '../throttle/index.ts'
 import { DEFAULT_TEMPLATES, type MessageTemplates } from '../templates/index.ts'
 import type { StaffConsole } from '../contracts/console.ts'
 import { Branding, type BrandingInput } from './branding.ts'
@@ -58,6 +59,12 @@ export interface IntakeConfig {
    * figures stay. Without it nothing is erased.
    */
   retention?: { closedCasesAfter: string }
+  /**
+   * Status lookups (any channel, the status page): budgets per sender and per client address, the
+   * limiter backend (default in memory), and whether X-Forwarded-For names the client (only behind
+   * a proxy you trust).
+   */
+  lookups?: LookupThrottleOptions & { trustProxy?: boolean }
   /** Staff API requests per token and minute (default 600); past it, 429 with Retry-After. */
   apiLimits?: { perMinute?: number }
   /** The agency's name, logo, hotline, privacy notice, footer and favicon on every page. */
@@ -142,6 +149,16 @@ const ConfigSchema = z.object({
   dispatchRules: z.array(z.object({ name: z.string().optional(), from: z.string(), to: z.string(), category: z.string().optional() }).strict()).default([]),
   alerts: z.object({ channel: z.string() }).strict().optional(),
   clusters: ClusterOptions.default(ClusterOptions.parse({})),
+  lookups: z
+    .object({
+      backend: fn('a limiter backend, e.g. memoryLimiters'),
+      lookups: z.object({ points: z.number().int().min(1), durationMs: z.number().int().min(1000), blockMs: z.number().int().min(1000).optional() }).strict(),
+      misses: z.object({ points: z.number().int().min(1), durationMs: z.number().int().min(1000), blockMs: z.number().int().min(1000).optional() }).strict(),
+      trustProxy: z.boolean(),
+    })
+    .partial()
+    .strict()
+    .default({}),
   transcriber: z.object({ name: z.string(), transcribe: fn('a Transcriber') }, { error: 'expected a Transcriber, e.g. openAiTranscriber({ ... })' }).optional(),
   transcription: z
     .object({
@@ -195,6 +212,7 @@ export interface ResolvedConfig {
   logLevel: LogLevel
   /** Citizen data is erased this long after a case is closed; undefined keeps it. */
   retentionMs?: number
+  lookups: LookupThrottleOptions & { trustProxy: boolean }
   branding: Branding
   console?: StaffConsole
   apiLimits: { perMinute: number }
@@ -259,6 +277,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     clusters: c.clusters,
     logLevel: c.log.level,
     ...(c.retention ? { retentionMs: durationMs(c.retention.closedCasesAfter) } : {}),
+    lookups: { ...input.lookups, trustProxy: input.lookups?.trustProxy ?? false },
     branding: c.branding,
     console: input.console,
     apiLimits: c.apiLimits,

@@ -38,11 +38,48 @@ export interface RoutingContext {
  *   return { officeId: 'county', strategy: 'channel', reason: 'sent to the county hotline', confidence: 0.9 }
  * }
  */
-export type RoutingStrategy = (draft: CaseDraft, ctx: RoutingContext) => Promise<RoutingDecision | undefined>
+export type RoutingStrategy = ((draft: CaseDraft, ctx: RoutingContext) => Promise<RoutingDecision | undefined>) & {
+  /**
+   * The strategy finds places (its decisions carry `place`). When an earlier strategy decides
+   * without one, the chain still asks it, for the place only, so every case records where it is about.
+   */
+  readonly locates?: boolean
+}
 
 /** One strategy's answer in the routing trail kept on the case's `routed` event. */
 export interface RoutingAttempt {
   strategy: string
   decision?: RoutingDecision
   error?: string
+}
+
+/** A message with the office and/or category it should have had: what a learning strategy trains on. */
+export interface LabelledMessage {
+  text: string
+  subject?: string
+  /** The category staff confirmed (or the agency's own label). */
+  category?: string
+  /** The office that resolved it. */
+  officeId?: string
+}
+
+/**
+ * What a routing strategy that learns from labelled messages offers besides routing. It hangs on
+ * the strategy function as `learner`, so a config's chain is all `intake train` and
+ * `intake route-eval --folds` need: the first trains and saves the model the strategy reads, the
+ * second trains a copy per fold.
+ */
+export interface RoutingLearner {
+  /** A copy of the strategy that routes with a model trained on these messages; nothing is saved. */
+  trainedOn(examples: readonly LabelledMessage[]): Promise<RoutingStrategy>
+  /** Trains on these messages and saves the model where the strategy reads it (the running strategy uses it at once); returns a line for the operator. */
+  trainAndSave(examples: readonly LabelledMessage[]): Promise<string>
+}
+
+export type LearningStrategy = RoutingStrategy & { learner: RoutingLearner }
+
+/** The strategy's learner, when it learns. */
+export function learnerOf(strategy: RoutingStrategy): RoutingLearner | undefined {
+  const learner = (strategy as Partial<LearningStrategy>).learner
+  return learner && typeof learner.trainedOn === 'function' && typeof learner.trainAndSave === 'function' ? learner : undefined
 }

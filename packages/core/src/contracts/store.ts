@@ -1,3 +1,4 @@
+import type { StatsCounts, StatsSelection } from '../stats/figures.ts'
 import type {
   Case,
   CaseEventInput,
@@ -37,6 +38,11 @@ export interface OutboundWrite {
  */
 export interface InboundWrite {
   inbox: InboxRow
+  /**
+   * `caseId: ''` (with no newCase or touchCase, and the outbound rows' caseId '' too) records a
+   * status lookup that belongs to no case: someone asked about a case that is not theirs, or a code
+   * that names none. The cited case is left untouched; the inbox row still makes the message idempotent.
+   */
   message: CaseMessage
   /** Present when the message opens a new case. */
   newCase?: Case
@@ -207,6 +213,14 @@ export interface Store {
   findCaseByMessageRef(channelId: string, refs: string[]): Promise<Case | undefined>
   listMessages(caseId: string): Promise<CaseMessage[]>
   listEvents(caseId: string): Promise<CaseEvent[]>
+
+  /**
+   * Statistics of the cases received in a period, grouped, from the per-case stats rows the store
+   * keeps in the same transaction as each case write and event (see stats/projection.ts).
+   */
+  caseStats(selection: StatsSelection): Promise<StatsCounts[]>
+  /** Recompute every case's stats row from the case and its events; returns how many rows. */
+  rebuildCaseStats(): Promise<{ cases: number }>
 
   /**
    * Lease up to `limit` due outbox rows (pending and due, or sending with an expired lease),

@@ -65,6 +65,11 @@ export const InboundMessage = z.object({
   anonymous: z.boolean().default(false),
   /** Language the citizen chose or wrote in (BCP 47), when known. */
   language: z.string().max(20).optional(),
+  /**
+   * What the citizen asked for without words, when the provider tells: `status` for a status
+   * button (a WeChat menu click); text may then be empty.
+   */
+  intent: z.enum(['status']).optional(),
   /** Provider thread references (email Message-ID chain, a replied-to message id). */
   threadRefs: z.array(text()).default([]),
   receivedAt: Timestamp,
@@ -98,6 +103,8 @@ export const RoutingDecision = z.object({
   confidence: z.number().min(0).max(1),
   category: z.string().optional(),
   urgency: Urgency.optional(),
+  /** The place found on the way (from the text, the form's code or a point), kept even when a later strategy decided. */
+  place: z.object({ code: z.string(), name: z.string() }).optional(),
 })
 export type RoutingDecision = z.infer<typeof RoutingDecision>
 
@@ -115,6 +122,9 @@ export const Case = z.object({
   anonymous: z.boolean(),
   summary: z.string(),
   place: z.string().nullable(),
+  /** The administrative place routing found (code and name), whichever strategy decided; `place` keeps the free text. */
+  placeCode: z.string().nullable().default(null),
+  placeName: z.string().nullable().default(null),
   language: z.string(),
   deadlineAt: Timestamp.nullable(),
   createdAt: Timestamp,
@@ -166,6 +176,10 @@ export const CaseEventType = z.enum([
   'contact_viewed',
   /** 督办: a supervising office's note on an overdue or escalated case. */
   'supervision_note',
+  // A new case citing another citizen's case: data { caseId, trackingCode } of the cited one.
+  'related',
+  // The case's deadlines set or moved (LIFECYCLE-CONTRACT.md); the stats rows read it.
+  'deadline_set',
 ])
 export type CaseEventType = z.infer<typeof CaseEventType>
 
@@ -300,6 +314,17 @@ export const CaseFilter = z.object({
   category: z.string().optional(),
   urgency: Urgency.optional(),
   assigneeId: z.string().optional(),
+  /** The cases of one sender on one channel (with channelId). */
+  citizenId: z.string().optional(),
+  /** The place's code or any code below it (a township sees its villages): a prefix of `placeCode`. */
+  placeCode: z.string().optional(),
+  /** Created in [createdFrom, createdTo) and updated in [updatedFrom, updatedTo). */
+  createdFrom: Timestamp.optional(),
+  createdTo: Timestamp.optional(),
+  updatedFrom: Timestamp.optional(),
+  updatedTo: Timestamp.optional(),
+  /** Open cases only. */
+  open: z.boolean().optional(),
   /** Cases whose deadline is before this instant and that are still open. */
   overdueAt: Timestamp.optional(),
   /** Open cases due at or after `dueAfter` and before `dueBefore` (due soon). */

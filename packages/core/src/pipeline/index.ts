@@ -10,6 +10,7 @@ import type { Logger } from '../log/index.ts'
 import {
   InboundMessage,
   OPEN_STATUSES,
+  type Address,
   type Case,
   type CaseEventInput,
   type CaseMessage,
@@ -22,6 +23,9 @@ import { runRoutingChain } from '../routing-chain/index.ts'
 import type { ClusterMatcher } from '../lifecycle/cluster-matching.ts'
 import { pickLanguage, renderTemplate, type MessageTemplates } from '../templates/index.ts'
 import { findTrackingCodes, newTrackingCode } from '../tracking-code/index.ts'
+import { classifyMessage, type MessageClass } from '../lifecycle/classify-message.ts'
+import { answerStatusQuery, isCitizenOf } from '../lifecycle/status-answer.ts'
+import { createLookupThrottle, type LookupThrottle } from '../throttle/index.ts'
 import { audioToTranscribe, transcribeStored, TRANSCRIPTION_DEFAULTS } from '../transcription/index.ts'
 
 export interface PipelineOptions {
@@ -49,6 +53,8 @@ export interface PipelineOptions {
   /** Time allowed to transcribe at intake, and the delay before the worker's first retry. */
   transcription?: { timeoutMs?: number; inlineTimeoutMs?: number; baseDelayMs?: number }
   dispatchRules?: readonly DispatchRule[]
+  /** Throttles status lookups per sender (default: createLookupThrottle's limits, in memory). */
+  lookups?: LookupThrottle
   /** Assignment and urgent alerts for a case landing in an office (the case actions provide it). */
   landing?: (kase: Case, officeId: string, at: number, actor: string) => Promise<Landing>
   /** Finds the open case a new one duplicates (same place, category and matter): both join its cluster. */
@@ -120,6 +126,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const inlineTranscriptionMs = Math.min(transcriptionTimeoutMs, options.transcription?.inlineTimeoutMs ?? TRANSCRIPTION_DEFAULTS.inlineTimeoutMs)
   const languages = Object.keys(options.templates)
   const statusUrl = (code: string) => `${options.publicUrl.replace(/\/$/, '')}/status/${code}`
+  const lookups = options.lookups ?? createLookupThrottle()
 
   const render: Pipeline['render'] = (kind, kase, values = {}) => {
     const t = options.templates[kase.language] ?? options.templates[options.locale] ?? Object.values(options.templates)[0]!
@@ -128,20 +135,37 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return renderTemplate(t[kind], { trackingCode: kase.trackingCode, officeName, statusUrl: statusUrl(kase.trackingCode), ...values })
   }
 
-  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at, thread, template) => {
+  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at, thread, template) =>
+    outboundTo({ to: kase.citizen, language: kase.language }, kase, kind, text, author, at, thread, template)
+
+  /**
+   * A message to anyone on any channel, on a case's record or (`caseId` '') on none: a status answer
+   * goes to whoever asked, where they asked, and belongs to the case only when they are its citizen.
+   */
+  const outboundTo = (
+    recipient: { to: Address; language: string; caseId?: string },
+    kase: Case | undefined,
+    kind: OutboundMessage['kind'],
+    text: string,
+    author: string,
+    at: number,
+    thread?: Thread,
+    template?: keyof MessageTemplates,
+  ): OutboundWrite => {
     const messageId = ids()
     const outboxId = ids()
-    const office = offices.get(kase.officeId)
+    const office = kase ? offices.get(kase.officeId) : undefined
+    const caseId = recipient.caseId ?? kase?.id ?? ''
     const payload: OutboundMessage = {
       id: messageId,
-      caseId: kase.id,
-      channelId: kase.channelId,
-      to: kase.citizen,
+      caseId,
+      channelId: recipient.to.channelId,
+      to: recipient.to,
       kind,
       text,
-      trackingCode: kase.trackingCode,
-      statusUrl: statusUrl(kase.trackingCode),
-      language: kase.language,
+      trackingCode: kase?.trackingCode ?? '',
+      statusUrl: kase ? statusUrl(kase.trackingCode) : `${options.publicUrl.replace(/\/$/, '')}/status`,
+      language: recipient.language,
       ...(template ? { template } : {}),
       ...(thread?.inReplyTo ? { inReplyTo: thread.inReplyTo } : {}),
       ...(thread?.subject ? { subject: thread.subject } : {}),
@@ -150,9 +174,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     const message: CaseMessage = {
       id: messageId,
-      caseId: kase.id,
+      caseId,
       direction: 'out',
-      channelId: kase.channelId,
+      channelId: recipient.to.channelId,
       externalId: null,
       author,
       subject: null,
@@ -166,8 +190,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       outbox: {
         id: outboxId,
         messageId,
-        caseId: kase.id,
-        channelId: kase.channelId,
+        caseId,
+        channelId: recipient.to.channelId,
         status: 'pending',
         attempts: 0,
         nextAttemptAt: at,
@@ -188,10 +212,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { inReplyTo: inbound.at(-1)?.externalId ?? undefined, references: onChannel.map((m) => m.externalId!), ...(subject ? { subject } : {}) }
   }
 
-  async function findExistingCase(msg: InboundMessage, codes: string[]): Promise<Case | undefined> {
+  /**
+   * The case a message joins. A cited code joins only its own citizen's case (same channel and
+   * address); someone else's cases are returned in `cited`, for a new case's `related` links.
+   */
+  async function findExistingCase(msg: InboundMessage, codes: string[], cited: Case[]): Promise<Case | undefined> {
     for (const code of codes) {
       const kase = await store.getCaseByTrackingCode(code)
-      if (kase) return kase
+      if (kase && isCitizenOf(kase, msg)) return kase
+      if (kase) cited.push(kase)
     }
     if (msg.threadRefs.length) {
       const kase = await store.findCaseByMessageRef(msg.channelId, msg.threadRefs)
@@ -214,10 +243,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const parsed = InboundMessage.safeParse(input)
     if (!parsed.success) throw new InboundValidationError(parsed.error.issues)
     const msg = parsed.data
-    if (!msg.text.trim() && msg.attachments.length === 0) {
+    if (!msg.text.trim() && msg.attachments.length === 0 && msg.intent === undefined) {
       throw new InboundValidationError([{ code: 'custom', path: ['text'], message: 'a message needs text or an attachment', input: msg.text }])
     }
     const at = now()
+    const asked: MessageClass = msg.attachments.length ? { kind: 'text' } : classifyMessage(`${msg.subject ? `${msg.subject} ` : ''}${msg.text}`, msg.intent)
+    if (asked.kind === 'status_query') return statusQuery(msg, asked, at, inlineAck)
     const voice = audioToTranscribe(msg.text, msg.attachments)
     let transcript: TranscriptEvent | undefined
     let pendingVoice: Omit<PendingTranscription, 'caseId'> | undefined
@@ -243,7 +274,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       }
     }
     const found = findTrackingCodes(`${msg.subject ?? ''}\n${msg.text}`)
-    const existing = await findExistingCase(msg, found.valid)
+    const cited: Case[] = []
+    const existing = await findExistingCase(msg, found.valid, cited)
     const messageId = ids()
     const message: CaseMessage = {
       id: messageId,
@@ -354,6 +386,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         anonymous: msg.anonymous,
         summary: pendingVoice ? VOICE_SUMMARY : summarize(msg.subject, msg.text),
         place: msg.place?.text ?? null,
+        placeCode: decision.place?.code ?? null,
+        placeName: decision.place?.name ?? null,
         language,
         deadlineAt: deadlineFor(urgency, at, options.deadlines, options.calendar),
         createdAt: at,
@@ -390,6 +424,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           ? [{ caseId, at, type: 'dispatched' as const, actor: `rule:${rule.name ?? `${rule.from}→${rule.to}`}`, public: true, data: { from: office.id, to: landedOffice.id, officeId: landedOffice.id, officeName: landedOffice.name } }]
           : []),
         { caseId, at, type: 'acknowledged', actor: 'system', public: true, data: { messageId: ack.message.id } },
+        // Not public: the status page must not show a stranger's case code to this citizen, nor the other way round.
+        ...cited.map((c) => ({ caseId, at, type: 'related' as const, actor: 'citizen', public: false, data: { caseId: c.id, trackingCode: c.trackingCode } })),
         ...(landed?.events ?? []),
       ]
       try {
@@ -426,6 +462,52 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         ...(inlineAck ? { acknowledgement: ack.message.text } : {}),
       }
     }
+  }
+
+  /**
+   * A status query: the asker gets the answer on the channel they asked from, and nothing else
+   * happens — no case joined, none reopened. The exchange is on the record of the asker's own
+   * case, or of none (someone else's case, an unknown code): the cited case is never touched.
+   */
+  async function statusQuery(msg: InboundMessage, asked: Extract<MessageClass, { kind: 'status_query' }>, at: number, inlineAck: boolean): Promise<IntakeResult> {
+    const answer = await answerStatusQuery(
+      { store, offices, throttle: lookups, locale: options.locale, languages, timeZone: options.calendar.timeZone, statusUrl, lookupUrl: `${options.publicUrl.replace(/\/$/, '')}/status` },
+      msg,
+      asked,
+    )
+    const caseId = answer.own?.id ?? ''
+    const messageId = ids()
+    const message: CaseMessage = {
+      id: messageId,
+      caseId,
+      direction: 'in',
+      channelId: msg.channelId,
+      // Off the case's thread when it is not the asker's: a reply to it must not join that case.
+      externalId: caseId ? msg.externalId : null,
+      author: msg.from.id,
+      subject: msg.subject ?? null,
+      text: msg.text,
+      attachments: [],
+      deliveryStatus: 'received',
+      createdAt: at,
+    }
+    const reply = outboundTo({ to: msg.from, language: answer.language, caseId }, answer.own ?? answer.asked, 'notice', answer.text, 'system', at, replyTo(msg))
+    const write = inlineAck ? deliveredInline(reply, at) : reply
+    const result = await store.recordInbound({
+      inbox: { id: ids(), channelId: msg.channelId, externalId: msg.externalId, receivedAt: msg.receivedAt, payload: msg.raw ?? null },
+      message,
+      events: [],
+      outbound: [write],
+    })
+    const code = answer.asked?.trackingCode ?? asked.code ?? ''
+    const base = { caseId, trackingCode: code, duplicate: result.duplicate, followUp: false, officeId: answer.own?.officeId ?? '' }
+    if (result.duplicate) {
+      // The provider retried: the first answer stands (recorded, or sent inline again with the same words).
+      return { ...base, caseId: result.caseId, messageId: result.messageId, ...(inlineAck ? { acknowledgement: answer.text } : {}) }
+    }
+    if (!inlineAck) options.onOutboxQueued?.()
+    log.info('status query answered', { channelId: msg.channelId, outcome: answer.outcome, ownCase: caseId !== '' })
+    return { ...base, messageId, ...(inlineAck ? { acknowledgement: answer.text } : {}) }
   }
 
   async function duplicateResult(caseId: string, messageId: string, inlineAck: boolean): Promise<IntakeResult> {

@@ -12,6 +12,8 @@ export interface ChainResult {
  * is recorded and skipped (one broken rule must not lose a case). When none decides, the case goes
  * to the intake desk, where a person dispatches it by hand.
  * A strategy that only sets the category or urgency (office `''`) passes them on to the next ones.
+ * The first place found (`decision.place`) stays with the case whichever strategy decides, so a
+ * case routed by category to a county bureau still counts for the township it is about.
  */
 export async function runRoutingChain(
   strategies: readonly RoutingStrategy[],
@@ -20,7 +22,8 @@ export async function runRoutingChain(
 ): Promise<ChainResult> {
   const trail: RoutingAttempt[] = []
   let current = { ...draft }
-  for (const strategy of strategies) {
+  let place: RoutingDecision['place']
+  for (const [at, strategy] of strategies.entries()) {
     const name = strategy.name || 'anonymous'
     let decision: RoutingDecision | undefined
     try {
@@ -32,6 +35,7 @@ export async function runRoutingChain(
     }
     trail.push({ strategy: name, decision })
     if (!decision) continue
+    place ??= decision.place
     if (decision.category && !current.category) current = { ...current, category: decision.category }
     if (decision.urgency && !current.urgency) current = { ...current, urgency: decision.urgency }
     if (decision.officeId === '') continue
@@ -39,8 +43,9 @@ export async function runRoutingChain(
       trail[trail.length - 1] = { strategy: name, decision, error: `unknown office "${decision.officeId}"` }
       continue
     }
+    place ??= await placeFrom(strategies.slice(at + 1), current, ctx)
     return {
-      decision: { ...decision, category: decision.category ?? current.category, urgency: decision.urgency ?? current.urgency },
+      decision: { ...decision, category: decision.category ?? current.category, urgency: decision.urgency ?? current.urgency, ...(place ? { place } : {}) },
       trail,
     }
   }
@@ -52,7 +57,22 @@ export async function runRoutingChain(
     confidence: 0,
     category: current.category,
     urgency: current.urgency,
+    ...(place ? { place } : {}),
   }
   trail.push({ strategy: 'intake-desk', decision })
   return { decision, trail }
+}
+
+/** The place the first locating strategy finds, asked only for that (not recorded in the trail). */
+async function placeFrom(strategies: readonly RoutingStrategy[], draft: CaseDraft, ctx: RoutingContext): Promise<RoutingDecision['place']> {
+  for (const strategy of strategies) {
+    if (!strategy.locates) continue
+    try {
+      const found = (await strategy(draft, ctx))?.place
+      if (found) return found
+    } catch {
+      // Already a decision without it: a failing locator loses only the place.
+    }
+  }
+  return undefined
 }

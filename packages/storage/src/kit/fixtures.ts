@@ -55,6 +55,8 @@ export function makeCase(overrides: Partial<Case> = {}): Case {
     anonymous: false,
     summary: 'Streetlight out on Elm Street',
     place: null,
+    placeCode: null,
+    placeName: null,
     language: 'en',
     deadlineAt: null,
     createdAt: at,

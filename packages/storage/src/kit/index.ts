@@ -14,11 +14,13 @@ import {
   makeOutbound,
 } from './fixtures.ts'
 import { accessCases } from './access.ts'
+import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
 
 export * from './fixtures.ts'
 export { staffUser } from './access.ts'
+export { seedStatsHistory } from './stats.ts'
 
 export interface TestStoreOptions {
   /**
@@ -82,6 +84,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
     }
 
     clusterCases(test, () => store)
+    statsCases(test, () => store)
 
     test('names its driver and answers ping', async () => {
       expect(store.driver).toMatch(/\S/)

@@ -3,7 +3,7 @@ import { isMainThread } from 'node:worker_threads'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate as applyMigrations } from 'drizzle-orm/better-sqlite3/migrator'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
@@ -21,6 +21,7 @@ import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOu
 import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, transcriptions } from './schema.ts'
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
+import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
 
@@ -309,7 +310,12 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         // "table already exists". Run again: it now sees the winner's work. A real failure repeats.
         applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
       }
-      chainUnhashedRows(opened!.client)
+      const client = opened!.client
+      for (const trigger of CASE_STATS_TRIGGERS) client.exec(trigger)
+      // Cases from before the stats rows existed (or written with the triggers missing) get theirs from their events.
+      const missing = client.prepare('select (select count(*) from cases) != (select count(*) from case_stats)').pluck().get()
+      if (missing) client.transaction(() => rebuildCaseStats(client))()
+      chainUnhashedRows(client)
     },
 
     async close() {
@@ -594,6 +600,14 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         .map(toEvent)
     },
 
+    async caseStats(selection) {
+      return queryCaseStats(open().client, selection)
+    },
+
+    async rebuildCaseStats() {
+      return write(() => ({ cases: rebuildCaseStats(open().client) }))
+    },
+
     async claimOutbox(now, limit, leaseMs) {
       if (limit <= 0) return []
       const q = hot()
@@ -635,9 +649,10 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         if ('dead' in failure) {
           q.killOutbox.run({ id, error: failure.error, now })
           q.markMessageDead.run({ id: row.messageId })
-          insertEvents(q, [
+          // A status answer to a stranger has no case to put the failure on.
+          if (row.caseId) insertEvents(q, [
             {
-              caseId: row.caseId,
+              caseId: row.caseId!,
               at: now,
               type: 'delivery_failed',
               actor: 'outbox',
@@ -841,6 +856,14 @@ function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | und
     filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
     filter.urgency && eq(cases.urgency, filter.urgency),
     filter.assigneeId !== undefined ? eq(cases.assigneeId, filter.assigneeId) : undefined,
+    filter.citizenId !== undefined ? eq(cases.citizenId, filter.citizenId) : undefined,
+    // A prefix range, not LIKE: served by cases_place_idx, and no wildcard in a code can widen it.
+    filter.placeCode !== undefined ? and(gte(cases.placeCode, filter.placeCode), lt(cases.placeCode, filter.placeCode + '\uffff')) : undefined,
+    filter.createdFrom !== undefined ? gte(cases.createdAt, filter.createdFrom) : undefined,
+    filter.createdTo !== undefined ? lt(cases.createdAt, filter.createdTo) : undefined,
+    filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
+    filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
+    filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
   ]
   if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
   if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))

@@ -26,6 +26,8 @@ export function toCase(row: CaseRow): Case {
     anonymous: row.anonymous,
     summary: row.summary,
     place: row.place,
+    placeCode: row.placeCode,
+    placeName: row.placeName,
     language: row.language,
     deadlineAt: row.deadlineAt,
     createdAt: row.createdAt,
@@ -40,7 +42,7 @@ export function toCase(row: CaseRow): Case {
 export function toMessage(row: MessageRow): CaseMessage {
   return {
     id: row.id,
-    caseId: row.caseId,
+    caseId: row.caseId ?? '',
     direction: row.direction,
     channelId: row.channelId,
     externalId: row.externalId,
@@ -56,7 +58,7 @@ export function toMessage(row: MessageRow): CaseMessage {
 export function toEvent(row: EventRow): CaseEvent {
   return {
     id: row.id,
-    caseId: row.caseId,
+    caseId: row.caseId ?? '',
     at: row.at,
     type: row.type,
     actor: row.actor,
@@ -69,7 +71,7 @@ export function toOutboxItem(row: OutboxRow): OutboxItem {
   return {
     id: row.id,
     messageId: row.messageId,
-    caseId: row.caseId,
+    caseId: row.caseId ?? '',
     channelId: row.channelId,
     status: row.status,
     attempts: row.attempts,

@@ -39,6 +39,7 @@ export const WRITE_METHODS = [
   'touchSession',
   'deleteSessions',
   'recordAccountEvent',
+  'rebuildCaseStats',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
