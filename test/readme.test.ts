@@ -111,7 +111,8 @@ describe('every other shell block of the README runs as written against the star
     form.set('text', '伽师县巴仁镇的路灯坏了一个月了')
     const res = await fetch(`${base()}/channels/web/submit`, { method: 'POST', body: form })
     expect(res.status).toBe(201)
-    const code = /[0-9A-Z]{4}-[0-9A-Z]{4}/.exec(await res.text())![0]
+    // The code's own element: the page's header also carries the hotline number (0998-12345).
+    const code = /class="code"[^>]*>\s*([0-9A-Z]{4}-[0-9A-Z]{4})/.exec(await res.text())![1]!
     const found = await fetch(`${base()}/api/v1/cases/by-tracking-code/${code}`, { headers: { 'x-api-key': 'demo-api-key-change-me' } })
     const json = (await found.json()) as { case?: { id: string }; id?: string }
     return { id: json.case?.id ?? json.id!, trackingCode: code }

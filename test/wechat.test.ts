@@ -64,7 +64,8 @@ describe('a WeChat follower through a case', () => {
 
     const kase = (await (await gw.api(`/cases/by-tracking-code/${code}`)).json()) as { id: string; officeId: string; citizen: { id: string } }
     expect(kase.officeId).toBe('jiashi-procuratorate')
-    expect(kase.citizen.id).toBe(OPENID)
+    // The API masks the citizen's address; the stored case has it whole.
+    expect((await gw.intake.store.getCase(kase.id))!.citizen.id).toBe(OPENID)
 
     const staff = await gw.api(`/cases/${kase.id}/replies`, { method: 'POST', body: { text: '线索已收到，检察官将于三日内联系您。', author: 'prosecutor-3' } })
     expect(staff.status).toBe(201)
@@ -107,7 +108,7 @@ describe('a WeChat follower through a case', () => {
     const reply = await passiveReply(await push(voice))
     const code = /编号 ([2-9A-Z]{4}-[2-9A-Z]{4})/.exec(reply.Content!)![1]!
     const kase = (await (await gw.api(`/cases/by-tracking-code/${code}`)).json()) as { id: string; citizen: { id: string } }
-    expect(kase.citizen.id).toBe('oVoiceCitizen01')
+    expect((await gw.intake.store.getCase(kase.id))!.citizen.id).toBe('oVoiceCitizen01')
     const { messages } = (await (await gw.api(`/cases/${kase.id}`)).json()) as { messages: Array<{ direction: string; text: string; attachments: unknown[] }> }
     expect(messages[0]).toMatchObject({ direction: 'in', text: '伽师县巴仁镇的自来水停了三天了', attachments: [] })
   })

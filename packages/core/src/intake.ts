@@ -30,6 +30,9 @@ import { createRatingPage, ratingForm } from './lifecycle/rating-page.ts'
 import { createLifecycle, type Lifecycle } from './lifecycle/service.ts'
 import type { TimerWorker } from './lifecycle/timer-worker.ts'
 import { addDuration, parseDuration } from './deadlines/index.ts'
+import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
+import { memoryLimiters } from './throttle/limiter-store.ts'
+import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -74,6 +77,10 @@ export interface Intake {
   readonly config: ResolvedConfig
   readonly log: Logger
   readonly blobs: BlobStore
+  /** Who a bearer token belongs to (the API's and the console's view of identities). */
+  readonly auth: Authenticator
+  /** Lines for the operator once started (the console's demo sign-ins). */
+  readonly notices: readonly string[]
   /** Migrate the store, save the offices, start channel listeners and the outbox worker. */
   start(): Promise<void>
   stop(): Promise<void>
@@ -162,6 +169,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     alertChannel: resolved.alerts?.channel,
     onOutboxQueued: () => deliveries.wake(),
     lifecycle: lifecycleContext,
+    transition: (caseId, transition, input) => lifecycle.transition(caseId, transition, input),
   })
   const transcriptions = resolved.transcriber
     ? createTranscriptionWorker(
@@ -186,6 +194,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       ms: Math.round((performance.now() - started) * 10) / 10,
     })
   })
+  app.use('*', securityHeaders())
+  const auth = createAuthenticator({ store, offices, apiKeys: resolved.apiKeys })
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
     try {
@@ -195,14 +205,41 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     }
     return deliveries.running ? c.json({ ok: true, store: store.driver }) : c.json({ ok: false, outbox: 'stopped' }, 503)
   })
-  app.get('/metrics', (c) => c.text(metrics.render()))
+  // Counters name channels, offices and error rates: for the operators' scraper, with a token that may read metrics.
+  app.get('/metrics', async (c) => {
+    const who = await auth.bearer(c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? c.req.header('x-api-key'))
+    if (!who.ok) return c.json({ error: { code: who.code, message: who.message } }, who.status)
+    if (!who.identity.permissions.has('metrics')) return c.json({ error: { code: 'forbidden', message: 'this token may not read metrics' } }, 403)
+    return c.text(metrics.render())
+  })
   const doc = openApiDocument(publicUrl)
+  // Public on these exact paths only; everything else under /api/v1 needs a token.
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, apiKeys: resolved.apiKeys, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle }))
-  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
+  const perToken = memoryLimiters('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle }))
+  mountFavicon(app, resolved.branding, resolved.locale)
+  const consoleContext = {
+    store,
+    offices,
+    pipeline,
+    actions,
+    auth,
+    blobs,
+    branding: resolved.branding,
+    locale: resolved.locale,
+    timeZone: resolved.calendar.timeZone,
+    publicUrl,
+    now,
+    ids,
+    log: log.child({ component: 'console' }),
+    wakeOutbox: () => deliveries.wake(),
+  }
+  resolved.console?.mount(app, consoleContext)
+  const notices: string[] = []
+  app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
   app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
-  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics })
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
@@ -214,7 +251,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
 
   let started = false
   const channelContext = (channelId: string) => ({
-    ...routeContext(channelId, { store, blobs, publicUrl, log, now }),
+    ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
     metrics,
   })
@@ -233,10 +270,13 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     config: resolved,
     log,
     blobs,
+    auth,
+    notices,
     async start() {
       if (started) return
       await store.migrate()
       await store.saveOffices(resolved.offices)
+      if (resolved.console?.start) notices.push(...(await resolved.console.start(consoleContext)))
       for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
       if (!options.deliveries) outbox.start()
       transcriptions?.start()

@@ -314,11 +314,11 @@ export function webForm({
     }
   }
 
-  function respondWithConfirmation(handled: HandledOutcome, req: RawRequest): Response {
+  function respondWithConfirmation(handled: HandledOutcome, req: RawRequest, ctx: RouteContext): Response {
     const state = seen.get(req)
     const lang = state?.lang ?? requestLanguage(req, locale)
     const result = handled.kind === 'messages' ? handled.results[0] : undefined
-    if (!result) return htmlResponse(renderPage({ lang, title: TEXT[lang].thanksTitle, body: thanksBody(lang) }), 200)
+    if (!result) return htmlResponse(renderPage({ lang, title: TEXT[lang].thanksTitle, body: thanksBody(lang), branding: ctx.branding }), 200)
     const t = TEXT[lang]
     const body = confirmationBody({
       lang,
@@ -327,7 +327,7 @@ export function webForm({
       sent: state && { text: state.values.text, place: state.values.place, photos: state.photos },
     })
     // A double click or a browser resubmit is a duplicate: the same confirmation, but nothing new was created.
-    return htmlResponse(renderPage({ lang, title: result.followUp ? t.addedTitle : t.receivedTitle, body }), result.duplicate ? 200 : 201)
+    return htmlResponse(renderPage({ lang, title: result.followUp ? t.addedTitle : t.receivedTitle, body, branding: ctx.branding }), result.duplicate ? 200 : 201)
   }
 
   function rejectWithPage(error: ChannelError, req: RawRequest, ctx: RouteContext): Response {
@@ -353,7 +353,7 @@ export function webForm({
           error: { message, field: state.field },
         })
       : rejectionBody({ lang, basePath: ctx.basePath, message })
-    return htmlResponse(renderPage({ lang, title: TEXT[lang].failedTitle, body }), error.status)
+    return htmlResponse(renderPage({ lang, title: TEXT[lang].failedTitle, body, branding: ctx.branding }), error.status)
   }
 
   return {
@@ -374,6 +374,7 @@ export function webForm({
               title: titleOf(lang),
               body: formBody({ lang, basePath: ctx.basePath, title: titleOf(lang), limits, submission: randomUUID(), values: EMPTY_FORM }),
               langSwitchPath: `${ctx.basePath}/`,
+              branding: ctx.branding,
             }),
           )
         },

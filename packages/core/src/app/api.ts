@@ -1,42 +1,56 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import type { Store } from '../contracts/store.ts'
-import { CaseFilter, CaseStatus, OPEN_STATUSES, OutboxStatus, type Case, type CaseStatus as Status } from '../model/index.ts'
+import { CaseFilter, CaseStatus, OutboxStatus, type Case } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import { RETURN_REASONS, type ActionResult, type CaseActions } from '../case-actions/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
 import type { IdGenerator } from '../ids/index.ts'
 import { clusterSummary, mountClusterRoutes } from './cluster-api.ts'
+import type { Authenticator } from '../access/authenticate.ts'
+import type { LimiterStore } from '../throttle/limiter-store.ts'
+import { handlesCase, type Identity } from '../access/identity.ts'
+import { maskCase, maskMessage, maskValue } from '../access/mask.ts'
+import { Role, type Permission } from '../access/roles.ts'
+import { AccountError, addUser, setUserDisabled } from '../access/accounts.ts'
+import type { StaffUser } from '../access/model.ts'
+
+/**
+ * Bodies may still carry `actor` or `author` (older clients): they are ignored. The actor of every
+ * change is the authenticated identity (the token's user or integration), never a field in the body.
+ */
+const ignoredActor = { actor: z.unknown().optional(), author: z.unknown().optional() }
 import type { WorkCalendar } from '../deadlines/index.ts'
 import { figuresCsv, StatsQuery } from '../stats/figures.ts'
 import { statsReport, StatsQueryError } from '../stats/report.ts'
 import { mountLifecycleRoutes } from '../lifecycle/api.ts'
 import type { Lifecycle } from '../lifecycle/service.ts'
-import { allowedFrom, checkTransition, ROLES, transitionTo, type Role } from '../lifecycle/state-machine.ts'
-import { statusChanged } from '../lifecycle/transitions.ts'
+import { narrowerRole, ROLES, type Role as LifecycleRole } from '../lifecycle/state-machine.ts'
 
 /** The role an API key acts as, unless the body names a narrower one (the console binds real users). */
-const StaffRole = z.enum(ROLES.filter((r) => r !== 'system') as [Role, ...Role[]]).default('admin')
+/**
+ * A body may name a role for the person acting, to act with less than the token allows (an
+ * integration acting for a caseworker); never more: the token's own role is the ceiling.
+ */
+const ActingRole = z.enum(ROLES.filter((r) => r !== 'system') as [LifecycleRole, ...LifecycleRole[]]).optional()
 
 /** What staff post to answer a citizen (public) or leave a note for colleagues (internal). */
 export const StaffReply = z.object({
   text: z.string().trim().min(1).max(4000),
-  /** Staff id or name; recorded on the event. */
-  author: z.string().min(1).max(100),
+  ...ignoredActor,
   /** Internal notes stay on the record and never reach the citizen or the status page. */
   internal: z.boolean().default(false),
+  role: ActingRole,
 })
 
 export const StatusChange = z.object({
   status: CaseStatus,
-  actor: z.string().min(1).max(100),
-  role: StaffRole,
+  ...ignoredActor,
+  role: ActingRole,
   note: z.string().max(2000).optional(),
 })
-
 
 /** An instant in a query string: milliseconds since the epoch, or an ISO 8601 date or date-time. */
 const Instant = z.string().transform((v, ctx) => {
@@ -78,13 +92,13 @@ function unknownParameters(c: Context, error: z.ZodError): Response | undefined 
 }
 
 /** 派单: down the office tree. */
-export const Dispatch = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), role: StaffRole, note: z.string().max(2000).optional() }).strict()
+export const Dispatch = z.object({ officeId: z.string().min(1), ...ignoredActor, role: ActingRole, note: z.string().max(2000).optional() }).strict()
 /** 转办: to any other office or agency, with the reason. */
-export const Transfer = z.object({ officeId: z.string().min(1), actor: z.string().min(1).max(100), role: StaffRole, reason: z.string().trim().min(1).max(2000) }).strict()
+export const Transfer = z.object({ officeId: z.string().min(1), ...ignoredActor, role: ActingRole, reason: z.string().trim().min(1).max(2000) }).strict()
 /** 退回: back to whoever dispatched or transferred it here. */
-export const ReturnCase = z.object({ actor: z.string().min(1).max(100), role: StaffRole, reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
+export const ReturnCase = z.object({ ...ignoredActor, role: ActingRole, reason: z.enum(RETURN_REASONS), note: z.string().max(2000).optional() }).strict()
 /** To one person, or (no staffId) by the office's assignment policy among those on duty. */
-export const Assign = z.object({ actor: z.string().min(1).max(100), staffId: z.string().min(1).optional() }).strict()
+export const Assign = z.object({ ...ignoredActor, staffId: z.string().min(1).optional() }).strict()
 export const Duty = z.object({ onDuty: z.boolean() }).strict()
 
 export interface ApiDeps {
@@ -92,7 +106,9 @@ export interface ApiDeps {
   offices: OfficeDirectory
   pipeline: Pipeline
   actions: CaseActions
-  apiKeys: readonly string[]
+  auth: Authenticator
+  /** Requests per token (config `apiLimits`): a token over its budget gets 429 with Retry-After. */
+  perToken?: LimiterStore
   now: () => number
   ids: IdGenerator
   wakeOutbox: () => void
@@ -109,7 +125,20 @@ function utcOffset(timeZone: string, at: number): number {
   return local - Math.floor(at / 1000) * 1000
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest()
+type Env = { Variables: { identity: Identity } }
+
+/** 403 naming what is missing, or undefined when the identity may. */
+function forbidden(c: Context<Env>, permission: Permission): Response | undefined {
+  const who = c.get('identity')
+  if (who.permissions.has(permission)) return undefined
+  return c.json({ error: { code: 'forbidden', message: `${who.role ? `the ${who.role} role` : 'this token'} may not ${permission}` } }, 403)
+}
+
+/** The lifecycle role the caller acts with: their user's role (tokens of integrations and config keys act as admin), narrowed if the body asks. */
+const roleOf = (c: Context<Env>, asked?: LifecycleRole): LifecycleRole => narrowerRole(c.get('identity').role ?? 'admin', asked)
+
+/** A case as the caller may see it: the contact masked unless asked for (GET /cases/:id/contact). */
+const shown = (kase: Case) => maskCase(kase)
 
 function invalid(c: Context, error: z.ZodError) {
   return c.json(
@@ -139,10 +168,9 @@ async function jsonBody(c: Context): Promise<{ ok: true; value: unknown } | { ok
 const notFound = (c: Context, what: string) => c.json({ error: { code: 'not_found', message: `${what} not found` } }, 404)
 
 /** The staff REST API under /api/v1, behind an API key (X-API-Key or Authorization: Bearer). */
-export function createApi(deps: ApiDeps): Hono {
+export function createApi(deps: ApiDeps): Hono<Env> {
   const { store, offices, pipeline, now } = deps
-  const keys = deps.apiKeys.map(digest)
-  const api = new Hono()
+  const api = new Hono<Env>()
 
   api.use(
     '*',
@@ -152,23 +180,30 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   )
 
+  // Every route below needs a token; the public docs are mounted before this app, on their exact paths only.
   api.use('*', async (c, next) => {
-    if (c.req.path.endsWith('/openapi.json') || c.req.path.endsWith('/docs')) return next()
     const presented = c.req.header('x-api-key') ?? c.req.header('authorization')?.replace(/^Bearer\s+/i, '')
-    // Compare digests so every comparison takes the same time whatever the key's length.
-    const ok = presented !== undefined && keys.some((k) => timingSafeEqual(k, digest(presented)))
-    if (!ok) return c.json({ error: { code: 'unauthorized', message: 'a valid API key is required (X-API-Key header)' } }, 401)
+    const auth = await deps.auth.bearer(presented)
+    if (!auth.ok) return c.json({ error: { code: auth.code, message: auth.message } }, auth.status)
+    c.set('identity', auth.identity)
+    const budget = await deps.perToken?.consume(`token:${auth.identity.actor}`)
+    if (budget && !budget.allowed) {
+      c.header('Retry-After', String(Math.ceil(budget.retryAfterMs / 1000)))
+      return c.json({ error: { code: 'rate_limited', message: 'too many requests with this token; try again after Retry-After seconds' } }, 429)
+    }
     return next()
   })
+  const scope = (c: Context<Env>) => c.get('identity').scope
 
   api.get('/cases', async (c) => {
     const q = ListQuery.safeParse(c.req.query())
     if (!q.success) return unknownParameters(c, q.error) ?? invalid(c, q.error)
     const { overdue, ...rest } = q.data
-    const filter = CaseFilter.safeParse({ ...rest, overdueAt: overdue === 'true' ? now() : undefined })
+    const filter = CaseFilter.safeParse({ ...rest, officeIds: scope(c)?.officeIds, overdueAt: overdue === 'true' ? now() : undefined })
     if (!filter.success) return invalid(c, filter.error)
     try {
-      return c.json(await store.listCases(filter.data))
+      const page = await store.listCases(filter.data)
+      return c.json({ ...page, cases: page.cases.map(shown) })
     } catch (err) {
       if ((err as { code?: string }).code === 'invalid_cursor') return c.json({ error: { code: 'invalid_cursor', message: 'the cursor is not valid' } }, 400)
       throw err
@@ -198,12 +233,12 @@ export function createApi(deps: ApiDeps): Hono {
     if (!parsed.ok) {
       return c.json({ error: { code: `tracking_code_${parsed.reason}`, message: parsed.reason === 'check_mismatch' ? 'the tracking code looks mistyped (its check character does not match)' : 'not a tracking code' } }, 400)
     }
-    const kase = await store.getCaseByTrackingCode(parsed.code)
-    return kase ? c.json(kase) : notFound(c, 'case')
+    const kase = await store.getCaseByTrackingCode(parsed.code, scope(c))
+    return kase ? c.json(shown(kase)) : notFound(c, 'case')
   })
 
   api.get('/cases/:id', async (c) => {
-    const kase = await store.getCase(c.req.param('id'))
+    const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
     const [messages, events, outbox, cluster] = await Promise.all([
       store.listMessages(kase.id),
@@ -211,7 +246,21 @@ export function createApi(deps: ApiDeps): Hono {
       store.listOutbox({ caseId: kase.id }),
       kase.clusterId ? store.getCluster(kase.clusterId) : undefined,
     ])
-    return c.json({ case: kase, messages, events, outbox, cluster: cluster ? clusterSummary(cluster) : null })
+    const maskedOutbox = outbox.map((o) => ({ ...o, payload: { ...o.payload, to: { ...o.payload.to, id: maskValue(o.payload.to.id) } } }))
+    return c.json({ case: shown(kase), messages: messages.map(maskMessage), events, outbox: maskedOutbox, cluster: cluster ? clusterSummary(cluster) : null })
+  })
+
+  /** The citizen's contact details, for the office handling the case only; each view is an event. */
+  api.get('/cases/:id/contact', async (c) => {
+    const kase = await store.getCase(c.req.param('id'), scope(c))
+    if (!kase) return notFound(c, 'case')
+    const who = c.get('identity')
+    if (!handlesCase(who, kase)) {
+      return c.json({ error: { code: 'not_handling_office', message: 'contact details are shown only to the office handling the case' } }, 403)
+    }
+    const at = now()
+    await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'contact_viewed', actor: who.actor, public: false, data: { via: 'api' } }] })
+    return c.json({ citizen: kase.citizen, contact: kase.contact, anonymous: kase.anonymous })
   })
 
   api.post('/cases/:id/replies', async (c) => {
@@ -219,31 +268,19 @@ export function createApi(deps: ApiDeps): Hono {
     if (!body.ok) return body.response
     const reply = StaffReply.safeParse(body.value)
     if (!reply.success) return invalid(c, reply.error)
-    const kase = await store.getCase(c.req.param('id'))
+    const denied = forbidden(c, reply.data.internal ? 'note' : 'reply')
+    if (denied) return denied
+    const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
-    const at = now()
-    const { text, author, internal } = reply.data
+    const { text, internal } = reply.data
+    const actor = c.get('identity').actor
     if (internal) {
-      await store.applyCaseChange({ caseId: kase.id, at, events: [{ caseId: kase.id, at, type: 'note', actor: author, public: false, data: { text } }] })
+      await deps.actions.note(kase.id, { text, actor })
       return c.json({ internal: true }, 201)
     }
-    const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), author, at, await pipeline.threadOf(kase), 'reply')
-    // A reply on an open case is the answer (答复): the status moves, and acceptance is met.
-    const answers = OPEN_STATUSES.includes(kase.status) && kase.status !== 'replied'
-    const firstAcceptance = answers && kase.acceptedAt === null
-    const updated = await store.applyCaseChange({
-      caseId: kase.id,
-      at,
-      patch: answers ? { status: 'replied', ...(firstAcceptance ? { acceptedAt: at } : {}) } : undefined,
-      events: [
-        { caseId: kase.id, at, type: 'replied', actor: author, public: true, data: { messageId: out.message.id, text } },
-        ...(answers ? [statusChanged(kase, 'replied', 'answer', author, at)] : []),
-      ],
-      outbound: [out],
-      ...(firstAcceptance ? { timers: { cancel: ['accept_due'], timers: [] } } : {}),
-    })
-    deps.wakeOutbox()
-    return c.json({ case: updated, message: out.message }, 201)
+    const result = await deps.actions.reply(kase.id, { text, actor, role: roleOf(c, reply.data.role) })
+    if (!result.ok) return c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
+    return c.json({ case: shown(result.case), message: result.message }, 201)
   })
 
   api.post('/cases/:id/status', async (c) => {
@@ -251,48 +288,54 @@ export function createApi(deps: ApiDeps): Hono {
     if (!body.ok) return body.response
     const change = StatusChange.safeParse(body.value)
     if (!change.success) return invalid(c, change.error)
-    const kase = await store.getCase(c.req.param('id'))
+    const denied = forbidden(c, 'status')
+    if (denied) return denied
+    const kase = await store.getCase(c.req.param('id'), scope(c))
     if (!kase) return notFound(c, 'case')
-    const { status, actor, role, note } = change.data
-    // The state machine decides (lifecycle/state-machine.ts); this route names a status, not a transition.
-    const transition = transitionTo(kase.status, status)
-    if (!transition || transition === 'answer') {
-      const allowed = allowedFrom(kase.status)
-      const why = status === 'dispatched' ? ' (dispatch with POST /cases/:id/dispatch, naming the office)' : status === 'replied' ? ' (answer with POST /cases/:id/replies)' : ''
-      return c.json({ error: { code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}${why}; possible: ${allowed.join(', ')}`, allowed } }, 409)
-    }
-    const check = checkTransition(kase.status, transition, { id: actor, role })
-    if (!check.ok) return c.json({ error: { code: check.code, message: check.message, allowed: check.allowed } }, check.status)
-    const result = await deps.lifecycle.transition(kase.id, transition, { actor: { id: actor, role }, ...(note ? { note } : {}), reason: transition === 'close' || transition === 'reopen' ? 'staff' : undefined })
+    const { status, note, role } = change.data
+    const result = await deps.actions.changeStatus(kase.id, { status, actor: c.get('identity').actor, role: roleOf(c, role), ...(note ? { note } : {}) })
     if (!result.ok) return c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
-    return c.json(result.case satisfies Case)
+    return c.json(shown(result.case) satisfies Case)
   })
 
-  mountLifecycleRoutes(api, deps.lifecycle, { jsonBody, invalid })
+  mountLifecycleRoutes(api, deps.lifecycle, {
+    jsonBody,
+    invalid,
+    acting: (c, asked) => ({ id: c.get('identity').actor, role: roleOf(c, asked) }),
+    inScope: async (c, caseId) => (await store.getCase(caseId, scope(c))) !== undefined,
+    forbidden,
+    visibleOffices: (c) => scope(c)?.officeIds,
+  })
 
   /** One route per case action: validate, act, answer the updated case or the action's 4xx. */
-  const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>) => Promise<ActionResult>) =>
+  const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>, actor: string, role: LifecycleRole) => Promise<ActionResult>) =>
     api.post(`/cases/:id/${path}`, async (c) => {
       const body = await jsonBody(c)
       if (!body.ok) return body.response
       const input = schema.safeParse(body.value)
       if (!input.success) return invalid(c, input.error)
-      const result = await act(c.req.param('id'), input.data)
-      if (!result.ok) return c.json({ error: { code: result.code, message: result.message } }, result.status)
-      return c.json(result.case satisfies Case)
+      const denied = forbidden(c, 'dispatch')
+      if (denied) return denied
+      // Outside the caller's subtree the case does not exist for them.
+      if (!(await store.getCase(c.req.param('id'), scope(c)))) return notFound(c, 'case')
+      const asked = (input.data as { role?: LifecycleRole }).role
+      const result = await act(c.req.param('id'), input.data, c.get('identity').actor, roleOf(c, asked))
+      if (!result.ok) return c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
+      return c.json(shown(result.case) satisfies Case)
     })
-  action('dispatch', Dispatch, (id, input) => deps.actions.dispatch(id, input))
-  action('transfer', Transfer, (id, input) => deps.actions.transfer(id, input))
-  action('return', ReturnCase, (id, input) => deps.actions.returnCase(id, input))
-  action('assign', Assign, (id, input) => deps.actions.assign(id, input))
+  action('dispatch', Dispatch, (id, { officeId, note }, actor, role) => deps.actions.dispatch(id, { officeId, note, actor, role }))
+  action('transfer', Transfer, (id, { officeId, reason }, actor, role) => deps.actions.transfer(id, { officeId, reason, actor, role }))
+  action('return', ReturnCase, (id, { reason, note }, actor, role) => deps.actions.returnCase(id, { reason, note, actor, role }))
+  action('assign', Assign, (id, { staffId }, actor) => deps.actions.assign(id, { staffId, actor }))
 
   mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, lifecycle: deps.lifecycle.context, jsonBody, invalid })
 
   api.get('/staff', async (c) => {
     const duty = await store.listDuty()
     const officeId = c.req.query('officeId')
+    const visible = scope(c)
     const staff = offices.all
-      .filter((o) => !officeId || o.id === officeId)
+      .filter((o) => (!officeId || o.id === officeId) && (!visible || visible.officeIds.includes(o.id)))
       .flatMap((o) => o.staff.map((s) => ({ id: s.id, name: s.name, officeId: o.id, onDuty: duty[s.id] ?? s.onDuty })))
     return c.json({ staff })
   })
@@ -302,22 +345,63 @@ export function createApi(deps: ApiDeps): Hono {
     if (!body.ok) return body.response
     const input = Duty.safeParse(body.value)
     if (!input.success) return invalid(c, input.error)
+    const denied = forbidden(c, 'dispatch')
+    if (denied) return denied
     const staffId = c.req.param('id')
-    if (!offices.all.some((o) => o.staff.some((s) => s.id === staffId))) return notFound(c, 'staff member')
+    const visible = scope(c)
+    if (!offices.all.some((o) => (!visible || visible.officeIds.includes(o.id)) && o.staff.some((s) => s.id === staffId))) return notFound(c, 'staff member')
     await store.setOnDuty(staffId, input.data.onDuty, now())
     return c.json({ id: staffId, onDuty: input.data.onDuty })
   })
+
+  /** Staff accounts, live: an administrator adds, disables or enables one without a restart (an account event each). */
+  const NewUserBody = z.object({ login: z.string().trim().min(2).max(200), name: z.string().trim().min(1).max(200), officeId: z.string().min(1), role: Role, password: z.string().min(1).max(200) }).strict()
+  const withoutHash = ({ passwordHash: _h, ...user }: StaffUser) => user
+  api.get('/users', async (c) => {
+    const denied = forbidden(c, 'staff')
+    if (denied) return denied
+    return c.json({ users: (await store.listUsers(scope(c))).map(withoutHash) })
+  })
+  api.post('/users', async (c) => {
+    const denied = forbidden(c, 'staff')
+    if (denied) return denied
+    const body = await jsonBody(c)
+    if (!body.ok) return body.response
+    const input = NewUserBody.safeParse(body.value)
+    if (!input.success) return invalid(c, input.error)
+    const visible = scope(c)
+    if (visible && !visible.officeIds.includes(input.data.officeId)) return notFound(c, 'office')
+    try {
+      return c.json(withoutHash(await addUser(store, offices, input.data, c.get('identity').actor, now())), 201)
+    } catch (err) {
+      if (err instanceof AccountError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'unknown_office' ? 422 : err.code === 'login_taken' ? 409 : 400)
+      throw err
+    }
+  })
+  for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
+    api.post(`/users/:id/${path}`, async (c) => {
+      const denied = forbidden(c, 'staff')
+      if (denied) return denied
+      const user = await store.getUser(c.req.param('id'))
+      const visible = scope(c)
+      if (!user || (visible && !visible.officeIds.includes(user.officeId))) return notFound(c, 'user')
+      return c.json(withoutHash(await setUserDisabled(store, user.id, disabled, c.get('identity').actor, now())))
+    })
+  }
 
   api.get('/offices', (c) => c.json({ offices: offices.all }))
 
   api.get('/outbox', async (c) => {
     const q = z.object({ status: OutboxStatus.optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).safeParse(c.req.query())
     if (!q.success) return invalid(c, q.error)
-    return c.json({ items: await store.listOutbox(q.data) })
+    const items = await store.listOutbox({ ...q.data, officeIds: scope(c)?.officeIds })
+    return c.json({ items: items.map((o) => ({ ...o, payload: { ...o.payload, to: { ...o.payload.to, id: maskValue(o.payload.to.id) } } })) })
   })
 
   api.post('/outbox/:id/retry', async (c) => {
-    const item = await store.retryOutbox(c.req.param('id'), now())
+    const denied = forbidden(c, 'outbox')
+    if (denied) return denied
+    const item = await store.retryOutbox(c.req.param('id'), now(), scope(c))
     if (!item) return c.json({ error: { code: 'not_dead', message: 'no dead-lettered delivery with that id' } }, 404)
     deps.wakeOutbox()
     return c.json(item)

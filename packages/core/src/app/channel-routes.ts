@@ -1,3 +1,4 @@
+import type { Branding } from '../config/branding.ts'
 import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import type {
@@ -30,12 +31,14 @@ export interface ChannelMountDeps {
   log: Logger
   now: () => number
   metrics: Metrics
+  branding?: Branding
 }
 
-export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'store' | 'blobs' | 'publicUrl' | 'log' | 'now'>): RouteContext {
+export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'store' | 'blobs' | 'publicUrl' | 'log' | 'now' | 'branding'>): RouteContext {
   const log = deps.log.child({ channelId })
   return {
     channelId,
+    branding: deps.branding,
     publicUrl: deps.publicUrl,
     blobs: deps.blobs,
     log,

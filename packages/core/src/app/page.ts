@@ -1,6 +1,7 @@
 import { html, raw } from 'hono/html'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { Context } from 'hono'
+import { localText, type Branding } from '../config/branding.ts'
 
 export type PageLanguage = 'zh-CN' | 'en'
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -24,10 +25,17 @@ ol.timeline li{border-left:3px solid var(--accent);padding:.25rem 0 .75rem 1rem;
 .reply{white-space:pre-wrap;background:var(--bg);padding:.5rem;border-radius:6px}.error{color:var(--err);font-weight:600}
 .lang{float:right}fieldset{border:0;padding:0;margin:0}.check{display:flex;gap:.5rem;align-items:center;font-weight:400}
 .hp{position:absolute;left:-10000px}
+header img{vertical-align:middle;margin-right:.5rem}footer{max-width:40rem;margin:0 auto;padding:1rem;color:var(--muted);font-size:.9rem}
 `
 
 /** A public page: mobile-first, labelled, in the citizen's language. Every interpolated value is escaped. */
-export function renderPage(opts: { lang: PageLanguage; title: string; body: Html; langSwitchPath?: string }): Html {
+export function renderPage(opts: { lang: PageLanguage; title: string; body: Html; langSwitchPath?: string; branding?: Branding }): Html {
+  const b = opts.branding
+  const agency = localText(b?.agencyName, opts.lang) ?? 'Intake'
+  const privacy = localText(b?.privacyNotice, opts.lang)
+  const footer = localText(b?.footer, opts.lang)
+  const hotlineLabel = opts.lang === 'zh-CN' ? '热线' : 'Hotline'
+  const privacyLabel = opts.lang === 'zh-CN' ? '隐私说明' : 'Privacy notice'
   const other = opts.lang === 'zh-CN' ? { lang: 'en', label: 'English' } : { lang: 'zh', label: '中文' }
   const sep = opts.langSwitchPath?.includes('?') ? '&' : '?'
   return html`<!doctype html>
@@ -35,12 +43,14 @@ export function renderPage(opts: { lang: PageLanguage; title: string; body: Html
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title}</title>
+<title>${opts.title} · ${agency}</title>
+<link rel="icon" href="/favicon.ico">
 <style>${raw(STYLE)}</style>
 </head>
 <body>
-<header>${opts.langSwitchPath ? html`<a class="lang" href="${opts.langSwitchPath}${sep}lang=${other.lang}" lang="${other.lang}">${other.label}</a>` : ''}<strong>Intake</strong></header>
+<header>${opts.langSwitchPath ? html`<a class="lang" href="${opts.langSwitchPath}${sep}lang=${other.lang}" lang="${other.lang}">${other.label}</a>` : ''}${b?.logoUrl ? html`<img src="${b.logoUrl}" alt="" width="28" height="28">` : ''}<strong>${agency}</strong>${b?.hotline ? html` · ${hotlineLabel} <a href="tel:${b.hotline.replace(/[^\d+]/g, '')}">${b.hotline}</a>` : ''}</header>
 <main>${opts.body}</main>
+${b && (privacy || footer) ? html`<footer>${privacy ? html`<details><summary>${privacyLabel}</summary><p>${privacy}</p></details>` : ''}${footer ? html`<p>${footer}</p>` : ''}</footer>` : ''}
 </body>
 </html>`
 }

@@ -1,3 +1,4 @@
+import type { Branding } from '../config/branding.ts'
 import { Hono } from 'hono'
 import { html } from 'hono/html'
 import type { Store } from '../contracts/store.ts'
@@ -66,6 +67,7 @@ const T = {
 } satisfies Record<PageLanguage, unknown>
 
 export interface StatusPageDeps {
+  branding?: Branding
   store: Store
   offices: OfficeDirectory
   locale: string
@@ -108,7 +110,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     const lang = pageLanguage(c, deps.locale)
     const code = c.req.query('code')
     if (code) return c.redirect(`/status/${encodeURIComponent(code.trim())}?lang=${lang === 'en' ? 'en' : 'zh'}`, 303)
-    return c.html(renderPage({ lang, title: T[lang].title, body: lookupForm(lang), langSwitchPath: '/status' }))
+    return c.html(renderPage({ lang, title: T[lang].title, body: lookupForm(lang), langSwitchPath: '/status', branding: deps.branding }))
   })
 
   app.get('/status/:code', async (c) => {
@@ -117,7 +119,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     const typed = c.req.param('code')
     const parsed = parseTrackingCode(typed)
     const page = (status: 200 | 400 | 404 | 429, body: Html) =>
-      c.html(renderPage({ lang, title: t.title, body, langSwitchPath: `/status/${encodeURIComponent(typed)}` }), status)
+      c.html(renderPage({ lang, title: t.title, body, langSwitchPath: `/status/${encodeURIComponent(typed)}`, branding: deps.branding }), status)
     const keys = [clientKey(clientAddress(c, deps.trustProxy))]
     if (deps.throttle) {
       const verdict = await deps.throttle.attempt(keys)

@@ -1,9 +1,10 @@
 import type { CaseChange, OutboundWrite, Store } from '../contracts/store.ts'
-import type { Case, CaseEventInput, Office } from '../model/index.ts'
+import { OPEN_STATUSES, type Case, type CaseEventInput, type CaseMessage, type CaseStatus, type Office } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import type { LifecycleContext } from '../lifecycle/context.ts'
-import { checkTransition, type Role, type Transition } from '../lifecycle/state-machine.ts'
+import { allowedFrom, checkTransition, transitionTo, type Role, type Transition } from '../lifecycle/state-machine.ts'
+import type { Lifecycle } from '../lifecycle/service.ts'
 import { landed } from '../lifecycle/timer-plan.ts'
 import { deadlineSet, landingDeadlines, statusChanged } from '../lifecycle/transitions.ts'
 
@@ -18,7 +19,9 @@ import { deadlineSet, landingDeadlines, statusChanged } from '../lifecycle/trans
 export const RETURN_REASONS = ['not_our_remit', 'outside_jurisdiction', 'insufficient_information', 'duplicate', 'other'] as const
 export type ReturnReason = (typeof RETURN_REASONS)[number]
 
-export type ActionResult = { ok: true; case: Case } | { ok: false; status: 400 | 403 | 404 | 409 | 422; code: string; message: string; allowed?: string[] }
+export type ActionResult =
+  | { ok: true; case: Case; message?: CaseMessage }
+  | { ok: false; status: 400 | 403 | 404 | 409 | 422; code: string; message: string; allowed?: readonly string[] }
 
 export interface CaseActionsDeps {
   store: Store
@@ -30,6 +33,8 @@ export interface CaseActionsDeps {
   onOutboxQueued?: () => void
   /** Deadlines and timers of the office a case moves to (the lifecycle); without it, none change. */
   lifecycle?: LifecycleContext
+  /** The lifecycle's transitions, for status changes named by status (the console, the API). */
+  transition?: Lifecycle['transition']
 }
 
 export interface CaseActions {
@@ -38,6 +43,12 @@ export interface CaseActions {
   returnCase(caseId: string, input: { actor: string; role?: Role; reason: ReturnReason; note?: string }): Promise<ActionResult>
   /** To one person (`staffId`), or by the office's assignment policy when none is given. */
   assign(caseId: string, input: { actor: string; staffId?: string }): Promise<ActionResult>
+  /** Answer the citizen on the case's channel (through the outbox); an open case is answered (答复: `replied`). */
+  reply(caseId: string, input: { text: string; actor: string; role?: Role }): Promise<ActionResult>
+  /** An internal note: on the record, never shown to the citizen. */
+  note(caseId: string, input: { text: string; actor: string }): Promise<ActionResult>
+  /** Move the case to a status through the lifecycle's state machine (accept, start, resolve, close, reopen). */
+  changeStatus(caseId: string, input: { status: CaseStatus; actor: string; role?: Role; note?: string }): Promise<ActionResult>
   /** The assignee, event and alert for a case landing in an office (used at intake as well). */
   landing(kase: Case, officeId: string, at: number, actor: string): Promise<Landing>
 }
@@ -181,6 +192,58 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
 
   return {
     landing,
+
+    async reply(caseId, { text, actor, role = 'admin' }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      // A reply on an open case is the answer (答复): the status moves, and acceptance is met.
+      const answers = OPEN_STATUSES.includes(kase.status) && kase.status !== 'replied'
+      if (answers) {
+        const check = checkTransition(kase.status, 'answer', { id: actor, role })
+        if (!check.ok) return { ok: false, status: check.status, code: check.code, message: check.message, allowed: check.allowed }
+      }
+      const at = now()
+      const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), actor, at, await pipeline.threadOf(kase), 'reply')
+      const firstAcceptance = answers && kase.acceptedAt === null
+      const updated = await store.applyCaseChange({
+        caseId,
+        at,
+        patch: answers ? { status: 'replied', ...(firstAcceptance ? { acceptedAt: at } : {}) } : undefined,
+        events: [
+          { caseId, at, type: 'replied', actor, public: true, data: { messageId: out.message.id, text } },
+          ...(answers ? [statusChanged(kase, 'replied', 'answer', actor, at)] : []),
+        ],
+        outbound: [out],
+        ...(firstAcceptance ? { timers: { cancel: ['accept_due'], timers: [] } } : {}),
+      })
+      deps.onOutboxQueued?.()
+      return { ok: true, case: updated, message: out.message }
+    },
+
+    async note(caseId, { text, actor }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      const at = now()
+      const updated = await store.applyCaseChange({ caseId, at, events: [{ caseId, at, type: 'note', actor, public: false, data: { text } }] })
+      return { ok: true, case: updated }
+    },
+
+    async changeStatus(caseId, { status, actor, role = 'admin', note }) {
+      const kase = await load(caseId)
+      if ('ok' in kase) return kase
+      if (!deps.transition) return { ok: false, status: 409, code: 'no_lifecycle', message: 'status changes need the lifecycle' }
+      // The state machine decides (lifecycle/state-machine.ts); this names a status, not a transition.
+      const transition = transitionTo(kase.status, status)
+      if (!transition || transition === 'answer') {
+        const allowed = allowedFrom(kase.status)
+        const why = status === 'dispatched' ? ' (dispatch naming the office)' : status === 'replied' ? ' (answer with a reply)' : ''
+        return { ok: false, status: 409, code: 'invalid_transition', message: `a ${kase.status} case cannot become ${status}${why}; possible: ${allowed.join(', ')}`, allowed }
+      }
+      const check = checkTransition(kase.status, transition, { id: actor, role })
+      if (!check.ok) return { ok: false, status: check.status, code: check.code, message: check.message, allowed: check.allowed }
+      const result = await deps.transition(kase.id, transition, { actor: { id: actor, role }, ...(note ? { note } : {}), reason: transition === 'close' || transition === 'reopen' ? 'staff' : undefined })
+      return result.ok ? { ok: true, case: result.case } : { ok: false, status: result.status, code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) }
+    },
 
     async dispatch(caseId, { officeId, actor, role = 'admin', note }) {
       const kase = await load(caseId)

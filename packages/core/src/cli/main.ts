@@ -7,6 +7,7 @@ import { createIntake } from '../intake.ts'
 import { threadedDeliveries } from './delivery-runner.ts'
 import { loadConfig } from './load-config.ts'
 import { routeEvalCommand } from './route-eval.ts'
+import { accountCommand, auditVerifyCommand } from './accounts-command.ts'
 import { trainCommand } from './train.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
@@ -29,6 +30,12 @@ usage:
                                                closed cases (labelled by the resolving office and their category)
   intake stats rebuild [--config intake.config.ts]
                                                recompute every case's statistics row from the case and its events
+  intake user add --login L --name N --office ID --role caseworker|lead|supervisor|admin [--password P]
+  intake user disable|enable|reset-password LOGIN [--password P]
+                                               staff accounts (a password not given is generated and printed once)
+  intake token add --user LOGIN | --integration NAME [--scopes read,reply,dispatch] [--office ID]
+                                               an API token, printed once (only its hash is stored)
+  intake audit verify                          walk the audit hash chains; exit 1 naming the first broken row
 
 --debug prints the stack trace of an error.
 environment: INTAKE_PORT, INTAKE_HOST, INTAKE_PUBLIC_URL, INTAKE_API_KEYS, INTAKE_DATA_DIR, INTAKE_LOG_LEVEL`
@@ -46,11 +53,19 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       json: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
+      login: { type: 'string' },
+      name: { type: 'string' },
+      office: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      user: { type: 'string' },
+      integration: { type: 'string' },
+      scopes: { type: 'string' },
       folds: { type: 'string' },
       'from-store': { type: 'boolean', default: false },
     },
     strict: true,
-    allowPositionals: command === 'route-eval' || command === 'stats' || command === 'train',
+    allowPositionals: ['route-eval', 'stats', 'train', 'user', 'token', 'audit'].includes(command ?? ''),
   })
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
@@ -98,6 +113,8 @@ async function main(argv: string[]): Promise<number> {
         intake.log.info('listening', { url: intake.config.server.publicUrl, port: info.port })
         if (process.stdout.isTTY || process.env.INTAKE_BANNER !== '0') {
           console.error(`\n  Intake is running: open ${intake.config.server.publicUrl}/ for the web form, ${intake.config.server.publicUrl}/api/v1/docs for the API\n`)
+          for (const line of intake.notices) console.error(`  ${line}`)
+          if (intake.notices.length) console.error('')
         }
       })
       const shutdown = async (signal: string) => {
@@ -121,6 +138,21 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify(await intake.store.exportCitizen(values.channel, values.id), null, 2))
       await intake.store.close()
       return 0
+    }
+    case 'user':
+    case 'token': {
+      const code = await accountCommand(command, intake, { ...values, positionals })
+      await intake.store.close()
+      return code
+    }
+    case 'audit': {
+      if (positionals[0] !== 'verify') {
+        console.error('usage: intake audit verify')
+        return 2
+      }
+      const code = await auditVerifyCommand(intake)
+      await intake.store.close()
+      return code
     }
     case 'stats': {
       if (positionals[0] !== 'rebuild') {

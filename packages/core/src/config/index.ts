@@ -18,6 +18,8 @@ import type { LookupThrottleOptions } from '../throttle/index.ts'
 import { DEFAULT_TEMPLATES, type MessageTemplates } from '../templates/index.ts'
 import { COUNTRY_CALENDARS } from '../deadlines/calendars/cn.ts'
 import { lifecycleSettings, type LifecycleConfig, type LifecycleSettings } from '../lifecycle/settings.ts'
+import type { StaffConsole } from '../contracts/console.ts'
+import { Branding, type BrandingInput } from './branding.ts'
 
 /** A deployment, as written in intake.config.ts. */
 export interface IntakeConfig {
@@ -72,6 +74,12 @@ export interface IntakeConfig {
    * a proxy you trust).
    */
   lookups?: LookupThrottleOptions & { trustProxy?: boolean }
+  /** Staff API requests per token and minute (default 600); past it, 429 with Retry-After. */
+  apiLimits?: { perMinute?: number }
+  /** The agency's name, logo, hotline, privacy notice, footer and favicon on every page. */
+  branding?: BrandingInput
+  /** The staff console mounted under /console (packages/console: `staffConsole()`). */
+  console?: StaffConsole
 }
 
 /** Type-checks a config file; the gateway validates it again at start. */
@@ -210,6 +218,9 @@ const ConfigSchema = z.object({
   log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).strict().default({ level: 'info' }),
   /** Remove citizens' personal data this long after their case is closed (e.g. '365 days'). */
   retention: z.object({ closedCasesAfter: duration }).strict().optional(),
+  branding: Branding.default({ agencyName: 'Intake' }),
+  apiLimits: z.object({ perMinute: z.number().int().min(1).default(600) }).strict().default({ perMinute: 600 }),
+  console: z.object({ name: z.string(), mount: fn('a staff console (staffConsole())') }, { error: 'expected a staff console, e.g. staffConsole()' }).optional(),
 }).strict()
 
 export class ConfigError extends Error {
@@ -247,6 +258,9 @@ export interface ResolvedConfig {
   /** Citizen data is erased this long after a case is closed; undefined keeps it. */
   retentionMs?: number
   lookups: LookupThrottleOptions & { trustProxy: boolean }
+  branding: Branding
+  console?: StaffConsole
+  apiLimits: { perMinute: number }
 }
 
 const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
@@ -328,6 +342,9 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     logLevel: c.log.level,
     ...(c.retention ? { retentionMs: durationMs(c.retention.closedCasesAfter) } : {}),
     lookups: { ...input.lookups, trustProxy: input.lookups?.trustProxy ?? false },
+    branding: c.branding,
+    console: input.console,
+    apiLimits: c.apiLimits,
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Branding } from '../config/branding.ts'
 import type { Context } from 'hono'
 import type { InboundMessageInput, OutboundMessage } from '../model/index.ts'
 import type { BlobStore } from './blob-store.ts'
@@ -191,6 +192,8 @@ export interface RouteContext {
   readonly now: () => number
   /** Where this channel is mounted, e.g. `/channels/web`. */
   readonly basePath: string
+  /** The agency's name, hotline and privacy notice, for pages a channel serves (renderPage's `branding`). */
+  readonly branding?: Branding
   /**
    * Record that a citizen asked for no more messages on this channel (STOP, 退订) or asked to
    * receive them again (START). The outbox sends nothing to a stopped address.

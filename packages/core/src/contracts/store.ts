@@ -6,11 +6,15 @@ import type {
   CaseFilterInput,
   CaseMessage,
   Cluster,
+  CaseStatus,
   DeliveryStatus,
   Office,
   OutboxItem,
   OutboxStatus,
 } from '../model/index.ts'
+import type { AccountEvent, AccountEventInput, ApiToken, StaffSession, StaffUser } from '../access/model.ts'
+import type { CaseScope } from '../access/identity.ts'
+import type { ChainVerdict } from '../audit/chain.ts'
 
 /** The raw provider payload as it arrived, kept for audit and replay. */
 export interface InboxRow {
@@ -230,9 +234,14 @@ export interface Store {
   /** Several case changes in one transaction (an answer sent to every member of a cluster): all or nothing. */
   applyCaseChanges(changes: CaseChange[]): Promise<Case[]>
 
-  getCase(id: string): Promise<Case | undefined>
-  getCaseByTrackingCode(code: string): Promise<Case | undefined>
+  /** With a scope, a case of an office outside it is not found (the query itself is scoped). */
+  getCase(id: string, scope?: CaseScope): Promise<Case | undefined>
+  getCaseByTrackingCode(code: string, scope?: CaseScope): Promise<Case | undefined>
   listCases(filter?: CaseFilterInput): Promise<CasePage>
+  /** How many cases match (the same filter as listCases, cursor and limit ignored); with `upTo`, counting stops there. */
+  countCases(filter?: CaseFilterInput, upTo?: number): Promise<number>
+  /** Cases created per day (in the offset's time zone), office, channel, category and status, for the dashboard. */
+  caseVolumes(query: VolumeQuery): Promise<VolumeRow[]>
   /** The newest open case from this sender on this channel updated at or after `since`. */
   findOpenCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
   /** The newest resolved (not yet rated) case from this sender on this channel, resolved at or after `since`. */
@@ -259,9 +268,10 @@ export interface Store {
   claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]>
   completeOutbox(id: string, providerId: string, now: number): Promise<void>
   failOutbox(id: string, failure: OutboxFailure, now: number): Promise<void>
-  listOutbox(filter: { status?: OutboxStatus; caseId?: string; limit?: number }): Promise<OutboxItem[]>
-  /** Put a dead row back in the queue, due now, with its attempts reset. */
-  retryOutbox(id: string, now: number): Promise<OutboxItem | undefined>
+  /** With `officeIds`, only rows of cases at those offices. */
+  listOutbox(filter: { status?: OutboxStatus; caseId?: string; limit?: number; officeIds?: readonly string[] }): Promise<OutboxItem[]>
+  /** Put a dead row back in the queue, due now, with its attempts reset (with a scope: only a row of a case inside it). */
+  retryOutbox(id: string, now: number, scope?: CaseScope): Promise<OutboxItem | undefined>
   /**
    * A provider's delivery report for a message it accepted earlier. Reports only move a message
    * forward (sent → delivered or failed): a late `sent` never undoes a `delivered`. A report about a
@@ -324,4 +334,43 @@ export interface Store {
   eraseCitizenData(caseId: string, at: number, reason: string): Promise<void>
   /** Every case of this citizen on this channel, with its messages and events. */
   exportCitizen(channelId: string, citizenId: string): Promise<CitizenExport>
+  /** Add or change a staff account, with the event that records who did it. Logins are unique (case-insensitive). */
+  saveUser(user: StaffUser, event: AccountEventInput): Promise<void>
+  getUser(id: string): Promise<StaffUser | undefined>
+  findUserByLogin(login: string): Promise<StaffUser | undefined>
+  /** With a scope: the staff of those offices only. */
+  listUsers(scope?: CaseScope): Promise<StaffUser[]>
+  saveApiToken(token: ApiToken, event: AccountEventInput): Promise<void>
+  /** The token with this SHA-256, revoked or not. */
+  findApiToken(hash: string): Promise<ApiToken | undefined>
+  saveSession(session: StaffSession): Promise<void>
+  findSession(idHash: string): Promise<StaffSession | undefined>
+  touchSession(idHash: string, at: number): Promise<void>
+  /** Sign out one session, or every session of a user (disabled, password reset). */
+  deleteSessions(which: { idHash: string } | { userId: string }): Promise<void>
+  recordAccountEvent(event: AccountEventInput): Promise<void>
+  listAccountEvents(filter?: { beforeId?: number; limit?: number }): Promise<AccountEvent[]>
+
+  /** Case events newest first, for the audit view; with a scope only cases of those offices. */
+  listAuditEvents(filter?: { scope?: CaseScope; beforeId?: number; limit?: number }): Promise<CaseEvent[]>
+  /** Walk both hash chains (case events, account events) and name the first row that does not fit. */
+  verifyAudit(): Promise<{ caseEvents: ChainVerdict; accountEvents: ChainVerdict }>
+}
+
+export interface VolumeQuery {
+  scope?: CaseScope
+  since: number
+  until: number
+  /** Minutes east of UTC of the deployment's calendar, so a day is the office's day (Asia/Shanghai: 480). */
+  utcOffsetMinutes: number
+}
+
+export interface VolumeRow {
+  /** YYYY-MM-DD */
+  day: string
+  officeId: string
+  channelId: string
+  category: string | null
+  status: CaseStatus
+  count: number
 }

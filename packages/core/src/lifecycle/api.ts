@@ -2,13 +2,13 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { parseDuration, addDuration } from '../deadlines/index.ts'
 import type { Lifecycle, LifecycleResult } from './service.ts'
-import { ROLES, type Role } from './state-machine.ts'
+import { ROLES, type Actor, type Role } from './state-machine.ts'
 
 /**
- * The lifecycle's staff API under /api/v1 (behind the API key): accept (接单), start, answer,
- * resolve, close, reopen; extension (延期) and its decision; supervision notes (督办意见); a case's
- * timers. API keys act as `admin`; a body may name a narrower `role` for the person it acts for
- * (the console binds real users and their roles).
+ * The lifecycle's staff API under /api/v1: accept (接单), start, answer, resolve, close, reopen;
+ * extension (延期) and its decision; supervision notes (督办意见); a case's timers. The actor is the
+ * signed-in identity and its role (a body may only narrow it); a case outside the caller's office
+ * subtree is a 404.
  */
 const duration = z.string().refine((s) => {
   try {
@@ -19,7 +19,8 @@ const duration = z.string().refine((s) => {
   }
 }, 'cannot read this duration (try "2h", "3 days" or "5 working days")')
 const instant = z.union([z.number().int().nonnegative(), z.string().datetime({ offset: true }).transform((s) => Date.parse(s))])
-const actor = { actor: z.string().min(1).max(100), role: z.enum(ROLES.filter((r) => r !== 'system') as [Role, ...Role[]]).default('admin') }
+// `actor`/`author` in a body are accepted and ignored: the actor is who signed in.
+const actor = { actor: z.unknown().optional(), author: z.unknown().optional(), role: z.enum(ROLES.filter((r) => r !== 'system') as [Role, ...Role[]]).optional() }
 
 export const TransitionBody = z.object({ ...actor, note: z.string().max(2000).optional() }).strict()
 export const ExtensionRequest = z
@@ -32,43 +33,66 @@ export const SupervisionNote = z
   .strict()
   .refine((b) => b.deadlineAt === undefined || b.within === undefined, 'give deadlineAt or within, not both')
 
-type Json = (c: Context) => Promise<{ ok: true; value: unknown } | { ok: false; response: Response }>
-type Invalid = (c: Context, error: z.ZodError) => Response
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyContext = Context<any>
+type Json = (c: AnyContext) => Promise<{ ok: true; value: unknown } | { ok: false; response: Response }>
+type Invalid = (c: AnyContext, error: z.ZodError) => Response
 
-export function mountLifecycleRoutes(api: Hono, lifecycle: Lifecycle, helpers: { jsonBody: Json; invalid: Invalid }): void {
+/** What the API knows of the caller, for these routes. */
+export interface LifecycleRouteHelpers {
+  jsonBody: Json
+  invalid: Invalid
+  /** Who acts, with the role a body may narrow. */
+  acting(c: AnyContext, asked?: Role): Actor
+  /** Whether the case is in the caller's office subtree. */
+  inScope(c: AnyContext, caseId: string): Promise<boolean>
+  /** A 403 when the caller lacks the permission. */
+  forbidden(c: AnyContext, permission: 'status' | 'supervise' | 'read'): Response | undefined
+  /** The offices the caller may see (undefined: all). */
+  visibleOffices(c: AnyContext): readonly string[] | undefined
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function mountLifecycleRoutes(api: Hono<any>, lifecycle: Lifecycle, helpers: LifecycleRouteHelpers): void {
   const { store, policy, now, offices } = lifecycle.context
   const answer = (c: Context, result: LifecycleResult) =>
     result.ok
       ? c.json(result.case)
       : c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
 
-  const post = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>) => Promise<LifecycleResult>) =>
+  const notFound = (c: AnyContext, what: string) => c.json({ error: { code: 'not_found', message: `${what} not found` } }, 404)
+  const post = <S extends z.ZodType>(path: string, schema: S, permission: 'status' | 'supervise', act: (caseId: string, input: z.infer<S>, who: Actor) => Promise<LifecycleResult>) =>
     api.post(`/cases/:id/${path}`, async (c) => {
       const body = await helpers.jsonBody(c)
       if (!body.ok) return body.response
       const input = schema.safeParse(body.value)
       if (!input.success) return helpers.invalid(c, input.error)
-      return answer(c, await act(c.req.param('id'), input.data))
+      const denied = helpers.forbidden(c, permission)
+      if (denied) return denied
+      // Outside the caller's subtree the case does not exist for them.
+      if (!(await helpers.inScope(c, c.req.param('id')))) return notFound(c, 'case')
+      return answer(c, await act(c.req.param('id'), input.data, helpers.acting(c, (input.data as { role?: Role }).role)))
     })
 
   for (const t of ['accept', 'start', 'resolve', 'close', 'reopen'] as const) {
-    post(t, TransitionBody, (id, b) => lifecycle.transition(id, t, { actor: { id: b.actor, role: b.role }, ...(b.note ? { note: b.note } : {}), reason: t === 'close' || t === 'reopen' ? 'staff' : undefined }))
+    post(t, TransitionBody, 'status', (id, b, who) => lifecycle.transition(id, t, { actor: who, ...(b.note ? { note: b.note } : {}), reason: t === 'close' || t === 'reopen' ? 'staff' : undefined }))
   }
-  post('extension', ExtensionRequest, async (id, b) => {
+  post('extension', ExtensionRequest, 'status', async (id, b, who) => {
     const deadlineAt = b.deadlineAt ?? addDuration((await store.getCase(id))?.deadlineAt ?? now(), b.within!, policy.calendar)
-    return lifecycle.requestExtension(id, { actor: { id: b.actor, role: b.role }, reason: b.reason, deadlineAt })
+    return lifecycle.requestExtension(id, { actor: who, reason: b.reason, deadlineAt })
   })
-  post('extension/decision', ExtensionDecision, (id, b) =>
-    lifecycle.decideExtension(id, { actor: { id: b.actor, role: b.role }, approved: b.approved, ...(b.note ? { note: b.note } : {}), ...(b.deadlineAt !== undefined ? { deadlineAt: b.deadlineAt } : {}) }),
+  post('extension/decision', ExtensionDecision, 'status', (id, b, who) =>
+    lifecycle.decideExtension(id, { actor: who, approved: b.approved, ...(b.note ? { note: b.note } : {}), ...(b.deadlineAt !== undefined ? { deadlineAt: b.deadlineAt } : {}) }),
   )
-  post('supervision', SupervisionNote, (id, b) => {
+  post('supervision', SupervisionNote, 'supervise', (id, b, who) => {
     const deadlineAt = b.deadlineAt ?? (b.within ? addDuration(now(), b.within, policy.calendar) : undefined)
-    return lifecycle.supervise(id, { actor: { id: b.actor, role: b.role }, note: b.note, ...(deadlineAt !== undefined ? { deadlineAt } : {}), ...(b.officeId ? { officeId: b.officeId } : {}) })
+    return lifecycle.supervise(id, { actor: who, note: b.note, ...(deadlineAt !== undefined ? { deadlineAt } : {}), ...(b.officeId ? { officeId: b.officeId } : {}) })
   })
   // 督办 list: the open cases past their deadline at the offices below this one (escalation's audience).
   api.get('/offices/:id/supervision', async (c) => {
     const office = offices.get(c.req.param('id'))
-    if (!office) return c.json({ error: { code: 'not_found', message: 'office not found' } }, 404)
+    const visible = helpers.visibleOffices(c)
+    if (!office || (visible && !visible.includes(office.id))) return notFound(c, 'office')
     const below: string[] = []
     for (let queue = [...offices.children(office.id)]; queue.length; ) {
       const o = queue.shift()!
@@ -83,8 +107,8 @@ export function mountLifecycleRoutes(api: Hono, lifecycle: Lifecycle, helpers: {
   })
 
   api.get('/cases/:id/timers', async (c) => {
-    const kase = await store.getCase(c.req.param('id'))
-    if (!kase) return c.json({ error: { code: 'not_found', message: 'case not found' } }, 404)
+    const kase = (await helpers.inScope(c, c.req.param('id'))) ? await store.getCase(c.req.param('id')) : undefined
+    if (!kase) return notFound(c, 'case')
     return c.json({ timers: await store.listTimers(kase.id) })
   })
 }

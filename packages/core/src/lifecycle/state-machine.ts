@@ -16,6 +16,16 @@ export type Transition = (typeof TRANSITIONS)[number]
 export const ROLES = ['caseworker', 'lead', 'supervisor', 'admin', 'system'] as const
 export type Role = (typeof ROLES)[number]
 
+/**
+ * The role to act with: the one a request asks for when it is not more than the caller has (an
+ * admin may act as anyone, a lead as a caseworker), else the caller's own.
+ */
+export function narrowerRole(ceiling: Role, asked?: Role): Role {
+  if (!asked || asked === ceiling) return ceiling
+  if (ceiling === 'admin' || ceiling === 'system') return asked
+  return ceiling === 'lead' && asked === 'caseworker' ? asked : ceiling
+}
+
 /** The person or rule making a change. */
 export interface Actor {
   /** Staff id, `system`, `citizen`. */
@@ -89,4 +99,14 @@ export function transitionTo(from: CaseStatus, to: CaseStatus): Exclude<Transiti
   if ((from === 'resolved' || from === 'closed') && (to === 'accepted' || to === 'in_progress' || to === 'received')) return 'reopen'
   const byTarget: Partial<Record<CaseStatus, Exclude<Transition, 'dispatch' | 'transfer' | 'return'>>> = { accepted: 'accept', in_progress: 'start', replied: 'answer', resolved: 'resolve', closed: 'close' }
   return byTarget[to]
+}
+
+/**
+ * The statuses a person in `role` may move a case to by naming the status (a console's select):
+ * accept, start, resolve, close and reopen. Answering, dispatching, transferring and returning
+ * have their own forms.
+ */
+export function nextStatuses(status: CaseStatus, role: Role): CaseStatus[] {
+  const named: readonly Transition[] = ['accept', 'start', 'resolve', 'close', 'reopen']
+  return named.filter((t) => RULES[t].from.includes(status) && RULES[t].roles.includes(role)).map((t) => RULES[t].to)
 }

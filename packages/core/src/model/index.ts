@@ -188,6 +188,10 @@ export const CaseEventType = z.enum([
   'related',
   'clustered',
   'unclustered',
+  /** Someone opened the citizen's contact details (only the handling office may). */
+  'contact_viewed',
+  /** 督办: a supervising office's note on an overdue or escalated case. */
+  'supervision_note',
   // A new case citing another citizen's case: data { caseId, trackingCode } of the cited one.
   'related',
   // The case's deadlines set or moved (LIFECYCLE-CONTRACT.md); the stats rows read it.
@@ -357,9 +361,12 @@ export type OfficeInput = z.input<typeof Office>
 export const CaseFilter = z.object({
   status: CaseStatus.optional(),
   officeId: z.string().optional(),
+  /** The caller's scope (an office subtree): cases elsewhere are neither listed nor counted. */
+  officeIds: z.array(z.string()).readonly().optional(),
   channelId: z.string().optional(),
   category: z.string().optional(),
   urgency: Urgency.optional(),
+  assigneeId: z.string().optional(),
   /** The cases of one sender on one channel (with channelId). */
   citizenId: z.string().optional(),
   /** The place's code or any code below it (a township sees its villages): a prefix of `placeCode`. */
@@ -373,6 +380,9 @@ export const CaseFilter = z.object({
   open: z.boolean().optional(),
   /** Cases whose deadline is before this instant and that are still open. */
   overdueAt: Timestamp.optional(),
+  /** Open cases due at or after `dueAfter` and before `dueBefore` (due soon). */
+  dueAfter: Timestamp.optional(),
+  dueBefore: Timestamp.optional(),
   limit: z.number().int().min(1).max(500).default(50),
   /** Opaque cursor from the previous page. */
   cursor: z.string().optional(),

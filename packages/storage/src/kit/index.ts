@@ -13,11 +13,13 @@ import {
   makeInboundWrite,
   makeOutbound,
 } from './fixtures.ts'
+import { accessCases } from './access.ts'
 import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
 
 export * from './fixtures.ts'
+export { staffUser } from './access.ts'
 export { seedStatsHistory } from './stats.ts'
 
 export interface TestStoreOptions {
@@ -996,6 +998,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       await store.applyCaseChange({ caseId: write.newCase!.id, at: T, patch: { reopenCount: 3, acceptedAt: T + HOUR }, events: [] })
       expect(await store.getCase(write.newCase!.id)).toMatchObject({ reopenCount: 3, acceptedAt: T + HOUR })
     })
+    accessCases(test, () => store)
   })
 })
 }

@@ -214,3 +214,53 @@ describe('sqliteStore', () => {
     })
   })
 })
+
+describe('the audit chain in the SQLite file', () => {
+  async function storeWithEvents() {
+    const file = nextFile()
+    const store = sqliteStore({ file })
+    await store.migrate()
+    for (let i = 0; i < 3; i++) await store.recordInbound(makeInboundWrite({ at: FIXTURE_TIME + i }))
+    const verdict = await store.verifyAudit()
+    expect(verdict.caseEvents).toMatchObject({ ok: true, rows: 9 })
+    return { file, store }
+  }
+
+  it('names a row edited by hand in the file', async () => {
+    const { file, store } = await storeWithEvents()
+    const raw = new Database(file)
+    raw.prepare(`update case_events set actor = 'someone-else' where id = 5`).run()
+    raw.close()
+    expect((await store.verifyAudit()).caseEvents).toMatchObject({ ok: false, id: 5, problem: 'edited' })
+    await store.close()
+  })
+
+  it('names the row after one deleted by hand, and a row inserted out of order', async () => {
+    const { file, store } = await storeWithEvents()
+    const raw = new Database(file)
+    raw.prepare(`delete from case_events where id = 4`).run()
+    raw.close()
+    expect((await store.verifyAudit()).caseEvents).toMatchObject({ ok: false, id: 5, problem: 'out_of_order' })
+    const again = new Database(file)
+    // Put it back with its own hashes, but after the head: the chain still breaks where it was taken out.
+    again.prepare(`insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash) select 100, case_id, at, type, actor, public, data, prev_hash, hash from case_events where id = 3`).run()
+    again.close()
+    expect((await store.verifyAudit()).caseEvents).toMatchObject({ ok: false, id: 5 })
+    await store.close()
+  })
+
+  it('chains rows an older version wrote without hashes, once, at migrate; a hash removed later is reported', async () => {
+    const { file, store } = await storeWithEvents()
+    const raw = new Database(file)
+    raw.prepare(`update case_events set prev_hash = null, hash = null`).run()
+    raw.close()
+    await store.migrate()
+    expect((await store.verifyAudit()).caseEvents).toMatchObject({ ok: true, rows: 9 })
+    const later = new Database(file)
+    later.prepare(`update case_events set hash = null where id = 2`).run()
+    later.close()
+    await store.migrate()
+    expect((await store.verifyAudit()).caseEvents).toMatchObject({ ok: false, id: 2, problem: 'unchained' })
+    await store.close()
+  })
+})

@@ -7,6 +7,9 @@
 import { sql } from 'drizzle-orm'
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 import type {
+  AccountEvent,
+  ApiToken,
+  StaffUser,
   Attachment,
   CaseEvent,
   CaseMessage,
@@ -69,6 +72,10 @@ export const cases = sqliteTable(
     index('cases_office_assigned_idx').on(t.officeId, t.assignedAt, t.id).where(sql`${t.assignedAt} is not null`),
     index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
     index('cases_created_idx').on(t.createdAt, t.id),
+    // An office's (or a subtree's) case list, newest first, read in index order.
+    index('cases_office_created_idx').on(t.officeId, t.createdAt, t.id),
+    // The same list filtered by status (the console's most used filter), still in index order.
+    index('cases_office_status_created_idx').on(t.officeId, t.status, t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
     // A cluster's members; only clustered cases are in it.
     index('cases_cluster_idx').on(t.clusterId).where(sql`${t.clusterId} is not null`),
@@ -144,6 +151,11 @@ export const caseEvents = sqliteTable(
     actor: text('actor').notNull(),
     public: integer('public', { mode: 'boolean' }).notNull(),
     data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    // The audit hash chain (packages/core/src/audit/chain.ts): the previous row's hash, and this
+    // row's own over its content and that link. NULL only on rows written before the chain existed,
+    // which migrate() chains once.
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (t) => [index('case_events_case_idx').on(t.caseId)],
 )
@@ -263,6 +275,63 @@ export const heldDeliveryReports = sqliteTable(
   (t) => [primaryKey({ columns: [t.channelId, t.providerId] }), index('held_delivery_reports_received_idx').on(t.receivedAt)],
 )
 
+/** Staff accounts (packages/core/src/access). */
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    login: text('login').notNull(),
+    name: text('name').notNull(),
+    officeId: text('office_id').notNull(),
+    role: text('role').$type<StaffUser['role']>().notNull(),
+    passwordHash: text('password_hash').notNull(),
+    disabled: integer('disabled', { mode: 'boolean' }).notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  // Logins are compared lower-cased: "Li.Wei" and "li.wei" are one account.
+  (t) => [uniqueIndex('users_login_uq').on(sql`lower(${t.login})`), index('users_office_idx').on(t.officeId)],
+)
+
+/** API tokens; only the SHA-256 of the secret is kept. */
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  hash: text('hash').notNull().unique(),
+  name: text('name').notNull(),
+  userId: text('user_id').references(() => users.id),
+  officeId: text('office_id'),
+  scopes: text('scopes', { mode: 'json' }).$type<ApiToken['scopes']>().notNull(),
+  createdAt: integer('created_at').notNull(),
+  revokedAt: integer('revoked_at'),
+})
+
+/** Console sessions, by the SHA-256 of the cookie's id. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+)
+
+/** Account changes, on a hash chain of their own (like case_events). */
+export const accountEvents = sqliteTable('account_events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  at: integer('at').notNull(),
+  type: text('type').$type<AccountEvent['type']>().notNull(),
+  actor: text('actor').notNull(),
+  subject: text('subject').notNull(),
+  data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  prevHash: text('prev_hash'),
+  hash: text('hash'),
+})
 /**
  * One row per case for statistics (core stats/projection.ts): the case's current dimensions and
  * status, and facts folded from its events. Written in the same transaction as the case and its

@@ -4,6 +4,8 @@ import { and, asc, eq, lt, lte, or, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import {
   CaseEvent,
+  GENESIS,
+  rowHash,
   OPEN_STATUSES,
   StoreConflictError,
   type Case,
@@ -88,8 +90,12 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
        returning id, case_id as caseId, kind, point, due_at as dueAt, version`,
     ),
     fireTimer: client.prepare(`delete from timers where id = @id and version = @version`),
+    // The chain's head, read inside the write transaction (BEGIN IMMEDIATE holds the lock), so two
+    // writers never link to the same row.
+    lastEvent: client.prepare(`select id, hash from case_events order by id desc limit 1`),
     insertEventRow: client.prepare(
-      `insert into case_events (case_id, at, type, actor, public, data) values (@caseId, @at, @type, @actor, @public, @data)`,
+      `insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash)
+       values (@id, @caseId, @at, @type, @actor, @public, @data, @prevHash, @hash)`,
     ),
     insertOutboxRow: client.prepare(
       `insert into outbox (id, message_id, case_id, channel_id, status, attempts, next_attempt_at, last_error, provider_id,
@@ -290,14 +296,31 @@ export function insertMessage(q: HotStatements, message: CaseMessage): void {
 }
 
 export function insertEvents(q: HotStatements, events: CaseEventInput[]): void {
+  if (events.length === 0) return
+  const head = q.lastEvent.get() as { id: number; hash: string | null } | undefined
+  // Ids are the store's (the next after the head), so the append order cannot be forged; AUTOINCREMENT
+  // keeps them from being reused should the head row ever be deleted.
+  let id = head?.id ?? 0
+  let prevHash = head?.hash ?? GENESIS
   for (const input of events) {
-    // Parsing fills the default `data` and rejects an unknown event type before it reaches the
-    // audit trail; the id is always the store's, so the append order cannot be forged.
+    // Parsing fills the default `data` and rejects an unknown event type before it reaches the audit trail.
     const { id: _ignored, ...event } = CaseEvent.parse(input)
-    q.insertEventRow.run({ ...event, public: event.public ? 1 : 0, data: JSON.stringify(event.data) })
+    id++
+    const row = { caseId: event.caseId, at: event.at, type: event.type, actor: event.actor, public: event.public ? 1 : 0, data: JSON.stringify(event.data) }
+    const hash = rowHash(prevHash, id, caseEventFields(row))
+    q.insertEventRow.run({ ...row, id, prevHash, hash })
+    prevHash = hash
   }
   foldStatsEvents(q.stats, events)
 }
+
+/** The hashed fields of a case event, as stored. */
+export const caseEventFields = (r: { caseId: string; at: number; type: string; actor: string; public: number; data: string }) =>
+  [r.caseId, r.at, r.type, r.actor, r.public, r.data] as const
+
+/** The hashed fields of an account event, as stored. */
+export const accountEventFields = (r: { at: number; type: string; actor: string; subject: string; data: string }) =>
+  [r.at, r.type, r.actor, r.subject, r.data] as const
 
 export function insertOutbound(q: HotStatements, outbound: OutboundWrite[]): void {
   for (const { message, outbox: item } of outbound) {

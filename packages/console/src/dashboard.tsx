@@ -1,0 +1,69 @@
+import type { Hono } from 'hono'
+import { raw } from 'hono/html'
+import { CaseStatus } from '@intake/core'
+import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
+import { barChart, lineChart, loadCharts } from './charts.ts'
+
+const DAY = 86_400_000
+
+/** Minutes east of UTC of a time zone at an instant (Asia/Shanghai: 480). */
+function utcOffsetMinutes(timeZone: string, at: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' }).formatToParts(new Date(at))
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value)
+  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'))
+  return Math.round((local - Math.floor(at / 60_000) * 60_000) / 60_000)
+}
+
+/** Volumes of the last 30 days in the user's subtree: per day and channel, per office, category and status. */
+export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
+  app.get('/dashboard', async (c) => {
+    const t = c.get('t')
+    const lang = c.get('lang')
+    const now = deps.now()
+    const offset = utcOffsetMinutes(deps.timeZone, now)
+    const until = now
+    const since = now - 30 * DAY
+    await loadCharts()
+    const rows = await deps.store.caseVolumes({ scope: c.get('identity').scope, since, until, utcOffsetMinutes: offset })
+    const days: string[] = []
+    for (let d = since; d <= until; d += DAY) days.push(new Date(d + offset * 60_000).toISOString().slice(0, 10))
+    const sum = (key: (r: (typeof rows)[number]) => string) => {
+      const out = new Map<string, number>()
+      for (const r of rows) out.set(key(r), (out.get(key(r)) ?? 0) + r.count)
+      return [...out].map(([label, value]) => ({ label, value }))
+    }
+    const channels = [...new Set(rows.map((r) => r.channelId))].sort()
+    const perDay = channels.map((ch) => ({ name: ch, values: days.map((d) => rows.filter((r) => r.day === d && r.channelId === ch).reduce((n, r) => n + r.count, 0)) }))
+    const officeName = (id: string) => deps.offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? deps.offices.get(id)?.name ?? id
+    const byOffice = sum((r) => officeName(r.officeId))
+    const byCategory = sum((r) => r.category ?? '—')
+    const byStatus = sum((r) => t.statuses[r.status] ?? r.status)
+    const total = rows.reduce((n, r) => n + r.count, 0)
+    const Figure = ({ id, title, svg, table }: { id: string; title: string; svg: string; table: Array<{ label: string; value: number }> }) => (
+      <figure aria-labelledby={id}>
+        <figcaption id={id}><strong>{title}</strong></figcaption>
+        <div aria-hidden="true">{raw(svg)}</div>
+        <table>
+          <caption class="skip">{title}</caption>
+          <tbody>{table.map((r) => <tr><th scope="row">{r.label}</th><td>{r.value}</td></tr>)}</tbody>
+        </table>
+      </figure>
+    )
+    return deps.page(c, {
+      title: t.dashboard,
+      section: 'dashboard',
+      body: (
+        <>
+          <h1>{t.dashboard}</h1>
+          <p class="muted" id="volume-total">{t.total(total)}</p>
+          <div class="charts">
+            <Figure id="c-day" title={t.byDay} svg={lineChart(t.byDay, days, perDay)} table={perDay.map((s) => ({ label: s.name, value: s.values.reduce((a, b) => a + b, 0) }))} />
+            <Figure id="c-office" title={t.byOffice} svg={barChart(t.byOffice, byOffice)} table={byOffice} />
+            <Figure id="c-category" title={t.byCategory} svg={barChart(t.byCategory, byCategory)} table={byCategory} />
+            <Figure id="c-status" title={t.byStatus} svg={barChart(t.byStatus, byStatus)} table={CaseStatus.options.map((s) => ({ label: t.statuses[s]!, value: byStatus.find((b) => b.label === t.statuses[s])?.value ?? 0 }))} />
+          </div>
+        </>
+      ),
+    })
+  })
+}

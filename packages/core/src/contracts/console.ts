@@ -1,0 +1,42 @@
+import type { Hono } from 'hono'
+import type { Authenticator } from '../access/authenticate.ts'
+import type { BlobStore } from './blob-store.ts'
+import type { Store } from './store.ts'
+import type { CaseActions } from '../case-actions/index.ts'
+import type { Branding } from '../config/branding.ts'
+import type { IdGenerator } from '../ids/index.ts'
+import type { Logger } from '../log/index.ts'
+import type { OfficeDirectory } from '../offices/index.ts'
+import type { Pipeline } from '../pipeline/index.ts'
+
+/** What the gateway hands a staff console when it mounts it. */
+export interface ConsoleContext {
+  store: Store
+  offices: OfficeDirectory
+  pipeline: Pipeline
+  actions: CaseActions
+  auth: Authenticator
+  blobs: BlobStore
+  branding: Branding
+  locale: 'zh-CN' | 'en'
+  timeZone: string
+  publicUrl: string
+  now: () => number
+  ids: IdGenerator
+  log: Logger
+  wakeOutbox: () => void
+}
+
+/**
+ * A staff console: pages mounted on the gateway's app (packages/console provides one). Core never
+ * imports it; the deployment's config passes it in.
+ *
+ * @example
+ * defineConfig({ ..., console: staffConsole() })
+ */
+export interface StaffConsole {
+  readonly name: string
+  mount(app: Hono, ctx: ConsoleContext): void
+  /** After the store is migrated (intake.start()): seed accounts and the like; returns lines for the operator. */
+  start?(ctx: ConsoleContext): Promise<string[]>
+}

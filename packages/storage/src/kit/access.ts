@@ -1,0 +1,78 @@
+/**
+ * Conformance cases for staff access and the audit chain: scoped case reads, accounts, tokens,
+ * sessions, and a chain that verifies. Run by `testStore` with its own `test` (skips with reasons).
+ */
+import { expect } from 'vitest'
+import { StoreConflictError, type AccountEventInput, type Store, type StaffUser } from '@intake/core'
+import { FIXTURE_TIME, makeInboundWrite } from './fixtures.ts'
+
+const T = FIXTURE_TIME
+
+export function staffUser(over: Partial<StaffUser> = {}): StaffUser {
+  return { id: 'u-li', login: 'li.wei', name: '李伟', officeId: 'county-a', role: 'caseworker', passwordHash: 'scrypt$x', disabled: false, createdAt: T, updatedAt: T, ...over }
+}
+const added = (subject: string): AccountEventInput => ({ at: T, type: 'user_added', actor: 'cli', subject })
+
+export function accessCases(test: (title: string, fn: () => Promise<void>) => void, store: () => Store): void {
+  test('scopes case reads, lists and counts to an office subtree in the query', async () => {
+    const a = makeInboundWrite({ case: { officeId: 'county-a', createdAt: T } })
+    const b = makeInboundWrite({ case: { officeId: 'county-b', createdAt: T + 1 } })
+    const town = makeInboundWrite({ case: { officeId: 'town-a1', createdAt: T + 2 } })
+    for (const w of [a, b, town]) await store().recordInbound(w)
+    const scope = { officeIds: ['county-a', 'town-a1'] }
+    expect((await store().getCase(a.newCase!.id, scope))?.id).toBe(a.newCase!.id)
+    expect(await store().getCase(b.newCase!.id, scope)).toBeUndefined()
+    expect((await store().getCase(b.newCase!.id))?.id).toBe(b.newCase!.id)
+    const listed = await store().listCases({ officeIds: scope.officeIds })
+    expect(listed.cases.map((c) => c.id).sort()).toEqual([a.newCase!.id, town.newCase!.id].sort())
+    expect(await store().countCases({ officeIds: scope.officeIds })).toBe(2)
+    expect(await store().countCases({ officeIds: [] })).toBe(0)
+    expect(await store().countCases({})).toBe(3)
+    expect(await store().countCases({ officeIds: scope.officeIds }, 1)).toBe(1)
+    // Paged one at a time across the subtree's offices: newest first, each once.
+    const seen: string[] = []
+    let cursor: string | undefined
+    do {
+      const page = await store().listCases({ officeIds: scope.officeIds, limit: 1, cursor })
+      seen.push(...page.cases.map((c) => c.id))
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(seen).toEqual([town.newCase!.id, a.newCase!.id])
+    const volumes = await store().caseVolumes({ scope, since: T - 1, until: T + 10, utcOffsetMinutes: 480 })
+    expect(volumes.reduce((n, r) => n + r.count, 0)).toBe(2)
+    expect(volumes.map((r) => r.officeId).sort()).toEqual(['county-a', 'town-a1'])
+  })
+
+  test('keeps staff accounts with unique logins (any case) and their tokens and sessions', async () => {
+    await store().saveUser(staffUser(), added('u-li'))
+    expect((await store().findUserByLogin('LI.WEI'))?.id).toBe('u-li')
+    await expect(store().saveUser(staffUser({ id: 'u-other', login: 'Li.Wei' }), added('u-other'))).rejects.toBeInstanceOf(StoreConflictError)
+    await store().saveUser(staffUser({ disabled: true, updatedAt: T + 5 }), { at: T + 5, type: 'user_disabled', actor: 'admin', subject: 'u-li' })
+    expect((await store().getUser('u-li'))?.disabled).toBe(true)
+    expect((await store().listUsers({ officeIds: ['county-b'] })).length).toBe(0)
+
+    const hash = 'a'.repeat(64)
+    await store().saveApiToken({ id: 't1', hash, name: 'li', userId: 'u-li', officeId: null, scopes: [], createdAt: T, revokedAt: null }, { at: T, type: 'token_issued', actor: 'cli', subject: 't1' })
+    expect((await store().findApiToken(hash))?.userId).toBe('u-li')
+    expect(await store().findApiToken('b'.repeat(64))).toBeUndefined()
+
+    const idHash = 'c'.repeat(64)
+    await store().saveSession({ idHash, userId: 'u-li', csrfToken: 'csrf', createdAt: T, lastSeenAt: T, expiresAt: T + 1000 })
+    await store().touchSession(idHash, T + 10)
+    expect((await store().findSession(idHash))?.lastSeenAt).toBe(T + 10)
+    await store().deleteSessions({ userId: 'u-li' })
+    expect(await store().findSession(idHash)).toBeUndefined()
+
+    const events = await store().listAccountEvents()
+    expect(events.map((e) => e.type)).toEqual(['token_issued', 'user_disabled', 'user_added'])
+  })
+
+  test('chains every event and verifies the chain', async () => {
+    await store().recordInbound(makeInboundWrite({}))
+    await store().saveUser(staffUser(), added('u-li'))
+    const verdict = await store().verifyAudit()
+    expect(verdict.caseEvents).toMatchObject({ ok: true })
+    expect(verdict.caseEvents.rows).toBeGreaterThan(0)
+    expect(verdict.accountEvents).toMatchObject({ ok: true, rows: 1 })
+  })
+}
