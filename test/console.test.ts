@@ -57,6 +57,24 @@ describe('the console, in-process', () => {
     expect(replied?.actor).toBe('jiashi.worker')
   })
 
+  it("the dashboard shows the three rates of the user's subtree, from the statistics; another county sees none of them", async () => {
+    const kase = await setup()
+    const worker = await gw.signIn('jiashi.worker')
+    for (const status of ['accepted', 'resolved']) {
+      expect((await worker.post(`/console/cases/${kase.id}/status`, { _csrf: worker.csrf, status })).status).toBe(303)
+    }
+    expect((await gw.intake.store.getCase(kase.id))?.status).toBe('resolved')
+    const lead = await gw.signIn('jiashi.lead')
+    const page = await (await lead.get('/console/dashboard')).text()
+    const rates = page.slice(page.indexOf('id="rates"'), page.indexOf('</figure>', page.indexOf('id="rates"')))
+    // One case received, accepted within its acceptance deadline, resolved by its deadline, not rated yet.
+    expect(rates).toMatch(/<th scope="row">[^<]*伽师[^<]*<\/th><td>1<\/td><td>100%<\/td><td>100%<\/td><td>100%<\/td><td>—<\/td><td>0<\/td><td>0<\/td>/)
+    expect(rates).toContain('<svg')
+    const other = await gw.signIn('shule.worker')
+    const theirs = await (await other.get('/console/dashboard')).text()
+    expect(theirs.slice(theirs.indexOf('id="rates"'))).not.toMatch(/伽师/)
+  })
+
   it("a dispatched case is seen below; another county's caseworker gets 404 in the console and the API, and it is in none of their lists or counts", async () => {
     const kase = await setup()
     const lead = await gw.signIn('jiashi.lead')

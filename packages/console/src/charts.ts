@@ -45,6 +45,22 @@ export function lineChart(title: string, days: string[], series: Series[], width
   )
 }
 
+/** Grouped vertical bars of percentages (0–100), one group per label, one bar per series. */
+export function percentChart(title: string, labels: string[], series: Series[], width = 640, height = 300): string {
+  return render(
+    {
+      aria: { enabled: true, label: { description: title } },
+      legend: { top: 0 },
+      grid: { left: 40, right: 16, top: 36, bottom: 56 },
+      xAxis: { type: 'category', data: labels.map((l) => (l.length > 10 ? `${l.slice(0, 9)}…` : l)), axisLabel: { interval: 0, rotate: labels.length > 4 ? 30 : 0 } },
+      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
+      series: series.map((s) => ({ name: s.name, type: 'bar', data: s.values })),
+    },
+    width,
+    height,
+  )
+}
+
 /** Horizontal bars, largest first. */
 export function barChart(title: string, rows: Array<{ label: string; value: number }>, width = 480, height = 40 + rows.length * 26): string {
   const sorted = [...rows].sort((a, b) => a.value - b.value)

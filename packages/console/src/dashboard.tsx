@@ -1,8 +1,8 @@
 import type { Hono } from 'hono'
 import { raw } from 'hono/html'
-import { CaseStatus } from '@intake/core'
+import { CaseStatus, statsReport, type StatsFigures } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
-import { barChart, lineChart, loadCharts } from './charts.ts'
+import { barChart, lineChart, loadCharts, percentChart } from './charts.ts'
 
 const DAY = 86_400_000
 
@@ -39,6 +39,25 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
     const byCategory = sum((r) => r.category ?? '—')
     const byStatus = sum((r) => t.statuses[r.status] ?? r.status)
     const total = rows.reduce((n, r) => n + r.count, 0)
+    // The three rates, from the statistics (computed from the events): the user's office and each
+    // office below it, every row counting its own subtree.
+    const identity = c.get('identity')
+    const report = await statsReport(
+      { store: deps.store, offices: deps.offices, calendar: deps.calendar, utcOffsetMs: offset * 60_000 },
+      // [from, to): a case received this very millisecond counts too.
+      { groupBy: 'office', from: since, to: until + 1, ...(identity.officeId ? { officeId: identity.officeId } : {}) },
+      now,
+    )
+    const rated = report.rows.filter((r) => r.received > 0).slice(0, 12)
+    const pct = (v: number | null) => (v === null ? 0 : Math.round(v * 1000) / 10)
+    const shown = (v: number | null) => (v === null ? '—' : `${pct(v)}%`)
+    const rateOf: Array<[keyof typeof t.rateNames, (r: StatsFigures) => number | null]> = [
+      ['response', (r) => r.response_rate],
+      ['resolution', (r) => r.resolution_rate],
+      ['onTime', (r) => r.on_time_resolution_rate],
+      ['satisfaction', (r) => r.satisfaction_rate],
+    ]
+    const rateSeries = rateOf.map(([name, get]) => ({ name: t.rateNames[name], values: rated.map((r) => pct(get(r))) }))
     const Figure = ({ id, title, svg, table }: { id: string; title: string; svg: string; table: Array<{ label: string; value: number }> }) => (
       <figure aria-labelledby={id}>
         <figcaption id={id}><strong>{title}</strong></figcaption>
@@ -56,6 +75,32 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
         <>
           <h1>{t.dashboard}</h1>
           <p class="muted" id="volume-total">{t.total(total)}</p>
+          <figure aria-labelledby="c-rates" id="rates">
+            <figcaption id="c-rates"><strong>{t.rates}</strong></figcaption>
+            <div aria-hidden="true">{raw(percentChart(t.rates, rated.map((r) => officeName(r.key ?? '')), rateSeries))}</div>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t.byOffice}</th>
+                  <th scope="col">{t.rateTable.received}</th>
+                  {rateOf.map(([name]) => <th scope="col">{t.rateNames[name]}</th>)}
+                  <th scope="col">{t.rateTable.closedNotRated}</th>
+                  <th scope="col">{t.rateTable.overdue}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rated.map((r) => (
+                  <tr>
+                    <th scope="row">{officeName(r.key ?? '')}</th>
+                    <td>{r.received}</td>
+                    {rateOf.map(([, get]) => <td>{shown(get(r))}</td>)}
+                    <td>{r.closed_not_rated}</td>
+                    <td>{r.overdue_now}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </figure>
           <div class="charts">
             <Figure id="c-day" title={t.byDay} svg={lineChart(t.byDay, days, perDay)} table={perDay.map((s) => ({ label: s.name, value: s.values.reduce((a, b) => a + b, 0) }))} />
             <Figure id="c-office" title={t.byOffice} svg={barChart(t.byOffice, byOffice)} table={byOffice} />

@@ -229,6 +229,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     branding: resolved.branding,
     locale: resolved.locale,
     timeZone: resolved.calendar.timeZone,
+    calendar: resolved.calendar,
     publicUrl,
     now,
     ids,

@@ -1,3 +1,4 @@
+import type { WorkCalendar } from '../deadlines/index.ts'
 import type { Hono } from 'hono'
 import type { Authenticator } from '../access/authenticate.ts'
 import type { BlobStore } from './blob-store.ts'
@@ -20,6 +21,8 @@ export interface ConsoleContext {
   branding: Branding
   locale: 'zh-CN' | 'en'
   timeZone: string
+  /** The working-day calendar, for the figures' working hours. */
+  calendar: WorkCalendar
   publicUrl: string
   now: () => number
   ids: IdGenerator
