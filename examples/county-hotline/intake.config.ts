@@ -8,6 +8,7 @@ import { isMainThread } from 'node:worker_threads'
 import { defineConfig } from '@intake/core'
 import { apiChannel } from '@intake/channels/api'
 import { webForm } from '@intake/channels/web-form'
+import { postgresStore } from '@intake/storage/postgres'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { staffConsole } from '@intake/console'
 import { channelsFromEnv, transcriberFromEnv } from './channels-from-env.ts'
@@ -37,8 +38,11 @@ const demoStaff = [
 if (isMainThread) xinjiangPlaces.load()
 
 export default defineConfig({
-  // Writes in a thread of their own, so the gateway's event loop never waits on a commit.
-  store: sqliteStore({ file: join(dataDir, 'intake.db'), writer: 'thread' }),
+  // INTAKE_DATABASE_URL=postgres://… puts the demo on PostgreSQL (several gateway processes may
+  // share it); otherwise SQLite, writing in a thread of its own so the event loop never waits on a commit.
+  store: env.INTAKE_DATABASE_URL
+    ? postgresStore({ url: env.INTAKE_DATABASE_URL })
+    : sqliteStore({ file: join(dataDir, 'intake.db'), writer: 'thread' }),
   offices: join(here, 'offices.yaml'),
   channels: {
     web: webForm(),

@@ -1,0 +1,687 @@
+import { fileURLToPath } from 'node:url'
+import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
+import { migrate as applyMigrations } from 'drizzle-orm/node-postgres/migrator'
+import pg from 'pg'
+import {
+  CaseEvent,
+  CaseFilter,
+  OPEN_STATUSES,
+  StoreConflictError,
+  type Case,
+  type CaseChange,
+  type CaseEventInput,
+  type CaseMessage,
+  type CasePage,
+  type DeliveryStatus,
+  type OutboundWrite,
+  type Store,
+} from '@intake/core'
+import { decodeCursor as decodeSqliteCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from '../sqlite/rows.ts'
+import {
+  attachments,
+  caseEvents,
+  cases,
+  heldDeliveryReports,
+  inbox,
+  messages,
+  offices,
+  optOuts,
+  outbox,
+  staffDuty,
+  transcriptions,
+} from './schema.ts'
+
+export const COMPONENT = '[store/postgres]'
+
+export interface PostgresStoreOptions {
+  /** A libpq connection URL: `postgres://user:password@host:5432/database`. */
+  url: string
+  /**
+   * Connections this process keeps open at most (default 10). Every gateway process, and its
+   * delivery thread, has a pool of its own: mind the server's `max_connections`.
+   */
+  poolSize?: number
+  /** Shown in `pg_stat_activity`, so a DBA can tell Intake's connections apart (default `intake`). */
+  applicationName?: string
+}
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../migrations/postgres', import.meta.url))
+
+/**
+ * Key of the session-level advisory lock that migrations run under, so that processes starting
+ * together migrate once: the first applies, the others wait and then find nothing to do.
+ * (An arbitrary constant: 'intake' as ASCII, as an int8.)
+ */
+const MIGRATION_LOCK_KEY = 0x696e74616b65
+
+type Db = NodePgDatabase<Record<string, never>>
+/** A transaction handle, or the pool itself for a single statement. */
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
+/**
+ * The Store on PostgreSQL through node-postgres and drizzle-orm, for several gateway processes on
+ * one database: every write is one transaction; leases are taken with `FOR UPDATE SKIP LOCKED`;
+ * idempotency is the inbox's unique key, decided by the database whichever process a retry
+ * reaches. The pool connects on first use, so building a config object has no side effect;
+ * misconfiguration still throws here, at call time.
+ *
+ * @example
+ * const store = postgresStore({ url: 'postgres://intake@db.internal:5432/intake' })
+ * await store.migrate()
+ */
+export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }: PostgresStoreOptions): Store {
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\/./.test(url)) {
+    // Not echoed: a URL carries the password.
+    throw Object.assign(new Error(`${COMPONENT} option 'url' must be a 'postgres://' URL`), { code: 'invalid_option' })
+  }
+  if (!Number.isSafeInteger(poolSize) || poolSize < 1) {
+    throw optionError('poolSize', 'a positive integer', poolSize)
+  }
+
+  let opened: { pool: pg.Pool; db: Db } | undefined
+  let closed = false
+
+  function open(): { pool: pg.Pool; db: Db } {
+    if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
+    if (!opened) {
+      const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: applicationName })
+      // An idle connection the server dropped (a restart, a DBA's pg_terminate_backend) must not
+      // take the process down: the pool discards it and the next query connects afresh.
+      pool.on('error', () => {})
+      opened = { pool, db: drizzle({ client: pool }) }
+    }
+    return opened
+  }
+
+  const db = () => open().db
+
+  /**
+   * One transaction. A deadlock or serialization failure is the database telling one of two
+   * writers to try again; the whole transaction is retried a few times before the error surfaces.
+   */
+  async function write<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db().transaction(run)
+      } catch (error) {
+        if (attempt >= 5 || !isRetryable(error)) throw error
+      }
+    }
+  }
+
+  async function applyChange(tx: Tx, change: CaseChange): Promise<Case> {
+    const patch = change.patch ?? {}
+    const set: Partial<typeof cases.$inferInsert> = { updatedAt: change.at }
+    if (patch.status !== undefined) set.status = patch.status
+    if (patch.officeId !== undefined) set.officeId = patch.officeId
+    if (patch.category !== undefined) set.category = patch.category
+    if (patch.urgency !== undefined) set.urgency = patch.urgency
+    if (patch.deadlineAt !== undefined) set.deadlineAt = patch.deadlineAt
+    if (patch.resolvedAt !== undefined) set.resolvedAt = patch.resolvedAt
+    if (patch.rating !== undefined) set.rating = patch.rating
+    if (patch.summary !== undefined) set.summary = patch.summary
+    if (patch.assigneeId !== undefined) {
+      set.assigneeId = patch.assigneeId
+      set.assignedAt = patch.assigneeId === null ? null : change.at
+    }
+    const [updated] = await tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning()
+    if (!updated) throw caseNotFound(change.caseId)
+    await insertEvents(tx, change.events)
+    await insertOutbound(tx, change.outbound ?? [])
+    return toCase(updated)
+  }
+
+  const store: Store = {
+    driver: 'postgres',
+
+    async migrate() {
+      const client = await open().pool.connect()
+      let broken: unknown
+      try {
+        await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+        try {
+          await applyMigrations(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER })
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+        }
+      } catch (error) {
+        broken = error
+        throw error
+      } finally {
+        // A connection whose unlock failed may still hold the lock: close it rather than pool it.
+        client.release(broken instanceof Error ? broken : undefined)
+      }
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      // Queries already issued finish first: pool.end() waits for checked-out connections.
+      await opened?.pool.end()
+      opened = undefined
+    },
+
+    async ping() {
+      await db().execute(sql`select 1`)
+    },
+
+    async saveOffices(list) {
+      if (list.length === 0) return
+      await write(async (tx) => {
+        await tx
+          .insert(offices)
+          .values(list.map((office) => ({ id: office.id, data: office })))
+          .onConflictDoUpdate({ target: offices.id, set: { data: sql`excluded.data` } })
+      })
+    },
+
+    async listOffices() {
+      const rows = await db().select().from(offices).orderBy(asc(offices.id))
+      return rows.map((row) => row.data)
+    },
+
+    async recordInbound(inbound) {
+      try {
+        return await write(async (tx) => {
+          // The idempotency key: a retry of the same provider message, in this process or another,
+          // finds this row (waiting for the first writer's commit when both arrive together).
+          const claimed = await tx
+            .insert(inbox)
+            .values({
+              id: inbound.inbox.id,
+              channelId: inbound.inbox.channelId,
+              externalId: inbound.inbox.externalId,
+              receivedAt: inbound.inbox.receivedAt,
+              payload: inbound.inbox.payload ?? null,
+              caseId: inbound.message.caseId,
+              messageId: inbound.message.id,
+            })
+            .onConflictDoNothing({ target: [inbox.channelId, inbox.externalId] })
+            .returning({ id: inbox.id })
+          if (claimed.length === 0) {
+            const [first] = await tx
+              .select({ caseId: inbox.caseId, messageId: inbox.messageId })
+              .from(inbox)
+              .where(and(eq(inbox.channelId, inbound.inbox.channelId), eq(inbox.externalId, inbound.inbox.externalId)))
+            if (!first) throw new Error(`${COMPONENT} inbox conflict without a row (corrupt unique index?)`)
+            return { duplicate: true as const, caseId: first.caseId, messageId: first.messageId }
+          }
+
+          if (inbound.newCase) await insertCase(tx, inbound.newCase)
+          if (inbound.touchCase) {
+            const { id, updatedAt, reopen, rating } = inbound.touchCase
+            // A rating closes the case; a reopened case is no longer resolved, so its resolution time goes with it.
+            const set: Partial<typeof cases.$inferInsert> =
+              rating !== undefined
+                ? { updatedAt, rating, status: 'closed' }
+                : reopen
+                  ? { updatedAt, status: 'received', resolvedAt: null }
+                  : { updatedAt }
+            const touched = await tx.update(cases).set(set).where(eq(cases.id, id)).returning({ id: cases.id })
+            if (touched.length === 0) throw caseNotFound(id)
+          }
+          await insertMessages(tx, [inbound.message, ...inbound.outbound.map((o) => o.message)])
+          await insertEvents(tx, inbound.events)
+          await insertOutboxRows(tx, inbound.outbound)
+          if (inbound.transcription) await tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null })
+          return { duplicate: false as const }
+        })
+      } catch (error) {
+        if (isUniqueViolation(error, 'cases_tracking_code_unique')) throw new StoreConflictError('tracking_code')
+        throw error
+      }
+    },
+
+    async applyCaseChange(change) {
+      return write((tx) => applyChange(tx, change))
+    },
+
+    async claimTranscriptions(now, limit, leaseMs) {
+      if (limit <= 0) return []
+      const due = db()
+        .select({ messageId: transcriptions.messageId })
+        .from(transcriptions)
+        .where(and(lte(transcriptions.nextAttemptAt, now), or(isNull(transcriptions.leaseUntil), lt(transcriptions.leaseUntil, now))))
+        .orderBy(asc(transcriptions.nextAttemptAt), asc(transcriptions.messageId))
+        .limit(limit)
+        // Another process's claim holds its rows: take the next ones instead of waiting.
+        .for('update', { skipLocked: true })
+      const rows = await db()
+        .update(transcriptions)
+        .set({ leaseUntil: now + leaseMs, attempts: sql`${transcriptions.attempts} + 1` })
+        .where(inArray(transcriptions.messageId, due))
+        .returning()
+      return rows
+        .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || compare(a.messageId, b.messageId))
+        .map(({ leaseUntil: _lease, language, ...row }) => ({ ...row, ...(language ? { language } : {}) }))
+    },
+
+    async recordTranscription(messageId, outcome, now) {
+      await write(async (tx) => {
+        const [row] = await tx.select().from(transcriptions).where(eq(transcriptions.messageId, messageId)).for('update')
+        // Recorded already (another worker's lease ran out while this one was still transcribing).
+        if (!row) return
+        if ('retryAt' in outcome) {
+          await tx
+            .update(transcriptions)
+            .set({ nextAttemptAt: outcome.retryAt, leaseUntil: null, lastError: outcome.error })
+            .where(eq(transcriptions.messageId, messageId))
+          return
+        }
+        await tx.delete(transcriptions).where(eq(transcriptions.messageId, messageId))
+        if ('text' in outcome) await tx.update(messages).set({ text: outcome.text }).where(eq(messages.id, messageId))
+        await applyChange(tx, { ...outcome.change, at: outcome.change.at ?? now })
+      })
+    },
+
+    async getCase(id) {
+      const [row] = await db().select().from(cases).where(eq(cases.id, id))
+      return row && toCase(row)
+    },
+
+    async getCaseByTrackingCode(code) {
+      const [row] = await db().select().from(cases).where(eq(cases.trackingCode, code))
+      return row && toCase(row)
+    },
+
+    async listCases(input = {}) {
+      const filter = CaseFilter.parse(input)
+      const where: (SQL | undefined)[] = [
+        filter.status && eq(cases.status, filter.status),
+        filter.officeId !== undefined ? eq(cases.officeId, filter.officeId) : undefined,
+        filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
+        filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
+        filter.urgency && eq(cases.urgency, filter.urgency),
+      ]
+      if (filter.overdueAt !== undefined) {
+        where.push(inArray(cases.status, [...OPEN_STATUSES]), lt(cases.deadlineAt, filter.overdueAt))
+      }
+      if (filter.cursor !== undefined) {
+        const after = decodeCursor(filter.cursor)
+        where.push(or(lt(cases.createdAt, after.createdAt), and(eq(cases.createdAt, after.createdAt), lt(cases.id, after.id))))
+      }
+      // One row more than asked tells whether a next page exists without a second query.
+      const rows = await db()
+        .select()
+        .from(cases)
+        .where(and(...where))
+        .orderBy(desc(cases.createdAt), desc(cases.id))
+        .limit(filter.limit + 1)
+      const page = rows.slice(0, filter.limit).map(toCase)
+      const last = page.at(-1)
+      const result: CasePage = { cases: page }
+      if (rows.length > filter.limit && last) result.nextCursor = encodeCursor(last)
+      return result
+    },
+
+    async findOpenCaseBySender(channelId, citizenId, since) {
+      const [row] = await db()
+        .select()
+        .from(cases)
+        .where(
+          and(
+            eq(cases.channelId, channelId),
+            eq(cases.citizenId, citizenId),
+            sql`${cases.updatedAt} >= ${since}`,
+            inArray(cases.status, [...OPEN_STATUSES]),
+          ),
+        )
+        .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
+        .limit(1)
+      return row && toCase(row)
+    },
+
+    async findResolvedCaseBySender(channelId, citizenId, since) {
+      const [row] = await db()
+        .select()
+        .from(cases)
+        .where(
+          and(
+            eq(cases.channelId, channelId),
+            eq(cases.citizenId, citizenId),
+            eq(cases.status, 'resolved'),
+            isNull(cases.rating),
+            sql`${cases.resolvedAt} >= ${since}`,
+          ),
+        )
+        .orderBy(desc(cases.resolvedAt))
+        .limit(1)
+      return row && toCase(row)
+    },
+
+    async findCaseByMessageRef(channelId, refs) {
+      if (refs.length === 0) return undefined
+      const [row] = await db()
+        .select({ found: cases })
+        .from(messages)
+        .innerJoin(cases, eq(cases.id, messages.caseId))
+        .where(and(eq(messages.channelId, channelId), inArray(messages.externalId, refs)))
+        .orderBy(desc(messages.createdAt))
+        .limit(1)
+      return row && toCase(row.found)
+    },
+
+    async listMessages(caseId) {
+      const rows = await db()
+        .select()
+        .from(messages)
+        .where(eq(messages.caseId, caseId))
+        // seq breaks ties in write order: an inbound message and its acknowledgement share a timestamp.
+        .orderBy(asc(messages.createdAt), asc(messages.seq))
+      return rows.map(toMessage)
+    },
+
+    async listEvents(caseId) {
+      const rows = await db().select().from(caseEvents).where(eq(caseEvents.caseId, caseId)).orderBy(asc(caseEvents.id))
+      return rows.map(toEvent)
+    },
+
+    async claimOutbox(now, limit, leaseMs) {
+      if (limit <= 0) return []
+      const due = db()
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(
+          or(
+            and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now)),
+            and(eq(outbox.status, 'sending'), lt(outbox.leaseUntil, now)),
+          ),
+        )
+        .orderBy(asc(outbox.nextAttemptAt), asc(outbox.createdAt), asc(outbox.id))
+        .limit(limit)
+        // Another process's claim holds its rows until it commits: take the next due ones instead
+        // of waiting for them (and then finding them leased).
+        .for('update', { skipLocked: true })
+      const rows = await db()
+        .update(outbox)
+        .set({ status: 'sending', leaseUntil: now + leaseMs, attempts: sql`${outbox.attempts} + 1`, updatedAt: now })
+        .where(inArray(outbox.id, due))
+        .returning()
+      return rows
+        .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt || compare(a.id, b.id))
+        .map(toOutboxItem)
+    },
+
+    async completeOutbox(id, providerId, now) {
+      await write(async (tx) => {
+        // Whatever state the row is in, the provider has accepted the message: record it as sent so
+        // that no later retry of a stale lease sends it twice.
+        const [row] = await tx
+          .update(outbox)
+          .set({ status: 'sent', providerId, leaseUntil: null, updatedAt: now })
+          .where(eq(outbox.id, id))
+          .returning({ messageId: outbox.messageId, channelId: outbox.channelId })
+        if (!row) throw outboxNotFound(id)
+        await lockReportsOf(tx, row.channelId, providerId)
+        await tx.update(messages).set({ deliveryStatus: 'sent', externalId: providerId }).where(eq(messages.id, row.messageId))
+        // The provider may have reported on the message before we recorded that it took it.
+        const key = and(eq(heldDeliveryReports.channelId, row.channelId), eq(heldDeliveryReports.providerId, providerId))
+        const [held] = await tx.delete(heldDeliveryReports).where(key).returning({ status: heldDeliveryReports.status })
+        if (held && DELIVERY_STAGES.indexOf(held.status as DeliveryStage) > DELIVERY_STAGES.indexOf('sent')) {
+          await tx.update(messages).set({ deliveryStatus: held.status }).where(eq(messages.id, row.messageId))
+        }
+      })
+    },
+
+    async failOutbox(id, failure, now) {
+      await write(async (tx) => {
+        const [row] = await tx.select().from(outbox).where(eq(outbox.id, id)).for('update')
+        if (!row) throw outboxNotFound(id)
+        // Only the lease holder's verdict counts: a worker whose lease expired while another one
+        // delivered the message must not put a sent (or dead) row back in the queue.
+        if (row.status !== 'sending') return
+        if ('dead' in failure) {
+          await tx.update(outbox).set({ status: 'dead', lastError: failure.error, leaseUntil: null, updatedAt: now }).where(eq(outbox.id, id))
+          await tx.update(messages).set({ deliveryStatus: 'dead' }).where(eq(messages.id, row.messageId))
+          await insertEvents(tx, [
+            { caseId: row.caseId, at: now, type: 'delivery_failed', actor: 'outbox', public: false, data: { outboxId: id, error: failure.error } },
+          ])
+          return
+        }
+        await tx
+          .update(outbox)
+          .set({ status: 'pending', nextAttemptAt: failure.retryAt, lastError: failure.error, leaseUntil: null, updatedAt: now })
+          .where(eq(outbox.id, id))
+      })
+    },
+
+    async listOutbox({ status, caseId, limit = 100 }) {
+      const rows = await db()
+        .select()
+        .from(outbox)
+        .where(and(status !== undefined ? eq(outbox.status, status) : undefined, caseId !== undefined ? eq(outbox.caseId, caseId) : undefined))
+        .orderBy(desc(outbox.createdAt), desc(outbox.id))
+        .limit(limit)
+      return rows.map(toOutboxItem)
+    },
+
+    async retryOutbox(id, now) {
+      return write(async (tx) => {
+        const [row] = await tx
+          .update(outbox)
+          .set({ status: 'pending', attempts: 0, nextAttemptAt: now, leaseUntil: null, updatedAt: now })
+          .where(and(eq(outbox.id, id), eq(outbox.status, 'dead')))
+          .returning()
+        if (!row) return undefined
+        await tx.update(messages).set({ deliveryStatus: 'pending' }).where(eq(messages.id, row.messageId))
+        return toOutboxItem(row)
+      })
+    },
+
+    async updateDeliveryStatus(channelId, providerId, status, at) {
+      // Reports arrive out of order (Twilio may post `sent` after `delivered`): a status only
+      // replaces an earlier stage, never a later one.
+      const stage = DELIVERY_STAGES.indexOf(status as DeliveryStage)
+      if (stage < 1) return false
+      const earlier = DELIVERY_STAGES.slice(0, stage) as DeliveryStatus[]
+      return write(async (tx) => {
+        await lockReportsOf(tx, channelId, providerId)
+        // Delivery reports concern messages we sent; an inbound message may carry the same provider id.
+        const sent = and(eq(messages.channelId, channelId), eq(messages.externalId, providerId), eq(messages.direction, 'out'))
+        const updated = await tx
+          .update(messages)
+          .set({ deliveryStatus: status })
+          .where(and(sent, inArray(messages.deliveryStatus, earlier)))
+          .returning({ id: messages.id })
+        if (updated.length > 0) return true
+        if ((await tx.select({ id: messages.id }).from(messages).where(sent).limit(1)).length > 0) return false
+        // No message carries this id yet: hold the report for completeOutbox (the latest stage wins).
+        await tx.delete(heldDeliveryReports).where(lt(heldDeliveryReports.receivedAt, at - HOLD_REPORTS_MS))
+        await tx
+          .insert(heldDeliveryReports)
+          .values({ channelId, providerId, status, receivedAt: at })
+          .onConflictDoUpdate({
+            target: [heldDeliveryReports.channelId, heldDeliveryReports.providerId],
+            set: { status, receivedAt: at },
+            where: sql`${stageOf(sql`${heldDeliveryReports.status}`)} < ${stage}`,
+          })
+        return false
+      })
+    },
+
+    async setOnDuty(staffId, onDuty, at) {
+      await db()
+        .insert(staffDuty)
+        .values({ staffId, onDuty, updatedAt: at })
+        .onConflictDoUpdate({ target: staffDuty.staffId, set: { onDuty, updatedAt: at } })
+    },
+
+    async listDuty() {
+      const rows = await db().select({ staffId: staffDuty.staffId, onDuty: staffDuty.onDuty }).from(staffDuty)
+      return Object.fromEntries(rows.map((r) => [r.staffId, r.onDuty]))
+    },
+
+    async assignmentLoad(officeId) {
+      const counts = await db()
+        .select({ assigneeId: cases.assigneeId, open: sql<number>`count(*)::int` })
+        .from(cases)
+        .where(and(eq(cases.officeId, officeId), inArray(cases.status, [...OPEN_STATUSES]), sql`${cases.assigneeId} is not null`))
+        .groupBy(cases.assigneeId)
+      const [last] = await db()
+        .select({ assigneeId: cases.assigneeId })
+        .from(cases)
+        .where(and(eq(cases.officeId, officeId), sql`${cases.assignedAt} is not null`))
+        .orderBy(desc(cases.assignedAt), desc(cases.id))
+        .limit(1)
+      return {
+        openCases: Object.fromEntries(counts.map((r) => [r.assigneeId!, r.open])),
+        lastAssigneeId: last?.assigneeId ?? null,
+      }
+    },
+
+    async setOptOut(channelId, citizenId, optedOut, at) {
+      if (!optedOut) {
+        await db().delete(optOuts).where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
+        return
+      }
+      await db().insert(optOuts).values({ channelId, citizenId, optedOutAt: at }).onConflictDoNothing()
+    },
+
+    async isOptedOut(channelId, citizenId) {
+      const rows = await db()
+        .select({ at: optOuts.optedOutAt })
+        .from(optOuts)
+        .where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
+      return rows.length > 0
+    },
+  }
+  return store
+}
+
+async function insertCase(tx: Tx, c: Case): Promise<void> {
+  if (c.citizen.channelId !== c.channelId) {
+    // The table keeps one channel column for both; refuse rather than silently lose one of them.
+    throw new Error(`${COMPONENT} case ${c.id}: citizen.channelId '${c.citizen.channelId}' differs from channelId '${c.channelId}'`)
+  }
+  await tx.insert(cases).values({
+    id: c.id,
+    trackingCode: c.trackingCode,
+    status: c.status,
+    officeId: c.officeId,
+    category: c.category,
+    urgency: c.urgency,
+    channelId: c.channelId,
+    citizenId: c.citizen.id,
+    citizenName: c.citizen.displayName ?? null,
+    contact: c.contact,
+    anonymous: c.anonymous,
+    summary: c.summary,
+    place: c.place,
+    language: c.language,
+    deadlineAt: c.deadlineAt,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+    resolvedAt: c.resolvedAt,
+    rating: c.rating,
+    assigneeId: c.assigneeId,
+    assignedAt: c.assigneeId === null ? null : c.createdAt,
+  })
+}
+
+/** Messages in one statement, in the given order (their `seq`), and their attachments. */
+async function insertMessages(tx: Tx, list: CaseMessage[]): Promise<void> {
+  if (list.length === 0) return
+  await tx.insert(messages).values(list)
+  const files = list.flatMap((message) =>
+    message.attachments.map((attachment) => ({
+      // The model lets an attachment arrive before the blob store has named it.
+      id: attachment.id ?? crypto.randomUUID(),
+      messageId: message.id,
+      caseId: message.caseId,
+      filename: attachment.filename ?? null,
+      contentType: attachment.contentType,
+      size: attachment.size,
+      sha256: attachment.sha256 ?? null,
+      blobKey: attachment.blobKey ?? null,
+    })),
+  )
+  if (files.length > 0) await tx.insert(attachments).values(files)
+}
+
+async function insertEvents(tx: Tx, events: CaseEventInput[]): Promise<void> {
+  if (events.length === 0) return
+  // Parsing fills the default `data` and rejects an unknown event type before it reaches the
+  // audit trail; the id is always the store's, so the append order cannot be forged. One
+  // multi-row INSERT numbers the rows in the order given.
+  await tx.insert(caseEvents).values(
+    events.map((input) => {
+      const { id: _ignored, ...event } = CaseEvent.parse(input)
+      return event
+    }),
+  )
+}
+
+async function insertOutboxRows(tx: Tx, outbound: OutboundWrite[]): Promise<void> {
+  if (outbound.length === 0) return
+  await tx.insert(outbox).values(outbound.map(({ outbox: item }) => ({ ...item, leaseUntil: null })))
+}
+
+async function insertOutbound(tx: Tx, outbound: OutboundWrite[]): Promise<void> {
+  await insertMessages(
+    tx,
+    outbound.map((o) => o.message),
+  )
+  await insertOutboxRows(tx, outbound)
+}
+
+/**
+ * Serialises, within a transaction, the delivery report and the send verdict about one provider
+ * id: without it a report could be held just after completeOutbox looked for held ones (two
+ * processes, two transactions), and be lost.
+ */
+async function lockReportsOf(tx: Tx, channelId: string, providerId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${channelId}), hashtext(${providerId}))`)
+}
+
+/** The order a sent message moves through; a carrier's late failure report wins over `delivered`. */
+const DELIVERY_STAGES = ['pending', 'sent', 'delivered', 'failed'] as const
+type DeliveryStage = (typeof DELIVERY_STAGES)[number]
+/** A status's place in DELIVERY_STAGES, in SQL (array_position is 1-based). */
+const stageOf = (status: SQL) => sql`(array_position(array['pending','sent','delivered','failed']::text[], ${status}) - 1)`
+/** A report about a provider id no message carries after this long is about nothing we sent. */
+const HOLD_REPORTS_MS = 24 * 60 * 60 * 1000
+
+/** Binary order of ids, as the database's "C" collation and JavaScript's `<` agree on for ASCII. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  try {
+    return decodeSqliteCursor(cursor)
+  } catch {
+    throw Object.assign(new Error(`${COMPONENT} invalid cursor '${cursor}'`), { code: 'invalid_cursor' })
+  }
+}
+
+/** The PostgreSQL error behind drizzle's wrapper, if any. */
+function pgError(error: unknown): { code?: string; constraint?: string } | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (typeof (e as { code?: unknown }).code === 'string' && 'severity' in e) return e as { code?: string; constraint?: string }
+  }
+  return undefined
+}
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  const e = pgError(error)
+  return e?.code === '23505' && e.constraint === constraint
+}
+
+/** deadlock_detected, serialization_failure: the transaction may simply be run again. */
+function isRetryable(error: unknown): boolean {
+  const code = pgError(error)?.code
+  return code === '40P01' || code === '40001'
+}
+
+function caseNotFound(id: string): Error {
+  return Object.assign(new Error(`${COMPONENT} case '${id}' does not exist`), { code: 'case_not_found' })
+}
+
+function outboxNotFound(id: string): Error {
+  return Object.assign(new Error(`${COMPONENT} outbox row '${id}' does not exist`), { code: 'outbox_not_found' })
+}
+
+function optionError(option: string, expected: string, got: unknown): Error {
+  return Object.assign(new Error(`${COMPONENT} option '${option}' must be ${expected}; got ${JSON.stringify(got) ?? String(got)}`), {
+    code: 'invalid_option',
+  })
+}

@@ -1,0 +1,227 @@
+/**
+ * The PostgreSQL tables behind the Store contract, column for column the SQLite ones
+ * (../sqlite/schema.ts) so that `intake migrate-store` copies rows across unchanged. Timestamps are
+ * bigint milliseconds since the epoch (read back as numbers: they stay far below 2^53); nested
+ * values are `json`, not `jsonb`, because jsonb reorders keys and drops duplicates, and an audit
+ * trail keeps what it was given. Migrations in ../../migrations/postgres are generated from this
+ * file by drizzle-kit (`pnpm db:generate`); edit this file, then regenerate, never the SQL by hand.
+ */
+import { sql } from 'drizzle-orm'
+import { bigint, boolean, index, integer, json, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import type {
+  Attachment,
+  CaseEvent,
+  CaseMessage,
+  CaseStatus,
+  Contact,
+  DeliveryStatus,
+  Office,
+  OutboundMessage,
+  OutboxStatus,
+  Urgency,
+} from '@intake/core'
+
+/** Milliseconds since the epoch. */
+const millis = (name: string) => bigint(name, { mode: 'number' })
+
+export const offices = pgTable('offices', {
+  id: text('id').primaryKey(),
+  // The office tree is read whole and never queried by field, so one JSON document is enough.
+  data: json('data').$type<Office>().notNull(),
+})
+
+export const cases = pgTable(
+  'cases',
+  {
+    id: text('id').primaryKey(),
+    trackingCode: text('tracking_code').notNull().unique(),
+    status: text('status').$type<CaseStatus>().notNull(),
+    officeId: text('office_id').notNull(),
+    category: text('category'),
+    urgency: text('urgency').$type<Urgency>().notNull(),
+    // Doubles as the citizen address's channel: a case is answered on the channel it came in on.
+    channelId: text('channel_id').notNull(),
+    citizenId: text('citizen_id').notNull(),
+    citizenName: text('citizen_name'),
+    contact: json('contact').$type<Contact>(),
+    anonymous: boolean('anonymous').notNull(),
+    summary: text('summary').notNull(),
+    place: text('place'),
+    language: text('language').notNull(),
+    deadlineAt: millis('deadline_at'),
+    createdAt: millis('created_at').notNull(),
+    updatedAt: millis('updated_at').notNull(),
+    resolvedAt: millis('resolved_at'),
+    rating: integer('rating'),
+    assigneeId: text('assignee_id'),
+    // When the current assignee got the case: round-robin continues after the latest.
+    assignedAt: millis('assigned_at'),
+  },
+  (t) => [
+    index('cases_status_idx').on(t.status),
+    index('cases_office_load_idx').on(t.officeId, t.status, t.assigneeId),
+    index('cases_office_assigned_idx').on(t.officeId, t.assignedAt, t.id).where(sql`${t.assignedAt} is not null`),
+    index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
+    index('cases_created_idx').on(t.createdAt, t.id),
+    index('cases_deadline_idx').on(t.deadlineAt),
+  ],
+)
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: text('id').primaryKey(),
+    // Write order: an inbound message and its acknowledgement share a timestamp (SQLite's rowid).
+    seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    direction: text('direction').$type<CaseMessage['direction']>().notNull(),
+    channelId: text('channel_id').notNull(),
+    externalId: text('external_id'),
+    author: text('author').notNull(),
+    subject: text('subject'),
+    text: text('text').notNull(),
+    attachments: json('attachments').$type<Attachment[]>().notNull(),
+    deliveryStatus: text('delivery_status').$type<DeliveryStatus>().notNull(),
+    createdAt: millis('created_at').notNull(),
+  },
+  (t) => [
+    index('messages_case_idx').on(t.caseId, t.createdAt),
+    index('messages_external_idx').on(t.channelId, t.externalId),
+  ],
+)
+
+export const caseEvents = pgTable(
+  'case_events',
+  {
+    // An identity never reuses a value: the id order is the append order of the audit trail.
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    at: millis('at').notNull(),
+    type: text('type').$type<CaseEvent['type']>().notNull(),
+    actor: text('actor').notNull(),
+    public: boolean('public').notNull(),
+    data: json('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('case_events_case_idx').on(t.caseId)],
+)
+
+export const inbox = pgTable(
+  'inbox',
+  {
+    id: text('id').primaryKey(),
+    channelId: text('channel_id').notNull(),
+    externalId: text('external_id').notNull(),
+    receivedAt: millis('received_at').notNull(),
+    // Raw provider payload, kept verbatim for audit and replay; NULL when the adapter kept none.
+    payload: json('payload'),
+    caseId: text('case_id').notNull(),
+    messageId: text('message_id').notNull(),
+  },
+  // The idempotency key of intake: a provider's retry of the same message hits this constraint,
+  // whichever process it reaches.
+  (t) => [uniqueIndex('inbox_channel_external_uq').on(t.channelId, t.externalId)],
+)
+
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    channelId: text('channel_id').notNull(),
+    status: text('status').$type<OutboxStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: millis('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    providerId: text('provider_id'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    payload: json('payload').$type<OutboundMessage>().notNull(),
+    // Set while a worker holds the row in `sending`; a lease in the past means that worker died.
+    leaseUntil: millis('lease_until'),
+    createdAt: millis('created_at').notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
+  (t) => [
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt),
+    index('outbox_case_idx').on(t.caseId),
+  ],
+)
+
+export const attachments = pgTable(
+  'attachments',
+  {
+    id: text('id').primaryKey(),
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    filename: text('filename'),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    sha256: text('sha256'),
+    blobKey: text('blob_key'),
+  },
+  (t) => [index('attachments_message_idx').on(t.messageId)],
+)
+
+/** Citizens who asked for no more messages on a channel (STOP, 退订); START deletes the row. */
+export const optOuts = pgTable(
+  'opt_outs',
+  {
+    channelId: text('channel_id').notNull(),
+    citizenId: text('citizen_id').notNull(),
+    optedOutAt: millis('opted_out_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.citizenId] })],
+)
+
+/** Voice messages waiting for a transcript; the row goes when the transcript (or the last attempt) is recorded. */
+export const transcriptions = pgTable(
+  'transcriptions',
+  {
+    messageId: text('message_id')
+      .primaryKey()
+      .references(() => messages.id),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    blobKey: text('blob_key').notNull(),
+    contentType: text('content_type').notNull(),
+    language: text('language'),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: millis('next_attempt_at').notNull(),
+    // While a worker holds it: a lease in the past means that worker died.
+    leaseUntil: millis('lease_until'),
+    lastError: text('last_error'),
+  },
+  (t) => [index('transcriptions_due_idx').on(t.nextAttemptAt)],
+)
+
+/** Duty changes made through the API; staff not listed here are as the offices file says. */
+export const staffDuty = pgTable('staff_duty', {
+  staffId: text('staff_id').primaryKey(),
+  onDuty: boolean('on_duty').notNull(),
+  updatedAt: millis('updated_at').notNull(),
+})
+
+/** Delivery reports that arrived before the outbox recorded the provider id they name. */
+export const heldDeliveryReports = pgTable(
+  'held_delivery_reports',
+  {
+    channelId: text('channel_id').notNull(),
+    providerId: text('provider_id').notNull(),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    receivedAt: millis('received_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.providerId] }), index('held_delivery_reports_received_idx').on(t.receivedAt)],
+)
