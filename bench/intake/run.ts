@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/intake/run.ts [--seconds 10] [--connections 50] [--warmup 2] [--rounds 1]
  *                               [--variants baseline,gateway[,gateway-paced][,gateway-no-callback]] [--cpu-prof]
+ *   npx tsx bench/intake/run.ts --store postgres [...]     # PostgreSQL, 1 and 2 gateway processes: postgres.ts
  *
  * --rounds N runs the variants N times in turn (baseline, gateway, baseline, gateway, …) and reports
  * each round's ratio against that round's baseline, and their median: a shared machine drifts, and
@@ -48,6 +49,17 @@ import { HTTP_LOAD_ARGS, type HttpLoadOptions, type LoadFigures, readHttpLoadArg
 import { loadBetterSqlite3 } from '../support/workspace-deps.ts'
 import type { CallbackCount } from './callback-child.ts'
 import { messageBody, PLACES, signedHeaders } from './messages.ts'
+
+// --store postgres is its own script (its baseline, databases and process counts differ).
+if (process.argv.includes('--store')) {
+  const store = process.argv[process.argv.indexOf('--store') + 1]
+  if (store !== 'postgres' && store !== 'sqlite') throw new Error(`[bench] --store must be sqlite or postgres; got ${store}`)
+  if (store === 'postgres') {
+    await import('./postgres.ts')
+    process.exit(0)
+  }
+  process.argv.splice(process.argv.indexOf('--store'), 2)
+}
 
 const HERE = import.meta.dirname
 const SECRET = 'bench-api-secret-0123456789'

@@ -31,8 +31,11 @@ import {
   staffDuty,
   transcriptions,
 } from './schema.ts'
+import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
+import { RECORD_INBOUND_SQL, recordInboundParams } from './record-inbound.ts'
 
-export const COMPONENT = '[store/postgres]'
+export { COMPONENT } from './errors.ts'
+
 
 export interface PostgresStoreOptions {
   /** A libpq connection URL: `postgres://user:password@host:5432/database`. */
@@ -182,54 +185,29 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async recordInbound(inbound) {
-      try {
-        return await write(async (tx) => {
+      const { pool } = open()
+      const params = recordInboundParams(inbound)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const { rows } = await pool.query<{ claimed: number; touched: number }>({ name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params })
+          if (rows[0]!.claimed === 1) {
+            if (inbound.touchCase && rows[0]!.touched === 0) throw new Error(`${COMPONENT} follow-up written without its case (unreachable: the message's foreign key refuses it)`)
+            return { duplicate: false as const }
+          }
           // The idempotency key: a retry of the same provider message, in this process or another,
-          // finds this row (waiting for the first writer's commit when both arrive together).
-          const claimed = await tx
-            .insert(inbox)
-            .values({
-              id: inbound.inbox.id,
-              channelId: inbound.inbox.channelId,
-              externalId: inbound.inbox.externalId,
-              receivedAt: inbound.inbox.receivedAt,
-              payload: inbound.inbox.payload ?? null,
-              caseId: inbound.message.caseId,
-              messageId: inbound.message.id,
-            })
-            .onConflictDoNothing({ target: [inbox.channelId, inbox.externalId] })
-            .returning({ id: inbox.id })
-          if (claimed.length === 0) {
-            const [first] = await tx
-              .select({ caseId: inbox.caseId, messageId: inbox.messageId })
-              .from(inbox)
-              .where(and(eq(inbox.channelId, inbound.inbox.channelId), eq(inbox.externalId, inbound.inbox.externalId)))
-            if (!first) throw new Error(`${COMPONENT} inbox conflict without a row (corrupt unique index?)`)
-            return { duplicate: true as const, caseId: first.caseId, messageId: first.messageId }
-          }
-
-          if (inbound.newCase) await insertCase(tx, inbound.newCase)
-          if (inbound.touchCase) {
-            const { id, updatedAt, reopen, rating } = inbound.touchCase
-            // A rating closes the case; a reopened case is no longer resolved, so its resolution time goes with it.
-            const set: Partial<typeof cases.$inferInsert> =
-              rating !== undefined
-                ? { updatedAt, rating, status: 'closed' }
-                : reopen
-                  ? { updatedAt, status: 'received', resolvedAt: null }
-                  : { updatedAt }
-            const touched = await tx.update(cases).set(set).where(eq(cases.id, id)).returning({ id: cases.id })
-            if (touched.length === 0) throw caseNotFound(id)
-          }
-          await insertMessages(tx, [inbound.message, ...inbound.outbound.map((o) => o.message)])
-          await insertEvents(tx, inbound.events)
-          await insertOutboxRows(tx, inbound.outbound)
-          if (inbound.transcription) await tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null })
-          return { duplicate: false as const }
-        })
-      } catch (error) {
-        if (isUniqueViolation(error, 'cases_tracking_code_unique')) throw new StoreConflictError('tracking_code')
-        throw error
+          // finds the first one's row (a new statement, so it sees a commit made since the last began).
+          const [first] = await db()
+            .select({ caseId: inbox.caseId, messageId: inbox.messageId })
+            .from(inbox)
+            .where(and(eq(inbox.channelId, inbound.inbox.channelId), eq(inbox.externalId, inbound.inbox.externalId)))
+          if (!first) throw new Error(`${COMPONENT} inbox conflict without a row (corrupt unique index?)`)
+          return { duplicate: true as const, caseId: first.caseId, messageId: first.messageId }
+        } catch (error) {
+          if (isUniqueViolation(error, 'cases_tracking_code_unique')) throw new StoreConflictError('tracking_code')
+          // A follow-up whose case is gone: the message's foreign key refused the whole write.
+          if (inbound.touchCase && pgError(error)?.code === '23503') throw caseNotFound(inbound.touchCase.id)
+          if (attempt >= 5 || !isRetryable(error)) throw error
+        }
       }
     },
 
@@ -549,36 +527,6 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
   return store
 }
 
-async function insertCase(tx: Tx, c: Case): Promise<void> {
-  if (c.citizen.channelId !== c.channelId) {
-    // The table keeps one channel column for both; refuse rather than silently lose one of them.
-    throw new Error(`${COMPONENT} case ${c.id}: citizen.channelId '${c.citizen.channelId}' differs from channelId '${c.channelId}'`)
-  }
-  await tx.insert(cases).values({
-    id: c.id,
-    trackingCode: c.trackingCode,
-    status: c.status,
-    officeId: c.officeId,
-    category: c.category,
-    urgency: c.urgency,
-    channelId: c.channelId,
-    citizenId: c.citizen.id,
-    citizenName: c.citizen.displayName ?? null,
-    contact: c.contact,
-    anonymous: c.anonymous,
-    summary: c.summary,
-    place: c.place,
-    language: c.language,
-    deadlineAt: c.deadlineAt,
-    createdAt: c.createdAt,
-    updatedAt: c.updatedAt,
-    resolvedAt: c.resolvedAt,
-    rating: c.rating,
-    assigneeId: c.assigneeId,
-    assignedAt: c.assigneeId === null ? null : c.createdAt,
-  })
-}
-
 /** Messages in one statement, in the given order (their `seq`), and their attachments. */
 async function insertMessages(tx: Tx, list: CaseMessage[]): Promise<void> {
   if (list.length === 0) return
@@ -651,33 +599,6 @@ function decodeCursor(cursor: string): { createdAt: number; id: string } {
   } catch {
     throw Object.assign(new Error(`${COMPONENT} invalid cursor '${cursor}'`), { code: 'invalid_cursor' })
   }
-}
-
-/** The PostgreSQL error behind drizzle's wrapper, if any. */
-function pgError(error: unknown): { code?: string; constraint?: string } | undefined {
-  for (let e = error; e instanceof Error; e = e.cause) {
-    if (typeof (e as { code?: unknown }).code === 'string' && 'severity' in e) return e as { code?: string; constraint?: string }
-  }
-  return undefined
-}
-
-function isUniqueViolation(error: unknown, constraint: string): boolean {
-  const e = pgError(error)
-  return e?.code === '23505' && e.constraint === constraint
-}
-
-/** deadlock_detected, serialization_failure: the transaction may simply be run again. */
-function isRetryable(error: unknown): boolean {
-  const code = pgError(error)?.code
-  return code === '40P01' || code === '40001'
-}
-
-function caseNotFound(id: string): Error {
-  return Object.assign(new Error(`${COMPONENT} case '${id}' does not exist`), { code: 'case_not_found' })
-}
-
-function outboxNotFound(id: string): Error {
-  return Object.assign(new Error(`${COMPONENT} outbox row '${id}' does not exist`), { code: 'outbox_not_found' })
 }
 
 function optionError(option: string, expected: string, got: unknown): Error {
