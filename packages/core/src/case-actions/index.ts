@@ -114,9 +114,15 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
     return { openCases, lastAssigneeId: recent.at(-1)!.staffId }
   }
 
-  /** Someone on duty at `office` by its policy, counting this process's picks that may not be committed yet. */
-  async function pickFor(office: Office, at: number): Promise<string | null> {
-    const [duty, stored] = [await store.listDuty(), await store.assignmentLoad(office.id)]
+  /**
+   * Someone on duty at `office` by its policy. A store shared by several processes decides inside
+   * itself (pickAssignee), counting every process's picks; otherwise this process's picks that may
+   * not be committed yet are counted here.
+   */
+  async function pickFor(office: Office, at: number, caseId: string): Promise<string | null> {
+    const duty = await store.listDuty()
+    if (store.pickAssignee) return store.pickAssignee(office.id, caseId, at, (load) => pickAssignee(office, duty, load))
+    const stored = await store.assignmentLoad(office.id)
     const staffId = pickAssignee(office, duty, withRecentPicks(office.id, stored, at))
     if (staffId) recentPicks.get(office.id)!.push({ staffId, at })
     return staffId
@@ -128,7 +134,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
     const outbound: OutboundWrite[] = []
     let assigneeId: string | null = null
     if (office.assignment !== 'none' && office.staff.length) {
-      assigneeId = await pickFor(office, at)
+      assigneeId = await pickFor(office, at, kase.id)
       if (assigneeId) {
         events.push({ caseId: kase.id, at, type: 'assigned', actor, public: false, data: { officeId, staffId: assigneeId, policy: office.assignment } })
       }
@@ -300,7 +306,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
         }
         assigneeId = staffId
       } else {
-        assigneeId = await pickFor(office, at)
+        assigneeId = await pickFor(office, at, caseId)
         if (!assigneeId) return { ok: false, status: 409, code: 'no_one_on_duty', message: `no one at ${office.name} is on duty to take the case` }
       }
       const updated = await store.applyCaseChange({

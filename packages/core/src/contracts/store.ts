@@ -202,6 +202,12 @@ export interface CitizenExport {
   cases: Array<{ case: Case; messages: CaseMessage[]; events: CaseEvent[] }>
 }
 
+/** An office's assignment load: open cases per assignee, and who was given a case last. */
+export interface AssignmentLoad {
+  openCases: Record<string, number>
+  lastAssigneeId: string | null
+}
+
 /** Thrown by a driver when a unique value (a tracking code) is already taken. */
 export class StoreConflictError extends Error {
   readonly code = 'store_conflict'
@@ -310,7 +316,16 @@ export interface Store {
   /** Duty changes made since start, by staff id. */
   listDuty(): Promise<Record<string, boolean>>
   /** For assignment inside an office: open cases per assignee, and who was given a case last. */
-  assignmentLoad(officeId: string): Promise<{ openCases: Record<string, number>; lastAssigneeId: string | null }>
+  assignmentLoad(officeId: string): Promise<AssignmentLoad>
+  /**
+   * Optional, for stores that several processes share: decide who at `officeId` gets case `caseId`
+   * inside the store, one decision at a time per office across every process. `pick` is handed the
+   * office's load — committed open cases plus the picks of cases not written yet, whichever process
+   * made them, and the latest pick or assignment — and its answer is recorded as a pick before the
+   * next one is decided, so round-robin and least-open hold across processes. Without it, core
+   * counts its own process's recent picks (exact with one process, as with SQLite).
+   */
+  pickAssignee?(officeId: string, caseId: string, at: number, pick: (load: AssignmentLoad) => string | null): Promise<string | null>
 
   /** Open cases a new case may duplicate (an indexed lookup: it runs once per new case at intake). */
   findClusterCandidates(query: ClusterCandidateQuery): Promise<ClusterCandidate[]>

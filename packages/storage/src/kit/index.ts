@@ -864,6 +864,39 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await store.listOutbox({ limit: 500 })).toHaveLength(103)
     })
 
+    /** Round-robin over `staff` (all on duty) from the load, as core's pickAssignee does. */
+    const roundRobin = (staff: string[]) => (load: { lastAssigneeId: string | null }) =>
+      staff[(staff.indexOf(load.lastAssigneeId ?? '') + 1) % staff.length]!
+    const leastOpen = (staff: string[]) => (load: { openCases: Record<string, number> }) =>
+      staff.reduce((best, s) => ((load.openCases[s] ?? 0) < (load.openCases[best] ?? 0) ? s : best))
+
+    test('pickAssignee decides one pick at a time per office: concurrent round-robin picks go round the staff in turn', async () => {
+      const pickAssignee = store.pickAssignee?.bind(store)
+      if (!pickAssignee) throw new Error(`${name} has no pickAssignee: implement it, or skip this case with the reason`)
+      const staff = ['clerk-a', 'clerk-b', 'clerk-c']
+      const picks = await Promise.all(Array.from({ length: 30 }, (_, i) => pickAssignee('roads', `case-rr-${i}`, T + i, roundRobin(staff))))
+      expect(staff.map((s) => picks.filter((p) => p === s).length)).toEqual([10, 10, 10])
+      // Another office keeps its own turn.
+      expect(await pickAssignee('parks', 'case-parks-1', T, roundRobin(staff))).toBe('clerk-a')
+      // Once a picked case is written, the next pick continues after it.
+      const written = await recordNew({ at: T + HOUR, case: { officeId: 'parks', assigneeId: 'clerk-b' } })
+      expect(written.newCase.assigneeId).toBe('clerk-b')
+      expect(await pickAssignee('parks', 'case-parks-2', T + HOUR + 1, roundRobin(staff))).toBe('clerk-c')
+      // Nobody to pick: nothing is recorded.
+      expect(await pickAssignee('parks', 'case-parks-3', T + HOUR + 2, () => null)).toBeNull()
+      expect(await pickAssignee('parks', 'case-parks-4', T + HOUR + 3, roundRobin(staff))).toBe('clerk-a')
+    })
+
+    test('pickAssignee counts picks whose cases are not written yet: concurrent least-open picks even out the load', async () => {
+      const pickAssignee = store.pickAssignee?.bind(store)
+      if (!pickAssignee) throw new Error(`${name} has no pickAssignee: implement it, or skip this case with the reason`)
+      const staff = ['clerk-a', 'clerk-b', 'clerk-c']
+      for (let i = 0; i < 2; i++) await recordNew({ at: T + i, case: { officeId: 'roads', assigneeId: 'clerk-a' } })
+      const picks = await Promise.all(Array.from({ length: 7 }, (_, i) => pickAssignee('roads', `case-lo-${i}`, T + MINUTE + i, leastOpen(staff))))
+      // clerk-a had 2 open cases: the 7 new ones leave everybody with 3.
+      expect(staff.map((s) => picks.filter((p) => p === s).length)).toEqual([1, 3, 3])
+    })
+
     test('case events are kept in append order, whatever their timestamps', async () => {
       const first = await recordNew({ at: T })
       const other = await recordNew({ at: T + 1 })

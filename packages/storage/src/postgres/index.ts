@@ -19,6 +19,7 @@ import {
 } from '@intake/core'
 import { decodeCursor as decodeSqliteCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from '../sqlite/rows.ts'
 import {
+  assignmentPicks,
   attachments,
   caseEvents,
   cases,
@@ -491,21 +492,42 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async assignmentLoad(officeId) {
-      const counts = await db()
-        .select({ assigneeId: cases.assigneeId, open: sql<number>`count(*)::int` })
-        .from(cases)
-        .where(and(eq(cases.officeId, officeId), inArray(cases.status, [...OPEN_STATUSES]), sql`${cases.assigneeId} is not null`))
-        .groupBy(cases.assigneeId)
-      const [last] = await db()
-        .select({ assigneeId: cases.assigneeId })
-        .from(cases)
-        .where(and(eq(cases.officeId, officeId), sql`${cases.assignedAt} is not null`))
-        .orderBy(desc(cases.assignedAt), desc(cases.id))
-        .limit(1)
-      return {
-        openCases: Object.fromEntries(counts.map((r) => [r.assigneeId!, r.open])),
-        lastAssigneeId: last?.assigneeId ?? null,
-      }
+      const { openCases, lastAssigneeId } = await loadOf(db(), officeId)
+      return { openCases, lastAssigneeId }
+    },
+
+    async pickAssignee(officeId, caseId, at, pick) {
+      return write(async (tx) => {
+        // One decision at a time per office, across processes: the next waits here until this one
+        // commits, then sees its pick.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('intake.assignment'), hashtext(${officeId}))`)
+        await tx.delete(assignmentPicks).where(and(eq(assignmentPicks.officeId, officeId), lt(assignmentPicks.at, at - PICK_MEMORY_MS)))
+        const committed = await loadOf(tx, officeId)
+        // Picks whose case does not carry them yet: written by a transaction still in flight.
+        const pending = await tx
+          .select({ staffId: assignmentPicks.staffId, n: sql<number>`count(*)::int` })
+          .from(assignmentPicks)
+          .where(
+            and(
+              eq(assignmentPicks.officeId, officeId),
+              sql`not exists (select 1 from ${cases} where ${cases.id} = ${assignmentPicks.caseId} and ${cases.assigneeId} = ${assignmentPicks.staffId})`,
+            ),
+          )
+          .groupBy(assignmentPicks.staffId)
+        const openCases = { ...committed.openCases }
+        for (const p of pending) openCases[p.staffId] = (openCases[p.staffId] ?? 0) + p.n
+        const [latest] = await tx
+          .select({ staffId: assignmentPicks.staffId, at: assignmentPicks.at })
+          .from(assignmentPicks)
+          .where(eq(assignmentPicks.officeId, officeId))
+          .orderBy(desc(assignmentPicks.seq))
+          .limit(1)
+        // A pick at least as recent as the latest assignment on record (by hand, or older picks pruned) is the last.
+        const lastAssigneeId = latest && (committed.lastAssignedAt === null || latest.at >= committed.lastAssignedAt) ? latest.staffId : committed.lastAssigneeId
+        const staffId = pick({ openCases, lastAssigneeId })
+        if (staffId !== null) await tx.insert(assignmentPicks).values({ officeId, staffId, caseId, at })
+        return staffId
+      })
     },
 
     async setOptOut(channelId, citizenId, optedOut, at) {
@@ -581,6 +603,33 @@ async function insertOutbound(tx: Tx, outbound: OutboundWrite[]): Promise<void> 
 async function lockReportsOf(tx: Tx, channelId: string, providerId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${channelId}), hashtext(${providerId}))`)
 }
+
+/** An office's open cases per assignee, and its latest assignment on record. */
+async function loadOf(q: Tx | Db, officeId: string) {
+  const counts = await q
+    .select({ assigneeId: cases.assigneeId, open: sql<number>`count(*)::int` })
+    .from(cases)
+    .where(and(eq(cases.officeId, officeId), inArray(cases.status, [...OPEN_STATUSES]), sql`${cases.assigneeId} is not null`))
+    .groupBy(cases.assigneeId)
+  const [last] = await q
+    .select({ assigneeId: cases.assigneeId, assignedAt: cases.assignedAt })
+    .from(cases)
+    .where(and(eq(cases.officeId, officeId), sql`${cases.assignedAt} is not null`))
+    .orderBy(desc(cases.assignedAt), desc(cases.id))
+    .limit(1)
+  return {
+    openCases: Object.fromEntries(counts.map((r) => [r.assigneeId!, r.open])) as Record<string, number>,
+    lastAssigneeId: last?.assigneeId ?? null,
+    lastAssignedAt: last?.assignedAt ?? null,
+  }
+}
+
+/**
+ * How long a pick is remembered: long enough for its case to be committed (a pick older than this
+ * whose case never arrived was for a write that failed), short enough that a case reassigned or
+ * closed soon after its pick is counted twice only briefly.
+ */
+const PICK_MEMORY_MS = 10_000
 
 /** The order a sent message moves through; a carrier's late failure report wins over `delivered`. */
 const DELIVERY_STAGES = ['pending', 'sent', 'delivered', 'failed'] as const

@@ -225,3 +225,20 @@ export const heldDeliveryReports = pgTable(
   },
   (t) => [primaryKey({ columns: [t.channelId, t.providerId] }), index('held_delivery_reports_received_idx').on(t.receivedAt)],
 )
+
+/**
+ * Assignments decided by pickAssignee, so that processes sharing the database decide in turn: the
+ * latest pick is round-robin's last assignee, and a pick whose case is not written (committed) yet
+ * still counts for least-open. Picks older than PICK_MEMORY_MS are pruned as others are made.
+ */
+export const assignmentPicks = pgTable(
+  'assignment_picks',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    officeId: text('office_id').notNull(),
+    staffId: text('staff_id').notNull(),
+    caseId: text('case_id').notNull(),
+    at: millis('at').notNull(),
+  },
+  (t) => [index('assignment_picks_office_idx').on(t.officeId, t.seq)],
+)
