@@ -19,6 +19,9 @@ usage:
                                                simulate an inbound message on a channel and deliver its replies
   intake export-citizen [--config intake.config.ts] --channel ID --id ADDRESS
                                                print everything stored about one citizen on one channel (JSON)
+  intake migrate-store --from FILE.db --to postgres://…
+                                               copy a SQLite deployment's data into an empty PostgreSQL database
+                                               and verify every table's row count and content hash
   intake route-eval FILE.csv [--config intake.config.ts] [--json] [--folds K]
                                                run the configured routing chain over a labelled CSV (text, place,
                                                expected_office, expected_category): accuracy, precision, recall;
@@ -63,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       scopes: { type: 'string' },
       folds: { type: 'string' },
       'from-store': { type: 'boolean', default: false },
+      to: { type: 'string' },
     },
     strict: true,
     allowPositionals: ['route-eval', 'stats', 'train', 'user', 'token', 'audit'].includes(command ?? ''),
@@ -70,6 +74,17 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help') {
     console.log(USAGE)
     return command ? 0 : 2
+  }
+  if (command === 'migrate-store') {
+    // The command lives with the store drivers (core depends on none of them): it is looked up by
+    // name at run time, from the workspace or wherever @intake/storage is installed.
+    const specifier = '@intake/storage/migrate-store'
+    const { migrateStoreCommand } = (await import(specifier)) as {
+      migrateStoreCommand: (args: { from?: string; to?: string }) => Promise<number>
+    }
+    // --from is also `send`'s sender, with a default: here it counts only when given.
+    const fromGiven = rest.some((arg) => arg === '--from' || arg.startsWith('--from='))
+    return migrateStoreCommand({ from: fromGiven ? values.from : undefined, to: values.to })
   }
   const config = await loadConfig(values.config!)
   const configDir = configDirOf(values.config!)
