@@ -499,33 +499,37 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     async pickAssignee(officeId, caseId, at, pick) {
       return write(async (tx) => {
         // One decision at a time per office, across processes: the next waits here until this one
-        // commits, then sees its pick.
+        // commits, then (its next statement being a new snapshot) sees its pick.
         await tx.execute(sql`select pg_advisory_xact_lock(hashtext('intake.assignment'), hashtext(${officeId}))`)
-        await tx.delete(assignmentPicks).where(and(eq(assignmentPicks.officeId, officeId), lt(assignmentPicks.at, at - PICK_MEMORY_MS)))
-        const committed = await loadOf(tx, officeId)
-        // Picks whose case does not carry them yet: written by a transaction still in flight.
-        const pending = await tx
-          .select({ staffId: assignmentPicks.staffId, n: sql<number>`count(*)::int` })
-          .from(assignmentPicks)
-          .where(
-            and(
-              eq(assignmentPicks.officeId, officeId),
-              sql`not exists (select 1 from ${cases} where ${cases.id} = ${assignmentPicks.caseId} and ${cases.assigneeId} = ${assignmentPicks.staffId})`,
-            ),
-          )
-          .groupBy(assignmentPicks.staffId)
-        const openCases = { ...committed.openCases }
-        for (const p of pending) openCases[p.staffId] = (openCases[p.staffId] ?? 0) + p.n
-        const [latest] = await tx
-          .select({ staffId: assignmentPicks.staffId, at: assignmentPicks.at })
-          .from(assignmentPicks)
-          .where(eq(assignmentPicks.officeId, officeId))
-          .orderBy(desc(assignmentPicks.seq))
-          .limit(1)
-        // A pick at least as recent as the latest assignment on record (by hand, or older picks pruned) is the last.
-        const lastAssigneeId = latest && (committed.lastAssignedAt === null || latest.at >= committed.lastAssignedAt) ? latest.staffId : committed.lastAssigneeId
+        // The office's whole load in one round trip: the lock is held across it.
+        const result = await tx.execute<{ load: PickLoad }>(sql`
+          select json_build_object(
+            'open', (select coalesce(json_object_agg(assignee_id, n), '{}') from (
+              select assignee_id, count(*)::int as n from ${cases}
+              where office_id = ${officeId} and status in (${sql.join(OPEN_STATUSES.map((s) => sql`${s}`), sql`, `)}) and assignee_id is not null
+              group by assignee_id) o),
+            -- Picks whose case does not carry them yet: written by a transaction still in flight.
+            'pending', (select coalesce(json_object_agg(staff_id, n), '{}') from (
+              select p.staff_id, count(*)::int as n from ${assignmentPicks} p
+              where p.office_id = ${officeId} and p.at >= ${at - PICK_MEMORY_MS}
+                and not exists (select 1 from ${cases} c where c.id = p.case_id and c.assignee_id = p.staff_id)
+              group by p.staff_id) q),
+            'latestPick', (select json_build_object('staffId', staff_id, 'at', at) from ${assignmentPicks}
+              where office_id = ${officeId} order by seq desc limit 1),
+            'lastAssigned', (select json_build_object('staffId', assignee_id, 'at', assigned_at) from ${cases}
+              where office_id = ${officeId} and assigned_at is not null order by assigned_at desc, id desc limit 1)
+          ) as load`)
+        const load = result.rows[0]!.load
+        const openCases: Record<string, number> = { ...load.open }
+        for (const [staffId, n] of Object.entries(load.pending)) openCases[staffId] = (openCases[staffId] ?? 0) + n
+        // A pick at least as recent as the latest assignment on record (one by hand, or after old picks were pruned) is the last.
+        const { latestPick: latest, lastAssigned } = load
+        const lastAssigneeId = latest && (!lastAssigned || latest.at >= lastAssigned.at) ? latest.staffId : (lastAssigned?.staffId ?? null)
         const staffId = pick({ openCases, lastAssigneeId })
-        if (staffId !== null) await tx.insert(assignmentPicks).values({ officeId, staffId, caseId, at })
+        await tx.execute(sql`
+          with pruned as (delete from ${assignmentPicks} where office_id = ${officeId} and at < ${at - PICK_MEMORY_MS})
+          insert into ${assignmentPicks} (office_id, staff_id, case_id, at)
+          select ${officeId}, ${staffId}, ${caseId}, ${at} where ${staffId}::text is not null`)
         return staffId
       })
     },
@@ -622,6 +626,14 @@ async function loadOf(q: Tx | Db, officeId: string) {
     lastAssigneeId: last?.assigneeId ?? null,
     lastAssignedAt: last?.assignedAt ?? null,
   }
+}
+
+/** What pickAssignee reads about an office in one statement. */
+interface PickLoad {
+  open: Record<string, number>
+  pending: Record<string, number>
+  latestPick: { staffId: string; at: number } | null
+  lastAssigned: { staffId: string; at: number } | null
 }
 
 /**
