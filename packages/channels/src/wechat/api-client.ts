@@ -80,6 +80,11 @@ export interface AccessTokensOptions {
   timeoutMs: number
   /** The token URL, when not WeChat's (WeCom: `/cgi-bin/gettoken?corpid&corpsecret`). */
   tokenUrl?: string
+  /**
+   * `classic` (default): GET /cgi-bin/token, for one process per AppID. `stable`: POST
+   * /cgi-bin/stable_token, for several processes sharing an AppID — see accessTokens.
+   */
+  endpoint?: 'classic' | 'stable'
 }
 
 export interface AccessTokens {
@@ -96,27 +101,54 @@ export interface AccessTokens {
  * one fetch. One process should hold an appid's token: several processes fetching in turn retire
  * each other's tokens (WeChat's own advice is one central token holder, 中控服务器).
  */
-export function accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs, timeoutMs, tokenUrl }: AccessTokensOptions): AccessTokens {
+export function accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs, timeoutMs, tokenUrl, endpoint = 'classic' }: AccessTokensOptions): AccessTokens {
   let cached: { token: string; refreshAt: number } | undefined
   let inFlight: Promise<string> | undefined
+  /** stable: the token WeChat refused last; if normal mode hands it out again, force a new one. */
+  let refused: string | undefined
+
+  /**
+   * The stable-token call (https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken):
+   * in normal mode every caller within the token's life gets the same token, so processes sharing
+   * an AppID no longer retire each other's (WeChat holds it for them, and renews it 5 minutes
+   * ahead). force_refresh retires the current token for everyone and is limited to 20 a day, 30 s
+   * apart: it is used only when normal mode answers with the very token just refused — never on a
+   * refusal alone, or two processes would take turns retiring each other's token.
+   */
+  async function fetchStable(timeout: number): Promise<{ status: number; text: string }> {
+    const post = async (forceRefresh: boolean) => {
+      const body = JSON.stringify({ grant_type: 'client_credential', appid: appId, secret: appSecret, force_refresh: forceRefresh })
+      return httpPost(`${baseUrl}/cgi-bin/stable_token`, body, { headers: { 'content-type': 'application/json' }, timeoutMs: timeout, maxAnswerBytes: 16 * 1024 })
+    }
+    const first = await post(false)
+    if (refused === undefined || first.status !== 200) return first
+    const token = TokenBody.safeParse(safeJson(first.text))
+    if (!token.success || token.data.access_token !== refused) return first
+    return post(true)
+  }
 
   async function fetchToken(timeout: number): Promise<string> {
-    const url = tokenUrl ?? `${baseUrl}/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(appSecret)}`
-    let answer: HttpGetAnswer
+    let answer: { status: number; text: string }
     try {
-      answer = await httpGet(url, { timeoutMs: timeout, maxBytes: 16 * 1024 })
+      if (endpoint === 'stable') answer = await fetchStable(timeout)
+      else {
+        const url = tokenUrl ?? `${baseUrl}/cgi-bin/token?grant_type=client_credential&appid=${encodeURIComponent(appId)}&secret=${encodeURIComponent(appSecret)}`
+        const got = await httpGet(url, { timeoutMs: timeout, maxBytes: 16 * 1024 })
+        answer = { status: got.status, text: got.body.toString('utf8') }
+      }
     } catch (err) {
       throw new TokenError({ code: 'connection', retryable: true, message: `[wechat] token endpoint unreachable: ${(err as Error).message}` })
     }
     if (answer.status >= 500) throw new TokenError({ code: 'connection', retryable: true, message: `[wechat] token endpoint answered HTTP ${answer.status}` })
     let json: unknown
     try {
-      json = JSON.parse(answer.body.toString('utf8'))
+      json = JSON.parse(answer.text)
     } catch {
       throw new TokenError({ code: 'connection', retryable: true, message: `[wechat] token endpoint answered HTTP ${answer.status} without JSON` })
     }
     const token = TokenBody.safeParse(json)
     if (token.success) {
+      refused = undefined
       const lifeMs = token.data.expires_in * 1000
       cached = { token: token.data.access_token, refreshAt: now() + lifeMs - Math.min(refreshMarginMs, lifeMs / 2) }
       return token.data.access_token
@@ -136,7 +168,16 @@ export function accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs, 
     },
     invalidate(token) {
       if (cached?.token === token) cached = undefined
+      refused = token
     },
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
   }
 }
 

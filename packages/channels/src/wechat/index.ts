@@ -55,6 +55,12 @@ export interface WechatOptions {
   maxMediaBytes?: number
   /** Refresh the access token this long before it expires (default 300 s). */
   tokenRefreshMarginSeconds?: number
+  /**
+   * Where the access token comes from. `classic` (default): GET /cgi-bin/token, one process per
+   * AppID (each fetch retires the token other processes hold). `stable`: WeChat's stable-token API,
+   * for several gateway processes sharing one AppID: they all get the same token.
+   */
+  tokenEndpoint?: 'classic' | 'stable'
   /** The clock for the token cache (default Date.now). */
   now?: () => number
   /** The route under /channels/:id that the account's server URL points at (default /messages). */
@@ -112,6 +118,7 @@ export function wechatChannel({
   mediaTimeoutMs = 3_000,
   maxMediaBytes = 10 * 1024 * 1024,
   tokenRefreshMarginSeconds = 300,
+  tokenEndpoint = 'classic',
   now = Date.now,
   path = '/messages',
 }: WechatOptions): ChannelAdapter {
@@ -128,6 +135,7 @@ export function wechatChannel({
       throw new Error(`[wechat channel] encodingAESKey${aesKeys.length > 1 ? `[${i}]` : ''}: ${(err as Error).message}`)
     }
   })
+  if (tokenEndpoint !== 'classic' && tokenEndpoint !== 'stable') throw new Error(`[wechat channel] tokenEndpoint: expected classic or stable, got "${String(tokenEndpoint)}"`)
   if (!/^https?:\/\/[^/]+/.test(apiBaseUrl)) throw new Error(`[wechat channel] apiBaseUrl: expected an http(s) URL, got "${apiBaseUrl}"`)
   if (!Number.isFinite(toleranceSeconds) || toleranceSeconds <= 0) throw new Error('[wechat channel] toleranceSeconds: expected a positive number')
   // A plain-mode signature covers token, timestamp and nonce, not the body: without this memory a
@@ -135,7 +143,7 @@ export function wechatChannel({
   const nonces = nonceMemory({ windowMs: 2 * toleranceSeconds * 1000 })
   if (!path.startsWith('/')) throw new Error('[wechat channel] path: expected a path starting with "/"')
   const baseUrl = apiBaseUrl.replace(/\/+$/, '')
-  const tokens: AccessTokens = accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs: tokenRefreshMarginSeconds * 1000, timeoutMs })
+  const tokens: AccessTokens = accessTokens({ baseUrl, appId, appSecret, now, refreshMarginMs: tokenRefreshMarginSeconds * 1000, timeoutMs, endpoint: tokenEndpoint })
   const xmlLimits = { maxLength: maxBodyBytes, maxDepth: 6, maxElements: 256 }
   // What verify learns (the decrypted push) and parse decides (the welcome) is kept for respond,
   // keyed by the request: core hands the same RawRequest to verify, parse and respond.

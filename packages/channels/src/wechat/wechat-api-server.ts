@@ -7,6 +7,10 @@ import { startProviderStandIn, type ProviderControl } from '../kit/provider-stan
  * WeChat's wire format — every answer HTTP 200 with JSON `{ errcode, errmsg }` on failure, as the
  * real API does (https://developers.weixin.qq.com/doc/service/api/):
  *   GET  /cgi-bin/token?grant_type=client_credential&appid&secret → { access_token, expires_in } | { errcode: 40013 | 40125 | 40002 }
+ *   POST /cgi-bin/stable_token { grant_type, appid, secret, force_refresh } → the same, from a separate token
+ *        (https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken): normal mode
+ *        answers the current stable token to every caller while it is valid; force_refresh retires it
+ *        (40001 from then on) and issues a new one
  *   POST /cgi-bin/message/custom/send?access_token                 → { errcode: 0, errmsg: 'ok' } | 40001 / 42001 / 41001 / 47001 / 45002
  *   GET  /cgi-bin/media/get?access_token&media_id                  → the bytes, with Content-Type and Content-disposition,
  *                                                                    or { errcode: 40007, errmsg: 'invalid media_id' }
@@ -33,8 +37,10 @@ export interface WechatApiServer extends ProviderControl {
   sent: ReceivedCustomMessage[]
   /** Every access token handed out, so a test can check none reached a log line. */
   issuedTokens: string[]
-  /** How many times /cgi-bin/token was called (successful or not). */
+  /** How many times /cgi-bin/token or /cgi-bin/stable_token was called (successful or not). */
   tokenRequests(): number
+  /** How many stable_token calls asked for force_refresh. */
+  forceRefreshes(): number
   /** Serve these bytes for a media id. */
   addMedia(mediaId: string, bytes: Uint8Array, contentType: string, filename?: string): void
   /** Every token issued so far is now expired: the next call with one answers 42001. */
@@ -76,6 +82,8 @@ export async function startWechatApiServer({ appId = 'wx1234567890abcdef', appSe
   const sendQueue: ArrangedAnswer[] = []
   const tokenQueue: ArrangedAnswer[] = []
   let tokenCalls = 0
+  let stable: string | undefined
+  let forced = 0
 
   const json = (res: ServerResponse, body: unknown, status = 200) => {
     res.writeHead(status, { 'content-type': 'application/json; encoding=utf-8' })
@@ -107,6 +115,31 @@ export async function startWechatApiServer({ appId = 'wx1234567890abcdef', appSe
       valid.add(token)
       issuedTokens.push(token)
       return json(res, { access_token: token, expires_in: 7200 })
+    }
+    if (req.method === 'POST' && url.pathname === '/cgi-bin/stable_token') {
+      tokenCalls++
+      const next = tokenQueue.shift()
+      if (next) return arranged(res, next)
+      let ask: { grant_type?: unknown; appid?: unknown; secret?: unknown; force_refresh?: unknown }
+      try {
+        ask = JSON.parse(body.toString('utf8'))
+      } catch {
+        return error(res, 47001)
+      }
+      if (ask.grant_type !== 'client_credential') return error(res, 40002)
+      if (ask.appid !== appId) return error(res, 40013)
+      if (ask.secret !== appSecret) return error(res, 40125)
+      if (ask.force_refresh === true) {
+        forced++
+        if (stable) valid.delete(stable)
+        stable = undefined
+      }
+      if (!stable || !valid.has(stable)) {
+        stable = `stable_${tokenCalls}_${randomBytes(24).toString('base64url')}`
+        valid.add(stable)
+        issuedTokens.push(stable)
+      }
+      return json(res, { access_token: stable, expires_in: 7200 })
     }
     if (req.method === 'POST' && url.pathname === '/cgi-bin/message/custom/send') {
       const problem = tokenProblem(q.get('access_token'))
@@ -159,6 +192,7 @@ export async function startWechatApiServer({ appId = 'wx1234567890abcdef', appSe
     sent,
     issuedTokens,
     tokenRequests: () => tokenCalls,
+    forceRefreshes: () => forced,
     addMedia(mediaId, bytes, contentType, filename) {
       const ext = contentType.split('/')[1] ?? 'bin'
       media.set(mediaId, { bytes, contentType, filename: filename ?? `${mediaId}.${ext}` })
