@@ -141,7 +141,8 @@ async function runGateways(processCount: number, r: number): Promise<Result> {
       })
       gateways.push({ child, port })
     }
-    for (const g of gateways) await waitForHttpOk(`http://127.0.0.1:${g.port}/readyz`, g.child, 'bench')
+    // Generous: two processes migrating and loading the gazetteer at once on a busy machine.
+    for (const g of gateways) await waitForHttpOk(`http://127.0.0.1:${g.port}/readyz`, g.child, 'bench', 120_000)
     const processes = Object.fromEntries(gateways.map((g, i) => [`gateway ${i + 1}`, g.child.proc.pid]))
     const figures = await load(
       gateways.map((g) => g.port),
