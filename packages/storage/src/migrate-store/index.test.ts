@@ -65,6 +65,15 @@ async function populatedSqlite(file: string): Promise<{ caseIds: string[] }> {
   }
   await store.updateDeliveryStatus('sms', 'SM-0', 'delivered', T + 3 * HOUR)
   await store.updateDeliveryStatus('sms', 'SM-not-yet', 'sent', T + 3 * HOUR)
+  // A duplicate cluster (two cases matched at intake), and a closed case erased by the retention policy.
+  const keys = { category: 'streetlights', placeKey: 'code:653129', lat: 39.47, lon: 76.73, text: '路灯坏了' }
+  const first = makeInboundWrite({ at: T + 4 * HOUR, case: { category: 'streetlights' } })
+  await store.recordInbound({ ...first, clusterKeys: keys })
+  const second = makeInboundWrite({ at: T + 4 * HOUR + 1, case: { category: 'streetlights' } })
+  await store.recordInbound({ ...second, clusterKeys: keys, joinCluster: { withCaseId: first.newCase.id, newClusterId: 'cluster-1' } })
+  caseIds.push(first.newCase.id, second.newCase.id)
+  await store.applyCaseChange({ caseId: caseIds[3]!, at: T + 5 * HOUR, patch: { status: 'closed' }, events: [] })
+  await store.eraseCitizenData(caseIds[3]!, T + 6 * HOUR, 'retention')
   await store.setOptOut('sms', '+15550100', true, T)
   await store.setOnDuty('clerk-ma', false, T)
   await store.close()
@@ -90,6 +99,8 @@ async function readBack(store: Store, caseIds: string[]) {
     outbox: await store.listOutbox({ limit: 500 }),
     duty: await store.listDuty(),
     optedOut: await store.isOptedOut('sms', '+15550100'),
+    cluster: await store.getCluster('cluster-1'),
+    toErase: await store.listCasesToErase(T + 100 * HOUR, 100),
   }
 }
 
@@ -101,12 +112,12 @@ await postgresSuite(describe, it, 'intake migrate-store (SQLite → PostgreSQL)'
 
     const report = await migrateStore({ from: file, to: url })
     const byTable = Object.fromEntries(report.map((r) => [r.table, r]))
-    for (const table of ['offices', 'cases', 'messages', 'case_events', 'inbox', 'outbox', 'attachments', 'opt_outs', 'transcriptions', 'staff_duty', 'held_delivery_reports']) {
+    for (const table of ['offices', 'cases', 'messages', 'case_events', 'inbox', 'outbox', 'attachments', 'opt_outs', 'transcriptions', 'staff_duty', 'held_delivery_reports', 'clusters', 'cluster_keys']) {
       expect(byTable[table], table).toBeDefined()
       expect(byTable[table]!.rows, table).toBeGreaterThan(0)
       expect(byTable[table]!.targetHash, table).toBe(byTable[table]!.sourceHash)
     }
-    expect(byTable.cases!.rows).toBe(30)
+    expect(byTable.cases!.rows).toBe(32)
 
     const before = sqliteStore({ file })
     const after = postgresStore({ url })

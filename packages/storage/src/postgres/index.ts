@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, between, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate as applyMigrations } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
@@ -13,6 +13,9 @@ import {
   type CaseEventInput,
   type CaseMessage,
   type CasePage,
+  type ClusterCandidate,
+  type ClusterLink,
+  type ClusterLinkResult,
   type DeliveryStatus,
   type OutboundWrite,
   type Store,
@@ -23,6 +26,8 @@ import {
   attachments,
   caseEvents,
   cases,
+  clusterKeys,
+  clusters,
   heldDeliveryReports,
   inbox,
   messages,
@@ -34,6 +39,7 @@ import {
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { RECORD_INBOUND_SQL, recordInboundParams } from './record-inbound.ts'
+import { pseudonym } from '../sqlite/pseudonym.ts'
 
 export { COMPONENT } from './errors.ts'
 
@@ -114,6 +120,23 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     }
   }
 
+  /** A transaction on one pool connection, for a raw statement and drizzle queries together. */
+  async function onOneConnection<T>(run: (client: pg.PoolClient, tx: Db) => Promise<T>): Promise<T> {
+    const client = await open().pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('begin')
+      const result = await run(client, drizzle({ client }) as unknown as Db)
+      await client.query('commit')
+      return result
+    } catch (error) {
+      await client.query('rollback').catch((e: Error) => (broken = e))
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
   async function applyChange(tx: Tx, change: CaseChange): Promise<Case> {
     const patch = change.patch ?? {}
     const set: Partial<typeof cases.$inferInsert> = { updatedAt: change.at }
@@ -190,7 +213,20 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       const params = recordInboundParams(inbound)
       for (let attempt = 1; ; attempt++) {
         try {
-          const { rows } = await pool.query<{ claimed: number; touched: number }>({ name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params })
+          const query = { name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params }
+          const join = inbound.newCase && inbound.joinCluster ? { ...inbound.joinCluster, caseId: inbound.newCase.id, at: inbound.newCase.createdAt } : undefined
+          // A new case that duplicates an open one joins its cluster in the same transaction (a
+          // refused link leaves the case unclustered, as on SQLite).
+          const { rows } = join
+            ? await onOneConnection(async (client, tx) => {
+                const written = await client.query<{ claimed: number; touched: number }>(query)
+                if (written.rows[0]!.claimed === 1) {
+                  const { withCaseId, newClusterId, data, caseId, at } = join
+                  await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
+                }
+                return written
+              })
+            : await pool.query<{ claimed: number; touched: number }>(query)
           if (rows[0]!.claimed === 1) {
             if (inbound.touchCase && rows[0]!.touched === 0) throw new Error(`${COMPONENT} follow-up written without its case (unreachable: the message's foreign key refuses it)`)
             return { duplicate: false as const }
@@ -214,6 +250,66 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
     async applyCaseChange(change) {
       return write((tx) => applyChange(tx, change))
+    },
+
+    async applyCaseChanges(changes) {
+      return write(async (tx) => {
+        const changed: Case[] = []
+        for (const change of changes) changed.push(await applyChange(tx, change))
+        return changed
+      })
+    },
+
+    async findClusterCandidates({ category, since, limit, placeKey, box }) {
+      const columns = {
+        caseId: clusterKeys.caseId,
+        clusterId: cases.clusterId,
+        category: clusterKeys.category,
+        placeKey: clusterKeys.placeKey,
+        lat: clusterKeys.lat,
+        lon: clusterKeys.lon,
+        createdAt: clusterKeys.createdAt,
+        text: clusterKeys.text,
+      }
+      const candidates = (where: SQL | undefined) =>
+        db()
+          .select(columns)
+          .from(clusterKeys)
+          .innerJoin(cases, eq(cases.id, clusterKeys.caseId))
+          .where(and(eq(clusterKeys.category, category), gte(clusterKeys.createdAt, since), inArray(cases.status, [...OPEN_STATUSES]), where))
+          .orderBy(desc(clusterKeys.createdAt))
+          .limit(limit)
+      const byPlace: ClusterCandidate[] = placeKey === undefined ? [] : await candidates(eq(clusterKeys.placeKey, placeKey))
+      const byPoint: ClusterCandidate[] =
+        box === undefined ? [] : await candidates(and(between(clusterKeys.lat, box.minLat, box.maxLat), between(clusterKeys.lon, box.minLon, box.maxLon)))
+      const seen = new Set<string>()
+      return [...byPlace, ...byPoint]
+        .filter((row) => !seen.has(row.caseId) && seen.add(row.caseId))
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, limit)
+    },
+
+    async getCluster(id) {
+      const [cluster] = await db().select().from(clusters).where(eq(clusters.id, id))
+      if (!cluster) return undefined
+      const members = await db().select().from(cases).where(eq(cases.clusterId, id)).orderBy(asc(cases.createdAt), asc(cases.id))
+      return { cluster, members: members.map(toCase) }
+    },
+
+    async linkCluster(l) {
+      // A refusal must leave nothing behind: thrown inside the transaction (rolled back), answered as the value.
+      const refused = Symbol('refused')
+      try {
+        return await write(async (tx) => {
+          const result = await link(tx, l)
+          if (!result.ok) throw Object.assign(new Error(result.code), { [refused]: result })
+          return result
+        })
+      } catch (error) {
+        const result = (error as Record<symbol, ClusterLinkResult | undefined>)[refused]
+        if (result) return result
+        throw error
+      }
     },
 
     async claimTranscriptions(now, limit, leaseMs) {
@@ -549,6 +645,54 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         .where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
       return rows.length > 0
     },
+
+    async listCasesToErase(before, limit) {
+      const rows = await db()
+        .select({ id: cases.id })
+        .from(cases)
+        .where(and(eq(cases.status, 'closed'), isNull(cases.erasedAt), lt(cases.updatedAt, before)))
+        .orderBy(asc(cases.updatedAt), asc(cases.id))
+        .limit(limit)
+      return rows.map((r) => r.id)
+    },
+
+    async eraseCitizenData(caseId, at, reason) {
+      await write(async (tx) => {
+        // Locked, so two processes' retention runs erase (and record it) once.
+        const [kase] = await tx.select().from(cases).where(eq(cases.id, caseId)).for('update')
+        if (!kase || kase.erasedAt !== null) return
+        const alias = pseudonym(kase.channelId, kase.citizenId)
+        await tx
+          .update(cases)
+          .set({ citizenId: alias, citizenName: null, contact: null, place: null, summary: '[erased]', erasedAt: at })
+          .where(eq(cases.id, caseId))
+        // The citizen's own messages lose their words and their sender; ours keep their author.
+        await tx
+          .update(messages)
+          .set({ text: '', subject: null, attachments: [], author: sql`case when ${messages.direction} = 'in' then ${alias} else ${messages.author} end` })
+          .where(eq(messages.caseId, caseId))
+        await tx.update(attachments).set({ filename: null, sha256: null, blobKey: null }).where(eq(attachments.caseId, caseId))
+        await tx.update(inbox).set({ payload: null }).where(eq(inbox.caseId, caseId))
+        // The words kept for duplicate matching are the citizen's words too; a closed case matches nothing.
+        await tx.delete(clusterKeys).where(eq(clusterKeys.caseId, caseId))
+        for (const row of await tx.select({ id: outbox.id, payload: outbox.payload }).from(outbox).where(eq(outbox.caseId, caseId))) {
+          const to = { channelId: row.payload.to.channelId, id: alias }
+          await tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id))
+        }
+        await insertEvents(tx, [{ caseId, at, type: 'erased', actor: 'system', public: false, data: { reason } }])
+      })
+    },
+
+    async exportCitizen(channelId, citizenId) {
+      const rows = await db()
+        .select()
+        .from(cases)
+        .where(and(eq(cases.channelId, channelId), eq(cases.citizenId, citizenId)))
+        .orderBy(asc(cases.createdAt), asc(cases.id))
+      const found = []
+      for (const row of rows) found.push({ case: toCase(row), messages: await store.listMessages(row.id), events: await store.listEvents(row.id) })
+      return { channelId, citizenId, cases: found }
+    },
   }
   return store
 }
@@ -573,7 +717,7 @@ async function insertMessages(tx: Tx, list: CaseMessage[]): Promise<void> {
   if (files.length > 0) await tx.insert(attachments).values(files)
 }
 
-async function insertEvents(tx: Tx, events: CaseEventInput[]): Promise<void> {
+async function insertEvents(tx: Tx | Db, events: CaseEventInput[]): Promise<void> {
   if (events.length === 0) return
   // Parsing fills the default `data` and rejects an unknown event type before it reaches the
   // audit trail; the id is always the store's, so the append order cannot be forged. One
@@ -606,6 +750,56 @@ async function insertOutbound(tx: Tx, outbound: OutboundWrite[]): Promise<void> 
  */
 async function lockReportsOf(tx: Tx, channelId: string, providerId: string): Promise<void> {
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${channelId}), hashtext(${providerId}))`)
+}
+
+/**
+ * Cluster membership changes inside a transaction; refusals are values. The cases involved are
+ * locked first (in id order, so two links never wait on each other crosswise): two new cases
+ * duplicating the same open case at once, in two processes, end up in one cluster.
+ */
+async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
+  if (l.op === 'pair' && l.withCaseId === l.caseId) return { ok: false, code: 'same_case', caseId: l.caseId }
+  const ids = l.op === 'pair' ? [l.caseId, l.withCaseId].sort() : [l.caseId]
+  const locked = await q.select().from(cases).where(inArray(cases.id, ids)).orderBy(asc(cases.id)).for('update')
+  const kase = locked.find((row) => row.id === l.caseId)
+  if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
+  const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
+    insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
+  const setCluster = (caseId: string, clusterId: string | null) => q.update(cases).set({ clusterId, updatedAt: l.at }).where(eq(cases.id, caseId))
+  const touchCluster = (id: string) => q.update(clusters).set({ updatedAt: l.at }).where(eq(clusters.id, id))
+  const clusterExists = async (id: string) => (await q.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, id))).length > 0
+
+  if (l.op === 'leave') {
+    if (!(await clusterExists(l.clusterId))) return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
+    if (kase.clusterId !== l.clusterId) return { ok: false, code: 'not_a_member', caseId: l.caseId, clusterId: l.clusterId }
+    await setCluster(l.caseId, null)
+    await touchCluster(l.clusterId)
+    await event(l.caseId, 'unclustered', l.clusterId)
+    return { ok: true, clusterId: l.clusterId, changed: true }
+  }
+
+  let target: string
+  if (l.op === 'join') {
+    if (!(await clusterExists(l.clusterId))) return { ok: false, code: 'cluster_not_found', caseId: l.caseId, clusterId: l.clusterId }
+    target = l.clusterId
+  } else {
+    const other = locked.find((row) => row.id === l.withCaseId)
+    if (!other) return { ok: false, code: 'case_not_found', caseId: l.withCaseId }
+    if (other.clusterId) target = other.clusterId
+    else {
+      if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+      target = l.newClusterId
+      await q.insert(clusters).values({ id: target, createdAt: l.at, updatedAt: l.at, createdBy: l.actor })
+      await setCluster(l.withCaseId, target)
+      await event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
+    }
+  }
+  if (kase.clusterId === target) return { ok: true, clusterId: target, changed: false }
+  if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+  await setCluster(l.caseId, target)
+  await touchCluster(target)
+  await event(l.caseId, 'clustered', target)
+  return { ok: true, clusterId: target, changed: true }
 }
 
 /** An office's open cases per assignee, and its latest assignment on record. */

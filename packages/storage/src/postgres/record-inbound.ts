@@ -20,10 +20,11 @@ with claim as (
 ),
 new_case as (
   insert into cases (id, tracking_code, status, office_id, category, urgency, channel_id, citizen_id, citizen_name,
-    contact, anonymous, summary, place, language, deadline_at, created_at, updated_at, resolved_at, rating, assignee_id, assigned_at)
+    contact, anonymous, summary, place, language, deadline_at, created_at, updated_at, resolved_at, rating, assignee_id, assigned_at,
+    cluster_id)
   select r.id, r.tracking_code, r.status, r.office_id, r.category, r.urgency, r.channel_id, r.citizen_id, r.citizen_name,
     r.contact, r.anonymous, r.summary, r.place, r.language, r.deadline_at, r.created_at, r.updated_at, r.resolved_at, r.rating,
-    r.assignee_id, r.assigned_at
+    r.assignee_id, r.assigned_at, r.cluster_id
   from json_populate_recordset(null::cases, $8::json) r
   where exists (select 1 from claim)
   returning id
@@ -75,6 +76,13 @@ new_transcription as (
   from json_populate_recordset(null::transcriptions, $17::json) r
   where exists (select 1 from claim)
   returning message_id
+),
+new_cluster_keys as (
+  insert into cluster_keys (case_id, category, place_key, lat, lon, created_at, text)
+  select r.case_id, r.category, r.place_key, r.lat, r.lon, r.created_at, r.text
+  from json_populate_recordset(null::cluster_keys, $18::json) r
+  where exists (select 1 from claim)
+  returning case_id
 )
 select (select count(*) from claim)::int as claimed, (select count(*) from touched)::int as touched`
 
@@ -138,6 +146,21 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
           ]
         : [],
     ),
+    JSON.stringify(
+      write.newCase && write.clusterKeys
+        ? [
+            {
+              case_id: write.newCase.id,
+              category: write.clusterKeys.category,
+              place_key: write.clusterKeys.placeKey,
+              lat: write.clusterKeys.lat,
+              lon: write.clusterKeys.lon,
+              created_at: write.newCase.createdAt,
+              text: write.clusterKeys.text,
+            },
+          ]
+        : [],
+    ),
   ]
 }
 
@@ -168,6 +191,7 @@ function caseRow(c: Case) {
     rating: c.rating,
     assignee_id: c.assigneeId,
     assigned_at: c.assigneeId === null ? null : c.createdAt,
+    cluster_id: c.clusterId ?? null,
   }
 }
 

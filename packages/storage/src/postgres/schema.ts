@@ -7,7 +7,7 @@
  * file by drizzle-kit (`pnpm db:generate`); edit this file, then regenerate, never the SQL by hand.
  */
 import { sql } from 'drizzle-orm'
-import { bigint, boolean, index, integer, json, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
+import { bigint, boolean, doublePrecision, index, integer, json, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core'
 import type {
   Attachment,
   CaseEvent,
@@ -56,6 +56,9 @@ export const cases = pgTable(
     assigneeId: text('assignee_id'),
     // When the current assignee got the case: round-robin continues after the latest.
     assignedAt: millis('assigned_at'),
+    // When the retention policy removed the citizen's personal data from the case.
+    erasedAt: millis('erased_at'),
+    clusterId: text('cluster_id'),
   },
   (t) => [
     index('cases_status_idx').on(t.status),
@@ -64,6 +67,39 @@ export const cases = pgTable(
     index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
     index('cases_created_idx').on(t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
+    // A cluster's members; only clustered cases are in it.
+    index('cases_cluster_idx').on(t.clusterId).where(sql`${t.clusterId} is not null`),
+  ],
+)
+
+/** Duplicate clusters; their members are the cases whose cluster_id names them. */
+export const clusters = pgTable('clusters', {
+  id: text('id').primaryKey(),
+  createdAt: millis('created_at').notNull(),
+  updatedAt: millis('updated_at').notNull(),
+  createdBy: text('created_by').notNull(),
+})
+
+/**
+ * What a new case is compared on to find the open case it duplicates (one row per case that has a
+ * category and a place). Kept apart from `cases` because only duplicate matching reads it.
+ */
+export const clusterKeys = pgTable(
+  'cluster_keys',
+  {
+    caseId: text('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    category: text('category').notNull(),
+    placeKey: text('place_key'),
+    lat: doublePrecision('lat'),
+    lon: doublePrecision('lon'),
+    createdAt: millis('created_at').notNull(),
+    text: text('text').notNull(),
+  },
+  (t) => [
+    index('cluster_keys_place_idx').on(t.category, t.placeKey, t.createdAt).where(sql`${t.placeKey} is not null`),
+    index('cluster_keys_point_idx').on(t.category, t.lat).where(sql`${t.lat} is not null`),
   ],
 )
 

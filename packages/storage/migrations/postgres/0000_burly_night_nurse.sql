@@ -49,7 +49,26 @@ CREATE TABLE "cases" (
 	"rating" integer,
 	"assignee_id" text,
 	"assigned_at" bigint,
+	"erased_at" bigint,
+	"cluster_id" text,
 	CONSTRAINT "cases_tracking_code_unique" UNIQUE("tracking_code")
+);
+--> statement-breakpoint
+CREATE TABLE "cluster_keys" (
+	"case_id" text PRIMARY KEY NOT NULL,
+	"category" text NOT NULL,
+	"place_key" text,
+	"lat" double precision,
+	"lon" double precision,
+	"created_at" bigint NOT NULL,
+	"text" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "clusters" (
+	"id" text PRIMARY KEY NOT NULL,
+	"created_at" bigint NOT NULL,
+	"updated_at" bigint NOT NULL,
+	"created_by" text NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "held_delivery_reports" (
@@ -135,6 +154,7 @@ CREATE TABLE "transcriptions" (
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "case_events" ADD CONSTRAINT "case_events_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "cluster_keys" ADD CONSTRAINT "cluster_keys_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "messages" ADD CONSTRAINT "messages_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -149,6 +169,9 @@ CREATE INDEX "cases_office_assigned_idx" ON "cases" USING btree ("office_id","as
 CREATE INDEX "cases_sender_idx" ON "cases" USING btree ("channel_id","citizen_id","updated_at");--> statement-breakpoint
 CREATE INDEX "cases_created_idx" ON "cases" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "cases_deadline_idx" ON "cases" USING btree ("deadline_at");--> statement-breakpoint
+CREATE INDEX "cases_cluster_idx" ON "cases" USING btree ("cluster_id") WHERE "cases"."cluster_id" is not null;--> statement-breakpoint
+CREATE INDEX "cluster_keys_place_idx" ON "cluster_keys" USING btree ("category","place_key","created_at") WHERE "cluster_keys"."place_key" is not null;--> statement-breakpoint
+CREATE INDEX "cluster_keys_point_idx" ON "cluster_keys" USING btree ("category","lat") WHERE "cluster_keys"."lat" is not null;--> statement-breakpoint
 CREATE INDEX "held_delivery_reports_received_idx" ON "held_delivery_reports" USING btree ("received_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "inbox_channel_external_uq" ON "inbox" USING btree ("channel_id","external_id");--> statement-breakpoint
 CREATE INDEX "messages_case_idx" ON "messages" USING btree ("case_id","created_at");--> statement-breakpoint
