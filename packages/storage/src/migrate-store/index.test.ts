@@ -112,7 +112,7 @@ await postgresSuite(describe, it, 'intake migrate-store (SQLite → PostgreSQL)'
 
     const report = await migrateStore({ from: file, to: url })
     const byTable = Object.fromEntries(report.map((r) => [r.table, r]))
-    for (const table of ['offices', 'cases', 'messages', 'case_events', 'inbox', 'outbox', 'attachments', 'opt_outs', 'transcriptions', 'staff_duty', 'held_delivery_reports', 'clusters', 'cluster_keys']) {
+    for (const table of ['offices', 'cases', 'messages', 'case_events', 'inbox', 'outbox', 'attachments', 'opt_outs', 'transcriptions', 'staff_duty', 'held_delivery_reports', 'clusters', 'cluster_keys', 'case_stats']) {
       expect(byTable[table], table).toBeDefined()
       expect(byTable[table]!.rows, table).toBeGreaterThan(0)
       expect(byTable[table]!.targetHash, table).toBe(byTable[table]!.sourceHash)

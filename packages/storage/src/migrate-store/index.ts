@@ -165,6 +165,9 @@ function convert(value: unknown, column: Column): unknown {
 
 async function copyTable(source: Database.Database, target: pg.Client, table: Table): Promise<void> {
   const shared = sharedColumns(source, table)
+  // The target held no cases when the copy began: rows here now were made by triggers as the cases
+  // were copied (the stats rows), and the source's own rows replace them.
+  await target.query(`delete from ${quote(table.name)}`)
   const overriding = shared.some((c) => c.identity) ? ' overriding system value' : ''
   const names = shared.map((c) => quote(c.name)).join(', ')
   // PostgreSQL takes at most 65,535 parameters per statement.

@@ -7,6 +7,7 @@ import {
   CaseEvent,
   CaseFilter,
   OPEN_STATUSES,
+  STATS_EVENT_TYPES,
   StoreConflictError,
   type Case,
   type CaseChange,
@@ -39,6 +40,7 @@ import {
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { RECORD_INBOUND_SQL, recordInboundParams } from './record-inbound.ts'
+import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
 export { COMPONENT } from './errors.ts'
@@ -169,6 +171,19 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
         try {
           await applyMigrations(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER })
+          await client.query(CASE_STATS_TRIGGERS)
+          // Cases from before the stats rows existed get theirs from their events.
+          const { rows } = await client.query<{ missing: boolean }>('select (select count(*) from cases) <> (select count(*) from case_stats) as missing')
+          if (rows[0]!.missing) {
+            await client.query('begin')
+            try {
+              await rebuildCaseStats(drizzle({ client }))
+              await client.query('commit')
+            } catch (error) {
+              await client.query('rollback')
+              throw error
+            }
+          }
         } finally {
           await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
         }
@@ -215,18 +230,25 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         try {
           const query = { name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params }
           const join = inbound.newCase && inbound.joinCluster ? { ...inbound.joinCluster, caseId: inbound.newCase.id, at: inbound.newCase.createdAt } : undefined
+          // Events that change the stats of a case other than the new one (whose row the statement
+          // writes folded already) are folded after the statement, in the same transaction.
+          const foldLater = inbound.events.filter((e) => STATS_EVENT_TYPES.has(e.type) && e.caseId !== inbound.newCase?.id)
           // A new case that duplicates an open one joins its cluster in the same transaction (a
           // refused link leaves the case unclustered, as on SQLite).
-          const { rows } = join
-            ? await onOneConnection(async (client, tx) => {
-                const written = await client.query<{ claimed: number; touched: number }>(query)
-                if (written.rows[0]!.claimed === 1) {
-                  const { withCaseId, newClusterId, data, caseId, at } = join
-                  await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
-                }
-                return written
-              })
-            : await pool.query<{ claimed: number; touched: number }>(query)
+          const { rows } =
+            join || foldLater.length > 0
+              ? await onOneConnection(async (client, tx) => {
+                  const written = await client.query<{ claimed: number; touched: number }>(query)
+                  if (written.rows[0]!.claimed === 1) {
+                    await foldStatsEvents(tx, foldLater)
+                    if (join) {
+                      const { withCaseId, newClusterId, data, caseId, at } = join
+                      await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
+                    }
+                  }
+                  return written
+                })
+              : await pool.query<{ claimed: number; touched: number }>(query)
           if (rows[0]!.claimed === 1) {
             if (inbound.touchCase && rows[0]!.touched === 0) throw new Error(`${COMPONENT} follow-up written without its case (unreachable: the message's foreign key refuses it)`)
             return { duplicate: false as const }
@@ -368,6 +390,16 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
         filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
         filter.urgency && eq(cases.urgency, filter.urgency),
+        filter.citizenId !== undefined ? eq(cases.citizenId, filter.citizenId) : undefined,
+        // A prefix range in byte order, not LIKE: no wildcard in a code can widen it.
+        filter.placeCode !== undefined
+          ? and(sql`${cases.placeCode} collate "C" >= ${filter.placeCode}`, sql`${cases.placeCode} collate "C" < ${filter.placeCode + '\uffff'}`)
+          : undefined,
+        filter.createdFrom !== undefined ? gte(cases.createdAt, filter.createdFrom) : undefined,
+        filter.createdTo !== undefined ? lt(cases.createdAt, filter.createdTo) : undefined,
+        filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
+        filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
+        filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
       ]
       if (filter.overdueAt !== undefined) {
         where.push(inArray(cases.status, [...OPEN_STATUSES]), lt(cases.deadlineAt, filter.overdueAt))
@@ -499,9 +531,12 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         if ('dead' in failure) {
           await tx.update(outbox).set({ status: 'dead', lastError: failure.error, leaseUntil: null, updatedAt: now }).where(eq(outbox.id, id))
           await tx.update(messages).set({ deliveryStatus: 'dead' }).where(eq(messages.id, row.messageId))
-          await insertEvents(tx, [
-            { caseId: row.caseId, at: now, type: 'delivery_failed', actor: 'outbox', public: false, data: { outboxId: id, error: failure.error } },
-          ])
+          // A status answer to a stranger has no case to put the failure on.
+          if (row.caseId) {
+            await insertEvents(tx, [
+              { caseId: row.caseId, at: now, type: 'delivery_failed', actor: 'outbox', public: false, data: { outboxId: id, error: failure.error } },
+            ])
+          }
           return
         }
         await tx
@@ -636,6 +671,14 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       return rows.length > 0
     },
 
+    async caseStats(selection) {
+      return queryCaseStats(open().pool, selection)
+    },
+
+    async rebuildCaseStats() {
+      return write(async (tx) => ({ cases: await rebuildCaseStats(tx) }))
+    },
+
     async listCasesToErase(before, limit) {
       const rows = await db()
         .select({ id: cases.id })
@@ -718,6 +761,7 @@ async function insertEvents(tx: Tx | Db, events: CaseEventInput[]): Promise<void
       return event
     }),
   )
+  await foldStatsEvents(tx, events)
 }
 
 async function insertOutboxRows(tx: Tx, outbound: OutboundWrite[]): Promise<void> {

@@ -9,6 +9,7 @@
  * array order (WITH ORDINALITY), so the message `seq` and event ids keep the write order.
  */
 import { CaseEvent, type Case, type CaseMessage, type InboundWrite } from '@intake/core'
+import { newCaseStatsRow } from './case-stats.ts'
 import { COMPONENT } from './errors.ts'
 
 export const RECORD_INBOUND_SQL = `
@@ -20,11 +21,11 @@ with claim as (
 ),
 new_case as (
   insert into cases (id, tracking_code, status, office_id, category, urgency, channel_id, citizen_id, citizen_name,
-    contact, anonymous, summary, place, language, deadline_at, created_at, updated_at, resolved_at, rating, assignee_id, assigned_at,
-    cluster_id)
+    contact, anonymous, summary, place, place_code, place_name, language, deadline_at, created_at, updated_at, resolved_at, rating,
+    assignee_id, assigned_at, cluster_id)
   select r.id, r.tracking_code, r.status, r.office_id, r.category, r.urgency, r.channel_id, r.citizen_id, r.citizen_name,
-    r.contact, r.anonymous, r.summary, r.place, r.language, r.deadline_at, r.created_at, r.updated_at, r.resolved_at, r.rating,
-    r.assignee_id, r.assigned_at, r.cluster_id
+    r.contact, r.anonymous, r.summary, r.place, r.place_code, r.place_name, r.language, r.deadline_at, r.created_at, r.updated_at,
+    r.resolved_at, r.rating, r.assignee_id, r.assigned_at, r.cluster_id
   from json_populate_recordset(null::cases, $8::json) r
   where exists (select 1 from claim)
   returning id
@@ -83,6 +84,16 @@ new_cluster_keys as (
   from json_populate_recordset(null::cluster_keys, $18::json) r
   where exists (select 1 from claim)
   returning case_id
+),
+-- The new case's stats row, its own events folded in already (the insert trigger then finds it there).
+new_case_stats as (
+  insert into case_stats (case_id, office_id, channel_id, category, place_code, status, received_at, deadline_at, accept_deadline_at,
+    accepted_at, first_resolved_at, resolved_at, resolved_on_time, closed_at, rating, satisfied, reopen_count)
+  select r.case_id, r.office_id, r.channel_id, r.category, r.place_code, r.status, r.received_at, r.deadline_at, r.accept_deadline_at,
+    r.accepted_at, r.first_resolved_at, r.resolved_at, r.resolved_on_time, r.closed_at, r.rating, r.satisfied, r.reopen_count
+  from json_populate_recordset(null::case_stats, $19::json) r
+  where exists (select 1 from claim)
+  returning case_id
 )
 select (select count(*) from claim)::int as claimed, (select count(*) from touched)::int as touched`
 
@@ -117,7 +128,7 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
       write.outbound.map(({ outbox: o }) => ({
         id: o.id,
         message_id: o.messageId,
-        case_id: o.caseId,
+        case_id: o.caseId || null,
         channel_id: o.channelId,
         status: o.status,
         attempts: o.attempts,
@@ -161,7 +172,30 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
           ]
         : [],
     ),
+    JSON.stringify(write.newCase ? [statsRowColumns(newCaseStatsRow(write.newCase, write.events))] : []),
   ]
+}
+
+function statsRowColumns(r: ReturnType<typeof newCaseStatsRow>) {
+  return {
+    case_id: r.caseId,
+    office_id: r.officeId,
+    channel_id: r.channelId,
+    category: r.category,
+    place_code: r.placeCode,
+    status: r.status,
+    received_at: r.receivedAt,
+    deadline_at: r.deadlineAt,
+    accept_deadline_at: r.acceptDeadlineAt,
+    accepted_at: r.acceptedAt,
+    first_resolved_at: r.firstResolvedAt,
+    resolved_at: r.resolvedAt,
+    resolved_on_time: r.resolvedOnTime,
+    closed_at: r.closedAt,
+    rating: r.rating,
+    satisfied: r.satisfied,
+    reopen_count: r.reopenCount,
+  }
 }
 
 function caseRow(c: Case) {
@@ -183,6 +217,8 @@ function caseRow(c: Case) {
     anonymous: c.anonymous,
     summary: c.summary,
     place: c.place,
+    place_code: c.placeCode ?? null,
+    place_name: c.placeName ?? null,
     language: c.language,
     deadline_at: c.deadlineAt,
     created_at: c.createdAt,
@@ -198,7 +234,8 @@ function caseRow(c: Case) {
 function messageRow(m: CaseMessage) {
   return {
     id: m.id,
-    case_id: m.caseId,
+    // A status answer to someone who is not the case's citizen belongs to no case ('' in the model).
+    case_id: m.caseId || null,
     direction: m.direction,
     channel_id: m.channelId,
     external_id: m.externalId,
@@ -216,7 +253,7 @@ function attachmentRows(m: CaseMessage) {
     // The model lets an attachment arrive before the blob store has named it.
     id: a.id ?? crypto.randomUUID(),
     message_id: m.id,
-    case_id: m.caseId,
+    case_id: m.caseId || null,
     filename: a.filename ?? null,
     content_type: a.contentType,
     size: a.size,

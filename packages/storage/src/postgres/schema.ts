@@ -47,6 +47,9 @@ export const cases = pgTable(
     anonymous: boolean('anonymous').notNull(),
     summary: text('summary').notNull(),
     place: text('place'),
+    // The administrative place routing found; lists filter by code prefix (a subtree of places).
+    placeCode: text('place_code'),
+    placeName: text('place_name'),
     language: text('language').notNull(),
     deadlineAt: millis('deadline_at'),
     createdAt: millis('created_at').notNull(),
@@ -67,6 +70,7 @@ export const cases = pgTable(
     index('cases_sender_idx').on(t.channelId, t.citizenId, t.updatedAt),
     index('cases_created_idx').on(t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
+    index('cases_place_idx').on(t.placeCode, t.createdAt),
     // A cluster's members; only clustered cases are in it.
     index('cases_cluster_idx').on(t.clusterId).where(sql`${t.clusterId} is not null`),
   ],
@@ -109,9 +113,8 @@ export const messages = pgTable(
     id: text('id').primaryKey(),
     // Write order: an inbound message and its acknowledgement share a timestamp (SQLite's rowid).
     seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
-    caseId: text('case_id')
-      .notNull()
-      .references(() => cases.id),
+    // NULL for a status answer to someone who is not the case's citizen: it belongs to no case.
+    caseId: text('case_id').references(() => cases.id),
     direction: text('direction').$type<CaseMessage['direction']>().notNull(),
     channelId: text('channel_id').notNull(),
     externalId: text('external_id'),
@@ -169,9 +172,8 @@ export const outbox = pgTable(
     messageId: text('message_id')
       .notNull()
       .references(() => messages.id),
-    caseId: text('case_id')
-      .notNull()
-      .references(() => cases.id),
+    // NULL for a status answer that belongs to no case (see messages.case_id).
+    caseId: text('case_id').references(() => cases.id),
     channelId: text('channel_id').notNull(),
     status: text('status').$type<OutboxStatus>().notNull(),
     attempts: integer('attempts').notNull(),
@@ -277,4 +279,38 @@ export const assignmentPicks = pgTable(
     at: millis('at').notNull(),
   },
   (t) => [index('assignment_picks_office_idx').on(t.officeId, t.seq)],
+)
+
+/**
+ * One row per case for statistics (core stats/projection.ts): the case's current dimensions and
+ * status (kept by triggers, see case-stats.ts), and facts folded from its events in the same
+ * transaction; `intake stats rebuild` recomputes it from them.
+ */
+export const caseStats = pgTable(
+  'case_stats',
+  {
+    caseId: text('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    officeId: text('office_id').notNull(),
+    channelId: text('channel_id').notNull(),
+    category: text('category'),
+    placeCode: text('place_code'),
+    status: text('status').$type<CaseStatus>().notNull(),
+    receivedAt: millis('received_at').notNull(),
+    deadlineAt: millis('deadline_at'),
+    acceptDeadlineAt: millis('accept_deadline_at'),
+    acceptedAt: millis('accepted_at'),
+    firstResolvedAt: millis('first_resolved_at'),
+    resolvedAt: millis('resolved_at'),
+    resolvedOnTime: boolean('resolved_on_time'),
+    closedAt: millis('closed_at'),
+    rating: integer('rating'),
+    satisfied: boolean('satisfied'),
+    reopenCount: integer('reopen_count').notNull(),
+  },
+  (t) => [
+    index('case_stats_office_idx').on(t.officeId, t.receivedAt),
+    index('case_stats_place_idx').on(t.placeCode, t.receivedAt),
+  ],
 )

@@ -141,7 +141,7 @@ export function queryCaseStats(client: Database.Database, sel: StatsSelection): 
 }
 
 /** Day numbers named `YYYY-MM-DD`, or merged into `YYYY-MM`. */
-function byPeriod(days: StatsCounts[], period: 'day' | 'month'): StatsCounts[] {
+export function byPeriod(days: StatsCounts[], period: 'day' | 'month'): StatsCounts[] {
   const out = new Map<string, StatsCounts>()
   for (const d of days) {
     const date = new Date(Number(d.key) * 86_400_000).toISOString()

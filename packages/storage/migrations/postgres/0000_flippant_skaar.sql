@@ -27,6 +27,26 @@ CREATE TABLE "case_events" (
 	"data" json NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "case_stats" (
+	"case_id" text PRIMARY KEY NOT NULL,
+	"office_id" text NOT NULL,
+	"channel_id" text NOT NULL,
+	"category" text,
+	"place_code" text,
+	"status" text NOT NULL,
+	"received_at" bigint NOT NULL,
+	"deadline_at" bigint,
+	"accept_deadline_at" bigint,
+	"accepted_at" bigint,
+	"first_resolved_at" bigint,
+	"resolved_at" bigint,
+	"resolved_on_time" boolean,
+	"closed_at" bigint,
+	"rating" integer,
+	"satisfied" boolean,
+	"reopen_count" integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "cases" (
 	"id" text PRIMARY KEY NOT NULL,
 	"tracking_code" text NOT NULL,
@@ -41,6 +61,8 @@ CREATE TABLE "cases" (
 	"anonymous" boolean NOT NULL,
 	"summary" text NOT NULL,
 	"place" text,
+	"place_code" text,
+	"place_name" text,
 	"language" text NOT NULL,
 	"deadline_at" bigint,
 	"created_at" bigint NOT NULL,
@@ -92,7 +114,7 @@ CREATE TABLE "inbox" (
 CREATE TABLE "messages" (
 	"id" text PRIMARY KEY NOT NULL,
 	"seq" bigint GENERATED ALWAYS AS IDENTITY (sequence name "messages_seq_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
-	"case_id" text NOT NULL,
+	"case_id" text,
 	"direction" text NOT NULL,
 	"channel_id" text NOT NULL,
 	"external_id" text,
@@ -119,7 +141,7 @@ CREATE TABLE "opt_outs" (
 CREATE TABLE "outbox" (
 	"id" text PRIMARY KEY NOT NULL,
 	"message_id" text NOT NULL,
-	"case_id" text NOT NULL,
+	"case_id" text,
 	"channel_id" text NOT NULL,
 	"status" text NOT NULL,
 	"attempts" integer NOT NULL,
@@ -154,6 +176,7 @@ CREATE TABLE "transcriptions" (
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "case_events" ADD CONSTRAINT "case_events_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "case_stats" ADD CONSTRAINT "case_stats_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "cluster_keys" ADD CONSTRAINT "cluster_keys_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "messages" ADD CONSTRAINT "messages_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -163,12 +186,15 @@ ALTER TABLE "transcriptions" ADD CONSTRAINT "transcriptions_case_id_cases_id_fk"
 CREATE INDEX "assignment_picks_office_idx" ON "assignment_picks" USING btree ("office_id","seq");--> statement-breakpoint
 CREATE INDEX "attachments_message_idx" ON "attachments" USING btree ("message_id");--> statement-breakpoint
 CREATE INDEX "case_events_case_idx" ON "case_events" USING btree ("case_id");--> statement-breakpoint
+CREATE INDEX "case_stats_office_idx" ON "case_stats" USING btree ("office_id","received_at");--> statement-breakpoint
+CREATE INDEX "case_stats_place_idx" ON "case_stats" USING btree ("place_code","received_at");--> statement-breakpoint
 CREATE INDEX "cases_status_idx" ON "cases" USING btree ("status");--> statement-breakpoint
 CREATE INDEX "cases_office_load_idx" ON "cases" USING btree ("office_id","status","assignee_id");--> statement-breakpoint
 CREATE INDEX "cases_office_assigned_idx" ON "cases" USING btree ("office_id","assigned_at","id") WHERE "cases"."assigned_at" is not null;--> statement-breakpoint
 CREATE INDEX "cases_sender_idx" ON "cases" USING btree ("channel_id","citizen_id","updated_at");--> statement-breakpoint
 CREATE INDEX "cases_created_idx" ON "cases" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "cases_deadline_idx" ON "cases" USING btree ("deadline_at");--> statement-breakpoint
+CREATE INDEX "cases_place_idx" ON "cases" USING btree ("place_code","created_at");--> statement-breakpoint
 CREATE INDEX "cases_cluster_idx" ON "cases" USING btree ("cluster_id") WHERE "cases"."cluster_id" is not null;--> statement-breakpoint
 CREATE INDEX "cluster_keys_place_idx" ON "cluster_keys" USING btree ("category","place_key","created_at") WHERE "cluster_keys"."place_key" is not null;--> statement-breakpoint
 CREATE INDEX "cluster_keys_point_idx" ON "cluster_keys" USING btree ("category","lat") WHERE "cluster_keys"."lat" is not null;--> statement-breakpoint
