@@ -9,6 +9,7 @@ import { defineConfig } from '@intake/core'
 import { apiChannel } from '@intake/channels/api'
 import { webForm } from '@intake/channels/web-form'
 import { postgresStore } from '@intake/storage/postgres'
+import { postgresLimiters } from '@intake/storage/postgres/limiters'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { staffConsole } from '@intake/console'
 import { channelsFromEnv, transcriberFromEnv } from './channels-from-env.ts'
@@ -43,6 +44,8 @@ export default defineConfig({
   store: env.INTAKE_DATABASE_URL
     ? postgresStore({ url: env.INTAKE_DATABASE_URL })
     : sqliteStore({ file: join(dataDir, 'intake.db'), writer: 'thread' }),
+  // With several processes on PostgreSQL, the status-lookup throttle counts there too (one budget per sender, whichever process).
+  ...(env.INTAKE_DATABASE_URL ? { lookups: { backend: postgresLimiters({ url: env.INTAKE_DATABASE_URL }) } } : {}),
   offices: join(here, 'offices.yaml'),
   channels: {
     web: webForm(),
