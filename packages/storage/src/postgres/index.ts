@@ -17,6 +17,8 @@ import {
   type ClusterCandidate,
   type ClusterLink,
   type ClusterLinkResult,
+  type DueTimer,
+  type TimerPlan,
   type DeliveryStatus,
   type OutboundWrite,
   type Store,
@@ -29,6 +31,7 @@ import {
   cases,
   clusterKeys,
   clusters,
+  timers,
   heldDeliveryReports,
   inbox,
   messages,
@@ -39,7 +42,7 @@ import {
   transcriptions,
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
-import { RECORD_INBOUND_SQL, recordInboundParams } from './record-inbound.ts'
+import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -154,10 +157,14 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       set.assigneeId = patch.assigneeId
       set.assignedAt = patch.assigneeId === null ? null : change.at
     }
+    if (patch.acceptDeadlineAt !== undefined) set.acceptDeadlineAt = patch.acceptDeadlineAt
+    if (patch.acceptedAt !== undefined) set.acceptedAt = patch.acceptedAt
+    if (patch.reopenCount !== undefined) set.reopenCount = patch.reopenCount
     const [updated] = await tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning()
     if (!updated) throw caseNotFound(change.caseId)
     await insertEvents(tx, change.events)
     await insertOutbound(tx, change.outbound ?? [])
+    await applyTimerPlan(tx, change.caseId, change.timers)
     return toCase(updated)
   }
 
@@ -235,11 +242,17 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           const foldLater = inbound.events.filter((e) => STATS_EVENT_TYPES.has(e.type) && e.caseId !== inbound.newCase?.id)
           // A new case that duplicates an open one joins its cluster in the same transaction (a
           // refused link leaves the case unclustered, as on SQLite).
+          // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
+          const later = splitInbound(inbound).later
           const { rows } =
-            join || foldLater.length > 0
+            join || foldLater.length > 0 || later.patch || later.timers
               ? await onOneConnection(async (client, tx) => {
                   const written = await client.query<{ claimed: number; touched: number }>(query)
                   if (written.rows[0]!.claimed === 1) {
+                    if (later.patch && inbound.touchCase) {
+                      await applyChange(tx as unknown as Tx, { caseId: inbound.touchCase.id, at: inbound.touchCase.updatedAt, patch: later.patch, events: [] })
+                    }
+                    await applyTimerPlan(tx, timerCaseId(inbound), later.timers)
                     await foldStatsEvents(tx, foldLater)
                     if (join) {
                       const { withCaseId, newClusterId, data, caseId, at } = join
@@ -250,7 +263,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
                 })
               : await pool.query<{ claimed: number; touched: number }>(query)
           if (rows[0]!.claimed === 1) {
-            if (inbound.touchCase && rows[0]!.touched === 0) throw new Error(`${COMPONENT} follow-up written without its case (unreachable: the message's foreign key refuses it)`)
+            if (inbound.touchCase && !inbound.touchCase.patch && rows[0]!.touched === 0) throw new Error(`${COMPONENT} follow-up written without its case (unreachable: the message's foreign key refuses it)`)
             return { duplicate: false as const }
           }
           // The idempotency key: a retry of the same provider message, in this process or another,
@@ -679,6 +692,56 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       return write(async (tx) => ({ cases: await rebuildCaseStats(tx) }))
     },
 
+    async findClosedCaseBySender(channelId, citizenId, since) {
+      const [row] = await db()
+        .select()
+        .from(cases)
+        .where(and(eq(cases.channelId, channelId), eq(cases.citizenId, citizenId), eq(cases.status, 'closed'), sql`${cases.updatedAt} >= ${since}`))
+        .orderBy(desc(cases.updatedAt))
+        .limit(1)
+      return row && toCase(row)
+    },
+
+    async planTimers(caseId, plan) {
+      await write((tx) => applyTimerPlan(tx, caseId, plan))
+    },
+
+    async claimTimers(now, limit, leaseMs) {
+      if (limit <= 0) return []
+      const due = db()
+        .select({ id: timers.id })
+        .from(timers)
+        .where(and(lte(timers.dueAt, now), or(isNull(timers.leaseUntil), lt(timers.leaseUntil, now))))
+        .orderBy(asc(timers.dueAt), asc(timers.id))
+        .limit(limit)
+        // Another process's claim holds its rows: take the next due ones instead of waiting.
+        .for('update', { skipLocked: true })
+      const rows = await db()
+        .update(timers)
+        .set({ leaseUntil: now + leaseMs, version: sql`${timers.version} + 1` })
+        .where(inArray(timers.id, due))
+        .returning({ id: timers.id, caseId: timers.caseId, kind: timers.kind, point: timers.point, dueAt: timers.dueAt, version: timers.version })
+      return rows.sort((a, b) => a.dueAt - b.dueAt || compare(a.id, b.id)) as DueTimer[]
+    },
+
+    async completeTimer(timer, change) {
+      return write(async (tx) => {
+        // The version check is the whole of "fires once": a re-plan or a second lease changed it.
+        const fired = await tx.delete(timers).where(and(eq(timers.id, timer.id), eq(timers.version, timer.version))).returning({ id: timers.id })
+        if (fired.length === 0) return false
+        if (change) await applyChange(tx, change)
+        return true
+      })
+    },
+
+    async listTimers(caseId) {
+      return db()
+        .select({ id: timers.id, kind: timers.kind, point: timers.point, dueAt: timers.dueAt, leaseUntil: timers.leaseUntil })
+        .from(timers)
+        .where(eq(timers.caseId, caseId))
+        .orderBy(asc(timers.dueAt), asc(timers.id))
+    },
+
     async listCasesToErase(before, limit) {
       const rows = await db()
         .select({ id: cases.id })
@@ -855,6 +918,20 @@ async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
   await touchCluster(target)
   await event(l.caseId, 'clustered', target)
   return { ok: true, clusterId: target, changed: true }
+}
+
+/** A case's timer plan: drop the cancelled kinds, then plan (or move) each timer. */
+async function applyTimerPlan(q: Tx | Db, caseId: string, plan: TimerPlan | undefined): Promise<void> {
+  if (!plan) return
+  if (plan.cancel === 'all') await q.delete(timers).where(eq(timers.caseId, caseId))
+  else if (plan.cancel && plan.cancel.length > 0) await q.delete(timers).where(and(eq(timers.caseId, caseId), inArray(timers.kind, [...plan.cancel])))
+  const planned = dedupeTimers(caseId, plan.timers)
+  if (planned.length === 0) return
+  await q
+    .insert(timers)
+    .values(planned.map((t) => ({ id: timerId(caseId, t.kind, t.point), caseId, kind: t.kind, point: t.point, dueAt: t.dueAt, leaseUntil: null, version: 1 })))
+    // Moved, not doubled; the new version takes the timer from any worker still holding the old lease.
+    .onConflictDoUpdate({ target: timers.id, set: { dueAt: sql`excluded.due_at`, leaseUntil: null, version: sql`${timers.version} + 1` } })
 }
 
 /** An office's open cases per assignee, and its latest assignment on record. */

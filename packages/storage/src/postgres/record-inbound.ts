@@ -22,10 +22,10 @@ with claim as (
 new_case as (
   insert into cases (id, tracking_code, status, office_id, category, urgency, channel_id, citizen_id, citizen_name,
     contact, anonymous, summary, place, place_code, place_name, language, deadline_at, created_at, updated_at, resolved_at, rating,
-    assignee_id, assigned_at, cluster_id)
+    assignee_id, assigned_at, cluster_id, accept_deadline_at, accepted_at, reopen_count)
   select r.id, r.tracking_code, r.status, r.office_id, r.category, r.urgency, r.channel_id, r.citizen_id, r.citizen_name,
     r.contact, r.anonymous, r.summary, r.place, r.place_code, r.place_name, r.language, r.deadline_at, r.created_at, r.updated_at,
-    r.resolved_at, r.rating, r.assignee_id, r.assigned_at, r.cluster_id
+    r.resolved_at, r.rating, r.assignee_id, r.assigned_at, r.cluster_id, r.accept_deadline_at, r.accepted_at, r.reopen_count
   from json_populate_recordset(null::cases, $8::json) r
   where exists (select 1 from claim)
   returning id
@@ -94,13 +94,23 @@ new_case_stats as (
   from json_populate_recordset(null::case_stats, $19::json) r
   where exists (select 1 from claim)
   returning case_id
+),
+-- The case's timers when the plan only adds (a new case's): planning one again moves it.
+new_timers as (
+  insert into timers (id, case_id, kind, point, due_at, lease_until, version)
+  select r.id, r.case_id, r.kind, r.point, r.due_at, null, 1
+  from json_populate_recordset(null::timers, $20::json) r
+  where exists (select 1 from claim)
+  on conflict (id) do update set due_at = excluded.due_at, lease_until = null, version = timers.version + 1
+  returning id
 )
 select (select count(*) from claim)::int as claimed, (select count(*) from touched)::int as touched`
 
 /** The statement's parameters for one inbound write (rows as JSON, keyed by column name). */
 export function recordInboundParams(write: InboundWrite): unknown[] {
   const messages = [write.message, ...write.outbound.map((o) => o.message)]
-  const touch = write.touchCase
+  const inStatement = splitInbound(write)
+  const touch = inStatement.touch ? write.touchCase : undefined
   return [
     write.inbox.id,
     write.inbox.channelId,
@@ -173,7 +183,38 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
         : [],
     ),
     JSON.stringify(write.newCase ? [statsRowColumns(newCaseStatsRow(write.newCase, write.events))] : []),
+    JSON.stringify(
+      inStatement.timers
+        ? dedupeTimers(timerCaseId(write), inStatement.timers.timers).map((t) => ({ id: timerId(t.caseId, t.kind, t.point), case_id: t.caseId, kind: t.kind, point: t.point, due_at: t.dueAt }))
+        : [],
+    ),
   ]
+}
+
+/** The case a write's timer plan is for (as SQLite's driver decides it). */
+export const timerCaseId = (write: InboundWrite) => write.newCase?.id ?? write.touchCase?.id ?? write.message.caseId
+
+export const timerId = (caseId: string, kind: string, point: string) => `${caseId}|${kind}|${point}`
+
+/** One row per timer id (the last planned wins): an upsert may not touch a row twice. */
+export function dedupeTimers(caseId: string, list: readonly { kind: string; point: string; dueAt: number }[]) {
+  const byId = new Map<string, { caseId: string; kind: string; point: string; dueAt: number }>()
+  for (const t of list) byId.set(timerId(caseId, t.kind, t.point), { caseId, kind: t.kind, point: t.point, dueAt: t.dueAt })
+  return [...byId.values()]
+}
+
+/**
+ * What of a write the statement does itself: all of it, unless it carries a case patch (applied
+ * after, in the same transaction, as a case change) or a timer plan that cancels (likewise).
+ */
+export function splitInbound(write: InboundWrite): { timers?: InboundWrite['timers']; touch: boolean; later: { patch?: NonNullable<InboundWrite['touchCase']>['patch']; timers?: InboundWrite['timers'] } } {
+  const patch = write.touchCase?.patch
+  const timersLater = write.timers && write.timers.cancel !== undefined ? write.timers : undefined
+  return {
+    timers: timersLater ? undefined : write.timers,
+    touch: patch === undefined,
+    later: { ...(patch ? { patch } : {}), ...(timersLater ? { timers: timersLater } : {}) },
+  }
 }
 
 function statsRowColumns(r: ReturnType<typeof newCaseStatsRow>) {
@@ -228,6 +269,9 @@ function caseRow(c: Case) {
     assignee_id: c.assigneeId,
     assigned_at: c.assigneeId === null ? null : c.createdAt,
     cluster_id: c.clusterId ?? null,
+    accept_deadline_at: c.acceptDeadlineAt ?? null,
+    accepted_at: c.acceptedAt ?? null,
+    reopen_count: c.reopenCount ?? 0,
   }
 }
 

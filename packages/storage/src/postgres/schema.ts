@@ -62,6 +62,9 @@ export const cases = pgTable(
     // When the retention policy removed the citizen's personal data from the case.
     erasedAt: millis('erased_at'),
     clusterId: text('cluster_id'),
+    acceptDeadlineAt: millis('accept_deadline_at'),
+    acceptedAt: millis('accepted_at'),
+    reopenCount: integer('reopen_count').notNull().default(0),
   },
   (t) => [
     index('cases_status_idx').on(t.status),
@@ -313,4 +316,27 @@ export const caseStats = pgTable(
     index('case_stats_office_idx').on(t.officeId, t.receivedAt),
     index('case_stats_place_idx').on(t.placeCode, t.receivedAt),
   ],
+)
+
+/**
+ * Timers of the lifecycle (acceptance due, reminders, escalation, the survey): one row per
+ * (case, kind, point), gone once it fired. Worked like the outbox: leased with FOR UPDATE SKIP
+ * LOCKED, and fired only by the holder of its current `version`, so a timer fires once across
+ * processes, restarts and re-plans.
+ */
+export const timers = pgTable(
+  'timers',
+  {
+    // `${caseId}|${kind}|${point}`: planning the same timer again moves it instead of doubling it.
+    id: text('id').primaryKey(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    kind: text('kind').notNull(),
+    point: text('point').notNull(),
+    dueAt: millis('due_at').notNull(),
+    leaseUntil: millis('lease_until'),
+    version: integer('version').notNull(),
+  },
+  (t) => [index('timers_due_idx').on(t.dueAt, t.id), index('timers_case_idx').on(t.caseId)],
 )

@@ -73,6 +73,9 @@ CREATE TABLE "cases" (
 	"assigned_at" bigint,
 	"erased_at" bigint,
 	"cluster_id" text,
+	"accept_deadline_at" bigint,
+	"accepted_at" bigint,
+	"reopen_count" integer DEFAULT 0 NOT NULL,
 	CONSTRAINT "cases_tracking_code_unique" UNIQUE("tracking_code")
 );
 --> statement-breakpoint
@@ -161,6 +164,16 @@ CREATE TABLE "staff_duty" (
 	"updated_at" bigint NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "timers" (
+	"id" text PRIMARY KEY NOT NULL,
+	"case_id" text NOT NULL,
+	"kind" text NOT NULL,
+	"point" text NOT NULL,
+	"due_at" bigint NOT NULL,
+	"lease_until" bigint,
+	"version" integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "transcriptions" (
 	"message_id" text PRIMARY KEY NOT NULL,
 	"case_id" text NOT NULL,
@@ -181,6 +194,7 @@ ALTER TABLE "cluster_keys" ADD CONSTRAINT "cluster_keys_case_id_cases_id_fk" FOR
 ALTER TABLE "messages" ADD CONSTRAINT "messages_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "timers" ADD CONSTRAINT "timers_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "transcriptions" ADD CONSTRAINT "transcriptions_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "transcriptions" ADD CONSTRAINT "transcriptions_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "assignment_picks_office_idx" ON "assignment_picks" USING btree ("office_id","seq");--> statement-breakpoint
@@ -204,4 +218,6 @@ CREATE INDEX "messages_case_idx" ON "messages" USING btree ("case_id","created_a
 CREATE INDEX "messages_external_idx" ON "messages" USING btree ("channel_id","external_id");--> statement-breakpoint
 CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("status","next_attempt_at");--> statement-breakpoint
 CREATE INDEX "outbox_case_idx" ON "outbox" USING btree ("case_id");--> statement-breakpoint
+CREATE INDEX "timers_due_idx" ON "timers" USING btree ("due_at","id");--> statement-breakpoint
+CREATE INDEX "timers_case_idx" ON "timers" USING btree ("case_id");--> statement-breakpoint
 CREATE INDEX "transcriptions_due_idx" ON "transcriptions" USING btree ("next_attempt_at");
