@@ -110,6 +110,7 @@ export async function queryCaseStats(pool: pg.Pool, sel: StatsSelection): Promis
        count(*) filter (where reopen_count > 0)::int as reopened,
        count(*) filter (where rating is not null)::int as rated,
        count(*) filter (where satisfied)::int as satisfied,
+       count(*) filter (where status = 'closed' and rating is null)::int as "closedNotRated",
        count(*) filter (where status in (${OPEN}) and deadline_at < ${now}::bigint)::int as overdue
      from case_stats where ${filter} group by 1 order by 1`,
     params,
