@@ -123,6 +123,10 @@ await postgresSuite(describe, it, 'intake migrate-store (SQLite → PostgreSQL)'
     const after = postgresStore({ url })
     try {
       expect(await readBack(after, caseIds)).toEqual(await readBack(before, caseIds))
+      // The audit trail's hash chain verifies on both sides, to the same head.
+      const chain = (await before.verifyAudit()).caseEvents
+      expect(chain).toMatchObject({ ok: true })
+      expect((await after.verifyAudit()).caseEvents).toEqual(chain)
       // The moved deployment carries on: transcriptions still due, a new case's events numbered after the copied ones.
       expect((await after.claimTranscriptions(T + 2 * HOUR, 10, MINUTE)).length).toBe(3)
       const next = makeInboundWrite({ at: T + 5 * HOUR })

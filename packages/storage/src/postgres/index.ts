@@ -43,6 +43,7 @@ import {
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
+import { accessMethods, appendCaseEvents, inScope } from './access.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -239,13 +240,14 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           const join = inbound.newCase && inbound.joinCluster ? { ...inbound.joinCluster, caseId: inbound.newCase.id, at: inbound.newCase.createdAt } : undefined
           // Events that change the stats of a case other than the new one (whose row the statement
           // writes folded already) are folded after the statement, in the same transaction.
-          const foldLater = inbound.events.filter((e) => STATS_EVENT_TYPES.has(e.type) && e.caseId !== inbound.newCase?.id)
+
           // A new case that duplicates an open one joins its cluster in the same transaction (a
           // refused link leaves the case unclustered, as on SQLite).
           // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
           const later = splitInbound(inbound).later
+          // The events go on the audit chain after the statement, in the same transaction.
           const { rows } =
-            join || foldLater.length > 0 || later.patch || later.timers
+            true
               ? await onOneConnection(async (client, tx) => {
                   const written = await client.query<{ claimed: number; touched: number }>(query)
                   if (written.rows[0]!.claimed === 1) {
@@ -253,7 +255,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
                       await applyChange(tx as unknown as Tx, { caseId: inbound.touchCase.id, at: inbound.touchCase.updatedAt, patch: later.patch, events: [] })
                     }
                     await applyTimerPlan(tx, timerCaseId(inbound), later.timers)
-                    await foldStatsEvents(tx, foldLater)
+                    await insertEvents(tx, inbound.events)
                     if (join) {
                       const { withCaseId, newClusterId, data, caseId, at } = join
                       await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
@@ -385,38 +387,46 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       })
     },
 
-    async getCase(id) {
-      const [row] = await db().select().from(cases).where(eq(cases.id, id))
+    async getCase(id, scope) {
+      const [row] = await db().select().from(cases).where(and(eq(cases.id, id), scope ? inScope(cases.officeId, scope.officeIds) : undefined))
       return row && toCase(row)
     },
 
-    async getCaseByTrackingCode(code) {
-      const [row] = await db().select().from(cases).where(eq(cases.trackingCode, code))
+    async getCaseByTrackingCode(code, scope) {
+      const [row] = await db()
+        .select()
+        .from(cases)
+        .where(and(eq(cases.trackingCode, code), scope ? inScope(cases.officeId, scope.officeIds) : undefined))
       return row && toCase(row)
+    },
+
+    async countCases(input = {}, upTo) {
+      const where = and(...caseConditions(CaseFilter.parse(input)))
+      if (upTo === undefined) {
+        const [row] = await db().select({ n: sql<number>`count(*)::int` }).from(cases).where(where)
+        return row?.n ?? 0
+      }
+      // Counting stops at `upTo`: a list header needs "10,000+", not a scan of a million rows per page view.
+      const capped = db().select({ one: sql`1`.as('one') }).from(cases).where(where).limit(upTo).as('capped')
+      const [row] = await db().select({ n: sql<number>`count(*)::int` }).from(capped)
+      return row?.n ?? 0
+    },
+
+    async caseVolumes({ scope, since, until, utcOffsetMinutes }) {
+      const offset = utcOffsetMinutes * 60_000
+      // The offset inlined (a number): as a parameter, the SELECT's and the GROUP BY's would be two expressions.
+      const day = sql<number>`((${cases.createdAt} + ${sql.raw(String(Math.trunc(offset)))}) / 86400000)::int`
+      const rows = await db()
+        .select({ day, officeId: cases.officeId, channelId: cases.channelId, category: cases.category, status: cases.status, count: sql<number>`count(*)::int` })
+        .from(cases)
+        .where(and(gte(cases.createdAt, since), lt(cases.createdAt, until), scope ? inScope(cases.officeId, scope.officeIds) : undefined))
+        .groupBy(day, cases.officeId, cases.channelId, cases.category, cases.status)
+      return rows.map((r) => ({ ...r, day: new Date(r.day * 86_400_000).toISOString().slice(0, 10) }))
     },
 
     async listCases(input = {}) {
       const filter = CaseFilter.parse(input)
-      const where: (SQL | undefined)[] = [
-        filter.status && eq(cases.status, filter.status),
-        filter.officeId !== undefined ? eq(cases.officeId, filter.officeId) : undefined,
-        filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
-        filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
-        filter.urgency && eq(cases.urgency, filter.urgency),
-        filter.citizenId !== undefined ? eq(cases.citizenId, filter.citizenId) : undefined,
-        // A prefix range in byte order, not LIKE: no wildcard in a code can widen it.
-        filter.placeCode !== undefined
-          ? and(sql`${cases.placeCode} collate "C" >= ${filter.placeCode}`, sql`${cases.placeCode} collate "C" < ${filter.placeCode + '\uffff'}`)
-          : undefined,
-        filter.createdFrom !== undefined ? gte(cases.createdAt, filter.createdFrom) : undefined,
-        filter.createdTo !== undefined ? lt(cases.createdAt, filter.createdTo) : undefined,
-        filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
-        filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
-        filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
-      ]
-      if (filter.overdueAt !== undefined) {
-        where.push(inArray(cases.status, [...OPEN_STATUSES]), lt(cases.deadlineAt, filter.overdueAt))
-      }
+      const where = caseConditions(filter)
       if (filter.cursor !== undefined) {
         const after = decodeCursor(filter.cursor)
         where.push(or(lt(cases.createdAt, after.createdAt), and(eq(cases.createdAt, after.createdAt), lt(cases.id, after.id))))
@@ -559,22 +569,34 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       })
     },
 
-    async listOutbox({ status, caseId, limit = 100 }) {
+    async listOutbox({ status, caseId, limit = 100, officeIds }) {
       const rows = await db()
         .select()
         .from(outbox)
-        .where(and(status !== undefined ? eq(outbox.status, status) : undefined, caseId !== undefined ? eq(outbox.caseId, caseId) : undefined))
+        .where(
+          and(
+            status !== undefined ? eq(outbox.status, status) : undefined,
+            caseId !== undefined ? eq(outbox.caseId, caseId) : undefined,
+            officeIds !== undefined ? inArray(outbox.caseId, db().select({ id: cases.id }).from(cases).where(inScope(cases.officeId, officeIds))) : undefined,
+          ),
+        )
         .orderBy(desc(outbox.createdAt), desc(outbox.id))
         .limit(limit)
       return rows.map(toOutboxItem)
     },
 
-    async retryOutbox(id, now) {
+    async retryOutbox(id, now, scope) {
       return write(async (tx) => {
         const [row] = await tx
           .update(outbox)
           .set({ status: 'pending', attempts: 0, nextAttemptAt: now, leaseUntil: null, updatedAt: now })
-          .where(and(eq(outbox.id, id), eq(outbox.status, 'dead')))
+          .where(
+            and(
+              eq(outbox.id, id),
+              eq(outbox.status, 'dead'),
+              scope ? inArray(outbox.caseId, tx.select({ id: cases.id }).from(cases).where(inScope(cases.officeId, scope.officeIds))) : undefined,
+            ),
+          )
           .returning()
         if (!row) return undefined
         await tx.update(messages).set({ deliveryStatus: 'pending' }).where(eq(messages.id, row.messageId))
@@ -789,6 +811,8 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       for (const row of rows) found.push({ case: toCase(row), messages: await store.listMessages(row.id), events: await store.listEvents(row.id) })
       return { channelId, citizenId, cases: found }
     },
+
+    ...accessMethods(() => db(), (run) => write((tx) => run(tx))),
   }
   return store
 }
@@ -818,12 +842,7 @@ async function insertEvents(tx: Tx | Db, events: CaseEventInput[]): Promise<void
   // Parsing fills the default `data` and rejects an unknown event type before it reaches the
   // audit trail; the id is always the store's, so the append order cannot be forged. One
   // multi-row INSERT numbers the rows in the order given.
-  await tx.insert(caseEvents).values(
-    events.map((input) => {
-      const { id: _ignored, ...event } = CaseEvent.parse(input)
-      return event
-    }),
-  )
+  await appendCaseEvents(tx, events)
   await foldStatsEvents(tx, events)
 }
 
@@ -918,6 +937,34 @@ async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
   await touchCluster(target)
   await event(l.caseId, 'clustered', target)
   return { ok: true, clusterId: target, changed: true }
+}
+
+/** The WHERE of a case list or count: the filter's fields, the caller's scope, overdue and due-soon windows. */
+function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [
+    filter.status && eq(cases.status, filter.status),
+    filter.officeId !== undefined ? eq(cases.officeId, filter.officeId) : undefined,
+    filter.officeIds !== undefined ? inScope(cases.officeId, filter.officeIds) : undefined,
+    filter.channelId !== undefined ? eq(cases.channelId, filter.channelId) : undefined,
+    filter.category !== undefined ? eq(cases.category, filter.category) : undefined,
+    filter.urgency && eq(cases.urgency, filter.urgency),
+    filter.assigneeId !== undefined ? eq(cases.assigneeId, filter.assigneeId) : undefined,
+    filter.citizenId !== undefined ? eq(cases.citizenId, filter.citizenId) : undefined,
+    // A prefix range in byte order, not LIKE: no wildcard in a code can widen it.
+    filter.placeCode !== undefined
+      ? and(sql`${cases.placeCode} collate "C" >= ${filter.placeCode}`, sql`${cases.placeCode} collate "C" < ${filter.placeCode + '\uffff'}`)
+      : undefined,
+    filter.createdFrom !== undefined ? gte(cases.createdAt, filter.createdFrom) : undefined,
+    filter.createdTo !== undefined ? lt(cases.createdAt, filter.createdTo) : undefined,
+    filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
+    filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
+    filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
+  ]
+  if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
+  if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))
+  if (filter.dueBefore !== undefined) where.push(lt(cases.deadlineAt, filter.dueBefore))
+  if (filter.dueAfter !== undefined) where.push(gte(cases.deadlineAt, filter.dueAfter))
+  return where
 }
 
 /** A case's timer plan: drop the cancelled kinds, then plan (or move) each timer. */

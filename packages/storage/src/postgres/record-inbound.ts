@@ -8,7 +8,7 @@
  * Lists arrive as JSON arrays of rows keyed by column name (json_populate_recordset), inserted in
  * array order (WITH ORDINALITY), so the message `seq` and event ids keep the write order.
  */
-import { CaseEvent, type Case, type CaseMessage, type InboundWrite } from '@intake/core'
+import { CaseEvent, type Case, type CaseEventInput, type CaseMessage, type InboundWrite } from '@intake/core'
 import { newCaseStatsRow } from './case-stats.ts'
 import { COMPONENT } from './errors.ts'
 
@@ -126,8 +126,9 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
     touch?.rating ?? null,
     JSON.stringify(messages.map(messageRow)),
     JSON.stringify(messages.flatMap(attachmentRows)),
+    // Events are appended after the statement, on the audit chain (access.ts): none here.
     JSON.stringify(
-      write.events.map((input) => {
+      [].map((input: CaseEventInput) => {
         // Parsing fills the default `data` and rejects an unknown event type before it reaches the
         // audit trail; the id is always the store's, so the append order cannot be forged.
         const event = CaseEvent.parse(input)
@@ -182,7 +183,7 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
           ]
         : [],
     ),
-    JSON.stringify(write.newCase ? [statsRowColumns(newCaseStatsRow(write.newCase, write.events))] : []),
+    JSON.stringify(write.newCase ? [statsRowColumns(newCaseStatsRow(write.newCase, []))] : []),
     JSON.stringify(
       inStatement.timers
         ? dedupeTimers(timerCaseId(write), inStatement.timers.timers).map((t) => ({ id: timerId(t.caseId, t.kind, t.point), case_id: t.caseId, kind: t.kind, point: t.point, due_at: t.dueAt }))

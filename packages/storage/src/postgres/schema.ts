@@ -19,6 +19,9 @@ import type {
   OutboundMessage,
   OutboxStatus,
   Urgency,
+  AccountEvent,
+  ApiToken,
+  StaffUser,
 } from '@intake/core'
 
 /** Milliseconds since the epoch. */
@@ -74,6 +77,8 @@ export const cases = pgTable(
     index('cases_created_idx').on(t.createdAt, t.id),
     index('cases_deadline_idx').on(t.deadlineAt),
     index('cases_place_idx').on(t.placeCode, t.createdAt),
+    index('cases_office_created_idx').on(t.officeId, t.createdAt, t.id),
+    index('cases_office_status_created_idx').on(t.officeId, t.status, t.createdAt, t.id),
     // A cluster's members; only clustered cases are in it.
     index('cases_cluster_idx').on(t.clusterId).where(sql`${t.clusterId} is not null`),
   ],
@@ -137,8 +142,9 @@ export const messages = pgTable(
 export const caseEvents = pgTable(
   'case_events',
   {
-    // An identity never reuses a value: the id order is the append order of the audit trail.
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    // The store's (the next after the chain's head, under the chain's lock): the id order is the
+    // append order of the audit trail.
+    id: bigint('id', { mode: 'number' }).primaryKey(),
     caseId: text('case_id')
       .notNull()
       .references(() => cases.id),
@@ -147,6 +153,9 @@ export const caseEvents = pgTable(
     actor: text('actor').notNull(),
     public: boolean('public').notNull(),
     data: json('data').$type<Record<string, unknown>>().notNull(),
+    // The audit hash chain (core audit/chain.ts): the previous row's hash, and this row's own.
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
   },
   (t) => [index('case_events_case_idx').on(t.caseId)],
 )
@@ -340,3 +349,61 @@ export const timers = pgTable(
   },
   (t) => [index('timers_due_idx').on(t.dueAt, t.id), index('timers_case_idx').on(t.caseId)],
 )
+
+/** Staff accounts (core access/). */
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    login: text('login').notNull(),
+    name: text('name').notNull(),
+    officeId: text('office_id').notNull(),
+    role: text('role').$type<StaffUser['role']>().notNull(),
+    passwordHash: text('password_hash').notNull(),
+    disabled: boolean('disabled').notNull(),
+    createdAt: millis('created_at').notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
+  // Logins are compared lower-cased: "Li.Wei" and "li.wei" are one account.
+  (t) => [uniqueIndex('users_login_uq').on(sql`lower(${t.login})`), index('users_office_idx').on(t.officeId)],
+)
+
+/** API tokens; only the SHA-256 of the secret is kept. */
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  hash: text('hash').notNull().unique(),
+  name: text('name').notNull(),
+  userId: text('user_id').references(() => users.id),
+  officeId: text('office_id'),
+  scopes: json('scopes').$type<ApiToken['scopes']>().notNull(),
+  createdAt: millis('created_at').notNull(),
+  revokedAt: millis('revoked_at'),
+})
+
+/** Console sessions, by the SHA-256 of the cookie's id. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: millis('created_at').notNull(),
+    lastSeenAt: millis('last_seen_at').notNull(),
+    expiresAt: millis('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+)
+
+/** Account changes, on a hash chain of their own (like case_events). */
+export const accountEvents = pgTable('account_events', {
+  id: bigint('id', { mode: 'number' }).primaryKey(),
+  at: millis('at').notNull(),
+  type: text('type').$type<AccountEvent['type']>().notNull(),
+  actor: text('actor').notNull(),
+  subject: text('subject').notNull(),
+  data: json('data').$type<Record<string, unknown>>().notNull(),
+  prevHash: text('prev_hash'),
+  hash: text('hash'),
+})

@@ -1,3 +1,26 @@
+CREATE TABLE "account_events" (
+	"id" bigint PRIMARY KEY NOT NULL,
+	"at" bigint NOT NULL,
+	"type" text NOT NULL,
+	"actor" text NOT NULL,
+	"subject" text NOT NULL,
+	"data" json NOT NULL,
+	"prev_hash" text,
+	"hash" text
+);
+--> statement-breakpoint
+CREATE TABLE "api_tokens" (
+	"id" text PRIMARY KEY NOT NULL,
+	"hash" text NOT NULL,
+	"name" text NOT NULL,
+	"user_id" text,
+	"office_id" text,
+	"scopes" json NOT NULL,
+	"created_at" bigint NOT NULL,
+	"revoked_at" bigint,
+	CONSTRAINT "api_tokens_hash_unique" UNIQUE("hash")
+);
+--> statement-breakpoint
 CREATE TABLE "assignment_picks" (
 	"seq" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "assignment_picks_seq_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"office_id" text NOT NULL,
@@ -18,13 +41,15 @@ CREATE TABLE "attachments" (
 );
 --> statement-breakpoint
 CREATE TABLE "case_events" (
-	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "case_events_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"id" bigint PRIMARY KEY NOT NULL,
 	"case_id" text NOT NULL,
 	"at" bigint NOT NULL,
 	"type" text NOT NULL,
 	"actor" text NOT NULL,
 	"public" boolean NOT NULL,
-	"data" json NOT NULL
+	"data" json NOT NULL,
+	"prev_hash" text,
+	"hash" text
 );
 --> statement-breakpoint
 CREATE TABLE "case_stats" (
@@ -158,6 +183,15 @@ CREATE TABLE "outbox" (
 	"updated_at" bigint NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "sessions" (
+	"id_hash" text PRIMARY KEY NOT NULL,
+	"user_id" text NOT NULL,
+	"csrf_token" text NOT NULL,
+	"created_at" bigint NOT NULL,
+	"last_seen_at" bigint NOT NULL,
+	"expires_at" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "staff_duty" (
 	"staff_id" text PRIMARY KEY NOT NULL,
 	"on_duty" boolean NOT NULL,
@@ -186,6 +220,19 @@ CREATE TABLE "transcriptions" (
 	"last_error" text
 );
 --> statement-breakpoint
+CREATE TABLE "users" (
+	"id" text PRIMARY KEY NOT NULL,
+	"login" text NOT NULL,
+	"name" text NOT NULL,
+	"office_id" text NOT NULL,
+	"role" text NOT NULL,
+	"password_hash" text NOT NULL,
+	"disabled" boolean NOT NULL,
+	"created_at" bigint NOT NULL,
+	"updated_at" bigint NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "case_events" ADD CONSTRAINT "case_events_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -194,6 +241,7 @@ ALTER TABLE "cluster_keys" ADD CONSTRAINT "cluster_keys_case_id_cases_id_fk" FOR
 ALTER TABLE "messages" ADD CONSTRAINT "messages_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "outbox" ADD CONSTRAINT "outbox_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "sessions" ADD CONSTRAINT "sessions_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "timers" ADD CONSTRAINT "timers_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "transcriptions" ADD CONSTRAINT "transcriptions_message_id_messages_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."messages"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "transcriptions" ADD CONSTRAINT "transcriptions_case_id_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -209,6 +257,8 @@ CREATE INDEX "cases_sender_idx" ON "cases" USING btree ("channel_id","citizen_id
 CREATE INDEX "cases_created_idx" ON "cases" USING btree ("created_at","id");--> statement-breakpoint
 CREATE INDEX "cases_deadline_idx" ON "cases" USING btree ("deadline_at");--> statement-breakpoint
 CREATE INDEX "cases_place_idx" ON "cases" USING btree ("place_code","created_at");--> statement-breakpoint
+CREATE INDEX "cases_office_created_idx" ON "cases" USING btree ("office_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "cases_office_status_created_idx" ON "cases" USING btree ("office_id","status","created_at","id");--> statement-breakpoint
 CREATE INDEX "cases_cluster_idx" ON "cases" USING btree ("cluster_id") WHERE "cases"."cluster_id" is not null;--> statement-breakpoint
 CREATE INDEX "cluster_keys_place_idx" ON "cluster_keys" USING btree ("category","place_key","created_at") WHERE "cluster_keys"."place_key" is not null;--> statement-breakpoint
 CREATE INDEX "cluster_keys_point_idx" ON "cluster_keys" USING btree ("category","lat") WHERE "cluster_keys"."lat" is not null;--> statement-breakpoint
@@ -218,6 +268,9 @@ CREATE INDEX "messages_case_idx" ON "messages" USING btree ("case_id","created_a
 CREATE INDEX "messages_external_idx" ON "messages" USING btree ("channel_id","external_id");--> statement-breakpoint
 CREATE INDEX "outbox_due_idx" ON "outbox" USING btree ("status","next_attempt_at");--> statement-breakpoint
 CREATE INDEX "outbox_case_idx" ON "outbox" USING btree ("case_id");--> statement-breakpoint
+CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "timers_due_idx" ON "timers" USING btree ("due_at","id");--> statement-breakpoint
 CREATE INDEX "timers_case_idx" ON "timers" USING btree ("case_id");--> statement-breakpoint
-CREATE INDEX "transcriptions_due_idx" ON "transcriptions" USING btree ("next_attempt_at");
+CREATE INDEX "transcriptions_due_idx" ON "transcriptions" USING btree ("next_attempt_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "users_login_uq" ON "users" USING btree (lower("login"));--> statement-breakpoint
+CREATE INDEX "users_office_idx" ON "users" USING btree ("office_id");
