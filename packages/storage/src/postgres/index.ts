@@ -7,7 +7,6 @@ import {
   CaseEvent,
   CaseFilter,
   OPEN_STATUSES,
-  STATS_EVENT_TYPES,
   StoreConflictError,
   type Case,
   type CaseChange,
@@ -246,24 +245,21 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
           const later = splitInbound(inbound).later
           // The events go on the audit chain after the statement, in the same transaction.
-          const { rows } =
-            true
-              ? await onOneConnection(async (client, tx) => {
-                  const written = await client.query<{ claimed: number; touched: number }>(query)
-                  if (written.rows[0]!.claimed === 1) {
-                    if (later.patch && inbound.touchCase) {
-                      await applyChange(tx as unknown as Tx, { caseId: inbound.touchCase.id, at: inbound.touchCase.updatedAt, patch: later.patch, events: [] })
-                    }
-                    await applyTimerPlan(tx, timerCaseId(inbound), later.timers)
-                    await insertEvents(tx, inbound.events)
-                    if (join) {
-                      const { withCaseId, newClusterId, data, caseId, at } = join
-                      await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
-                    }
-                  }
-                  return written
-                })
-              : await pool.query<{ claimed: number; touched: number }>(query)
+          const { rows } = await onOneConnection(async (client, tx) => {
+            const written = await client.query<{ claimed: number; touched: number }>(query)
+            if (written.rows[0]!.claimed === 1) {
+              if (later.patch && inbound.touchCase) {
+                await applyChange(tx as unknown as Tx, { caseId: inbound.touchCase.id, at: inbound.touchCase.updatedAt, patch: later.patch, events: [] })
+              }
+              await applyTimerPlan(tx, timerCaseId(inbound), later.timers)
+              await insertEvents(tx, inbound.events)
+              if (join) {
+                const { withCaseId, newClusterId, data, caseId, at } = join
+                await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
+              }
+            }
+            return written
+          })
           if (rows[0]!.claimed === 1) {
             if (inbound.touchCase && !inbound.touchCase.patch && rows[0]!.touched === 0) throw new Error(`${COMPONENT} follow-up written without its case (unreachable: the message's foreign key refuses it)`)
             return { duplicate: false as const }

@@ -1,5 +1,6 @@
 /**
- * The intake write in one SQL statement. A gateway process spends most of a message's time in
+ * The intake write in one SQL statement (and, since the audit hash chain, its events appended after
+ * it in the same transaction: see access.ts). A gateway process spends most of a message's time in
  * round trips to the server (each one a wakeup of this process and of a backend, costly on a busy
  * machine): a transaction of BEGIN, eight INSERTs and COMMIT measured several times slower than
  * this one statement, whose data-modifying CTEs run as one implicit transaction — all or nothing.
@@ -8,7 +9,7 @@
  * Lists arrive as JSON arrays of rows keyed by column name (json_populate_recordset), inserted in
  * array order (WITH ORDINALITY), so the message `seq` and event ids keep the write order.
  */
-import { CaseEvent, type Case, type CaseEventInput, type CaseMessage, type InboundWrite } from '@intake/core'
+import type { Case, CaseMessage, InboundWrite } from '@intake/core'
 import { newCaseStatsRow } from './case-stats.ts'
 import { COMPONENT } from './errors.ts'
 
@@ -126,15 +127,9 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
     touch?.rating ?? null,
     JSON.stringify(messages.map(messageRow)),
     JSON.stringify(messages.flatMap(attachmentRows)),
-    // Events are appended after the statement, on the audit chain (access.ts): none here.
-    JSON.stringify(
-      [].map((input: CaseEventInput) => {
-        // Parsing fills the default `data` and rejects an unknown event type before it reaches the
-        // audit trail; the id is always the store's, so the append order cannot be forged.
-        const event = CaseEvent.parse(input)
-        return { case_id: event.caseId, at: event.at, type: event.type, actor: event.actor, public: event.public, data: event.data }
-      }),
-    ),
+    // Events are appended after the statement, on the audit chain (access.ts, in the same
+    // transaction): the statement's event insert is given none.
+    '[]',
     JSON.stringify(
       write.outbound.map(({ outbox: o }) => ({
         id: o.id,
