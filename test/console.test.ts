@@ -102,9 +102,15 @@ describe('the console, in-process', () => {
     const sup = await gw.signIn('kashgar.supervisor')
     const page = await (await sup.get('/console/supervision')).text()
     expect(page).toContain(kase.trackingCode)
-    expect((await sup.post(`/console/cases/${kase.id}/supervise`, { _csrf: sup.csrf, text: '请于今日内答复群众。' })).status).toBe(303)
+    const before = (await gw.intake.store.getCase(kase.id))!.deadlineAt!
+    expect((await sup.post(`/console/cases/${kase.id}/supervise`, { _csrf: sup.csrf, text: '请于今日内答复群众。', within: '1' })).status).toBe(303)
     const note = (await gw.intake.store.listEvents(kase.id)).find((e) => e.type === 'supervision_note')
     expect(note).toMatchObject({ actor: 'kashgar.supervisor', data: { officeId: 'kashgar', note: '请于今日内答复群众。' } })
+    // Through the lifecycle: a new deadline one working day from now, on the record and on the case.
+    const after = (await gw.intake.store.getCase(kase.id))!.deadlineAt!
+    expect(after).not.toBe(before)
+    expect(after).toBe(note!.data.deadlineAt)
+    expect((await gw.intake.store.listEvents(kase.id)).some((e) => e.type === 'deadline_set' && e.data.reason === 'supervision')).toBe(true)
     // A caseworker has no supervision page.
     const worker = await gw.signIn('jiashi.worker')
     expect((await worker.get('/console/supervision')).status).toBe(403)

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import {
+  addDuration,
   handlesCase,
   maskCase,
   maskMessage,
@@ -339,14 +340,21 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   post('assign', 'dispatch', z.object({ staffId: z.string().max(100).optional() }), 'assign-to', (k, i, actor) =>
     deps.actions.assign(k.id, { staffId: i.staffId || undefined, actor }),
   )
-  post('supervise', 'supervise', z.object({ text: z.string().trim().min(1).max(MAX_NOTE) }), 'supervise-text', async (k, i, actor, c) => {
-    const at = deps.now()
-    const updated = await store.applyCaseChange({
-      caseId: k.id,
-      at,
-      events: [{ caseId: k.id, at, type: 'supervision_note', actor, public: false, data: { officeId: c.get('user').officeId, note: i.text } }],
+  // 督办意见 through the lifecycle: the handling office is sent the note on its alert channel, and
+  // a new deadline (in working days from now) moves the case's reminders and escalation.
+  const SUPERVISE = z.object({ text: z.string().trim().min(1).max(MAX_NOTE), within: z.enum(['', '1', '3', '5']).default('') })
+  post('supervise', 'supervise', SUPERVISE, 'supervise-text', async (k, i, actor, c) => {
+    const own = c.get('identity').officeId
+    const above = own && own !== k.officeId && deps.offices.covers(own, k.officeId) ? own : undefined
+    const deadlineAt = i.within ? addDuration(deps.now(), `${i.within} working days`, deps.calendar) : undefined
+    const result = await deps.lifecycle.supervise(k.id, {
+      actor: { id: actor, role: roleIn(c) },
+      note: i.text,
+      ...(above ? { officeId: above } : {}),
+      ...(deadlineAt !== undefined ? { deadlineAt } : {}),
     })
-    return { ok: true, case: updated }
+    if (result.ok) deps.wakeOutbox()
+    return result.ok ? { ok: true, case: result.case } : { ok: false, status: result.status, code: result.code, message: result.message }
   })
 
   app.post('/cases/:id/contact', async (c) => {

@@ -32,6 +32,11 @@ export function supervisionRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): voi
                 <input type="hidden" name="_csrf" value={csrf} />
                 <label for={`supervise-${k.id}`}>{t.supervisionNote}</label>
                 <textarea id={`supervise-${k.id}`} name="text" maxlength={2000} required></textarea>
+                <label for={`within-${k.id}`}>{t.newDeadline}</label>
+                <select id={`within-${k.id}`} name="within">
+                  <option value="">{t.keepDeadline}</option>
+                  {(['1', '3', '5'] as const).map((d) => <option value={d}>{t.withinDays(Number(d))}</option>)}
+                </select>
                 <div>
                   <button type="submit">{t.addSupervision}</button>
                 </div>

@@ -235,6 +235,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     ids,
     log: log.child({ component: 'console' }),
     wakeOutbox: () => deliveries.wake(),
+    lifecycle,
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []

@@ -1,3 +1,4 @@
+import type { Lifecycle } from '../lifecycle/service.ts'
 import type { WorkCalendar } from '../deadlines/index.ts'
 import type { Hono } from 'hono'
 import type { Authenticator } from '../access/authenticate.ts'
@@ -28,6 +29,8 @@ export interface ConsoleContext {
   ids: IdGenerator
   log: Logger
   wakeOutbox: () => void
+  /** The lifecycle's steps the console offers beside the status changes (supervision notes). */
+  lifecycle: Pick<Lifecycle, 'supervise'>
 }
 
 /**
