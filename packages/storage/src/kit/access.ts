@@ -67,6 +67,14 @@ export function accessCases(test: (title: string, fn: () => Promise<void>) => vo
     expect(events.map((e) => e.type)).toEqual(['token_issued', 'user_disabled', 'user_added'])
   })
 
+  test('the same new account saved at once from several connections (processes seeding their staff): one account, and a refusal is a StoreConflictError', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => store().saveUser(staffUser({ id: 'u-seed', login: 'seed.user' }), added('u-seed'))))
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StoreConflictError)
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true)
+    expect((await store().listUsers()).filter((u) => u.login === 'seed.user')).toHaveLength(1)
+    expect((await store().verifyAudit()).accountEvents).toMatchObject({ ok: true })
+  })
+
   test('chains every event and verifies the chain', async () => {
     await store().recordInbound(makeInboundWrite({}))
     await store().saveUser(staffUser(), added('u-li'))

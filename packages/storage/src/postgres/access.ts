@@ -20,6 +20,7 @@ import {
 } from '@intake/core'
 import { accountEventFields, caseEventFields } from '../sqlite/statements.ts'
 import { toEvent } from '../sqlite/rows.ts'
+import { isUniqueViolation } from './errors.ts'
 import { accountEvents, apiTokens, caseEvents, cases, sessions, users } from './schema.ts'
 
 type Q = Pick<NodePgDatabase<Record<string, never>>, 'select' | 'update' | 'insert' | 'delete' | 'execute'>
@@ -121,22 +122,28 @@ type AccessMethods = Pick<
 export function accessMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T>) => Promise<T>): AccessMethods {
   return {
     async saveUser(user, event) {
-      await write(async (tx) => {
-        // Two processes adding one login at once: the unique index on lower(login) refuses the second.
-        const [clash] = await tx
-          .select({ id: users.id })
-          .from(users)
-          .where(and(sql`lower(${users.login}) = lower(${user.login})`, sql`${users.id} <> ${user.id}`))
-        if (clash) throw new StoreConflictError('login')
-        await tx
-          .insert(users)
-          .values(user)
-          .onConflictDoUpdate({
-            target: users.id,
-            set: { login: user.login, name: user.name, officeId: user.officeId, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, updatedAt: user.updatedAt },
-          })
-        await appendAccountEvents(tx, [event])
-      })
+      try {
+        await write(async (tx) => {
+          const [clash] = await tx
+            .select({ id: users.id })
+            .from(users)
+            .where(and(sql`lower(${users.login}) = lower(${user.login})`, sql`${users.id} <> ${user.id}`))
+          if (clash) throw new StoreConflictError('login')
+          await tx
+            .insert(users)
+            .values(user)
+            .onConflictDoUpdate({
+              target: users.id,
+              set: { login: user.login, name: user.name, officeId: user.officeId, role: user.role, passwordHash: user.passwordHash, disabled: user.disabled, updatedAt: user.updatedAt },
+            })
+          await appendAccountEvents(tx, [event])
+        })
+      } catch (error) {
+        // Two processes adding one account at the same moment (demo staff seeded at start): the second
+        // insert meets the first on the lower(login) index, which ON CONFLICT (id) does not arbitrate.
+        if (isUniqueViolation(error, 'users_login_uq')) throw new StoreConflictError('login')
+        throw error
+      }
     },
     async getUser(id) {
       const [row] = await db().select().from(users).where(eq(users.id, id))
