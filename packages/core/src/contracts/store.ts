@@ -389,3 +389,22 @@ export interface VolumeRow {
   status: CaseStatus
   count: number
 }
+
+/** The Store's accounts, sessions, tokens and audit chain: what a driver implements in its access module. */
+export type StoreAccessMethods = Pick<
+  Store,
+  | 'saveUser'
+  | 'getUser'
+  | 'findUserByLogin'
+  | 'listUsers'
+  | 'saveApiToken'
+  | 'findApiToken'
+  | 'saveSession'
+  | 'findSession'
+  | 'touchSession'
+  | 'deleteSessions'
+  | 'recordAccountEvent'
+  | 'listAccountEvents'
+  | 'listAuditEvents'
+  | 'verifyAudit'
+>

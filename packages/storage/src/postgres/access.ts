@@ -16,7 +16,7 @@ import {
   type AccountEventInput,
   type CaseEventInput,
   type ChainRow,
-  type Store,
+  type StoreAccessMethods,
 } from '@intake/core'
 import { accountEventFields, caseEventFields } from '../sqlite/statements.ts'
 import { toEvent } from '../sqlite/rows.ts'
@@ -101,25 +101,8 @@ async function verify(q: Q, table: 'case_events' | 'account_events') {
 export const inScope = (column: Parameters<typeof inArray>[0], officeIds: readonly string[]) =>
   officeIds.length === 0 ? sql`false` : inArray(column, [...officeIds])
 
-type AccessMethods = Pick<
-  Store,
-  | 'saveUser'
-  | 'getUser'
-  | 'findUserByLogin'
-  | 'listUsers'
-  | 'saveApiToken'
-  | 'findApiToken'
-  | 'saveSession'
-  | 'findSession'
-  | 'touchSession'
-  | 'deleteSessions'
-  | 'recordAccountEvent'
-  | 'listAccountEvents'
-  | 'listAuditEvents'
-  | 'verifyAudit'
->
 
-export function accessMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T>) => Promise<T>): AccessMethods {
+export function accessMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T>) => Promise<T>): StoreAccessMethods {
   return {
     async saveUser(user, event) {
       try {

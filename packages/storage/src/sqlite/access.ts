@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import { AccountEvent, GENESIS, rowHash, StoreConflictError, verifyChain, type AccountEventInput, type ChainRow, type Store } from '@intake/core'
+import { AccountEvent, GENESIS, rowHash, StoreConflictError, verifyChain, type AccountEventInput, type ChainRow, type StoreAccessMethods } from '@intake/core'
 import { toEvent } from './rows.ts'
 import { accountEvents, apiTokens, caseEvents, cases, sessions, users } from './schema.ts'
 import { accountEventFields, caseEventFields } from './statements.ts'
@@ -15,23 +15,6 @@ export interface AccessContext {
   write: <T>(run: (tx: Connection) => T) => Promise<T>
 }
 
-type AccessMethods = Pick<
-  Store,
-  | 'saveUser'
-  | 'getUser'
-  | 'findUserByLogin'
-  | 'listUsers'
-  | 'saveApiToken'
-  | 'findApiToken'
-  | 'saveSession'
-  | 'findSession'
-  | 'touchSession'
-  | 'deleteSessions'
-  | 'recordAccountEvent'
-  | 'listAccountEvents'
-  | 'listAuditEvents'
-  | 'verifyAudit'
->
 
 /** Append account events to their chain, inside the caller's write. */
 export function insertAccountEvents(tx: Connection, inputs: AccountEventInput[]): void {
@@ -94,7 +77,7 @@ function* chainRows(client: Database.Database, table: 'case_events' | 'account_e
 
 const toUser = (row: typeof users.$inferSelect) => ({ ...row })
 
-export function accessMethods({ db, client, write }: AccessContext): AccessMethods {
+export function accessMethods({ db, client, write }: AccessContext): StoreAccessMethods {
   return {
     async saveUser(user, event) {
       await write((tx) => {
