@@ -301,7 +301,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   mountLifecycleRoutes(api, deps.lifecycle, {
     jsonBody,
     invalid,
-    acting: (c, asked) => ({ id: c.get('identity').actor, role: roleOf(c, asked) }),
+    acting: (c, asked) => ({ id: c.get('identity').actor, role: roleOf(c, asked), officeId: c.get('identity').officeId }),
     inScope: async (c, caseId) => (await store.getCase(caseId, scope(c))) !== undefined,
     forbidden,
     visibleOffices: (c) => scope(c)?.officeIds,

@@ -29,8 +29,8 @@ export interface ConsoleContext {
   ids: IdGenerator
   log: Logger
   wakeOutbox: () => void
-  /** The lifecycle's steps the console offers beside the status changes (supervision notes). */
-  lifecycle: Pick<Lifecycle, 'supervise'>
+  /** The lifecycle's steps the console offers: transitions, extension and its decision, supervision notes. */
+  lifecycle: Pick<Lifecycle, 'transition' | 'requestExtension' | 'decideExtension' | 'supervise'>
 }
 
 /**

@@ -929,7 +929,15 @@ function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | und
     filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
     filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
     filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
+    filter.clusterId !== undefined ? eq(cases.clusterId, filter.clusterId) : undefined,
   ]
+  // Supervision's lists, read from the record itself (served by case_events_case_idx per open case).
+  if (filter.escalated || filter.extensionPending) where.push(inArray(cases.status, [...OPEN_STATUSES]))
+  if (filter.escalated) where.push(sql`exists (select 1 from case_events e where e.case_id = ${cases.id} and e.type = 'escalated')`)
+  if (filter.extensionPending) {
+    where.push(sql`exists (select 1 from case_events r where r.case_id = ${cases.id} and r.type = 'extension_requested'
+      and not exists (select 1 from case_events d where d.case_id = r.case_id and d.type = 'extension_decided' and d.id > r.id))`)
+  }
   if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
   if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))
   if (filter.dueBefore !== undefined) where.push(lt(cases.deadlineAt, filter.dueBefore))
