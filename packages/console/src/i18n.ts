@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
+import { LIFECYCLE_WORDS } from './i18n-lifecycle.ts'
 
 export type Lang = 'zh-CN' | 'en'
 
@@ -113,6 +114,7 @@ const zh = {
   required: '请填写内容。',
   statuses: { received: '已受理', dispatched: '已派单', accepted: '已接单', in_progress: '办理中', replied: '已答复', resolved: '已办结', closed: '已结案' } as Record<string, string>,
   returnReasons: { not_our_remit: '不属于本单位职责', outside_jurisdiction: '不在本辖区', insufficient_information: '信息不足', duplicate: '重复件', other: '其他' } as Record<string, string>,
+  ...LIFECYCLE_WORDS['zh-CN'],
 }
 
 type Dict = typeof zh
@@ -227,6 +229,7 @@ const en: Dict = {
   required: 'Please write something.',
   statuses: { received: 'Received', dispatched: 'Dispatched', accepted: 'Accepted', in_progress: 'In progress', replied: 'Answered', resolved: 'Resolved', closed: 'Closed' },
   returnReasons: { not_our_remit: 'Not our remit', outside_jurisdiction: 'Outside our jurisdiction', insufficient_information: 'Insufficient information', duplicate: 'Duplicate', other: 'Other' },
+  ...LIFECYCLE_WORDS.en,
 }
 
 export type { Dict }
