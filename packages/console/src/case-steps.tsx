@@ -198,7 +198,9 @@ export function ClusterPanel(p: ClusterPanelProps) {
       <h2 id="h-cluster">{t.cluster}</h2>
       {p.view ? (
         <>
-          <p class="muted">{t.clusterMembers(p.view.members.length)}</p>
+          <p class="muted">
+            {t.clusterMembers(p.view.members.length)} · <a href={`/console/cases?cluster=${encodeURIComponent(p.view.cluster.id)}`}>{t.clusterList}</a>
+          </p>
           <ul id="cluster-members">
             {p.view.members.map((m) => (
               <li>

@@ -58,6 +58,7 @@ const zh = {
   noOverdue: '没有超期案件。',
   dueSince: (since: string) => `办理期限 ${since}`,
   cluster_filter: '并案组',
+  clusterList: '在案件列表中查看',
   listSeparator: '、',
   notices: { 'extension-requested': '延期申请已提交，等待上级单位审批。', 'extension-approved': '已同意延期，办理期限已更新。', 'extension-refused': '已不同意延期，办理期限不变。' } as Record<string, string>,
 }
@@ -120,6 +121,7 @@ const en: LifecycleDict = {
   noOverdue: 'No case is overdue.',
   dueSince: (since: string) => `Due ${since}`,
   cluster_filter: 'Cluster',
+  clusterList: 'show them in the case list',
   listSeparator: ', ',
   notices: { 'extension-requested': 'The extension request was sent to the office above.', 'extension-approved': 'Extension approved; the deadline moved.', 'extension-refused': 'Extension refused; the deadline stays.' },
 }
