@@ -26,6 +26,7 @@ import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread }
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
+import { escalatedCondition, extensionPendingCondition } from './supervision-conditions.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -931,13 +932,10 @@ function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | und
     filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
     filter.clusterId !== undefined ? eq(cases.clusterId, filter.clusterId) : undefined,
   ]
-  // Supervision's lists, read from the record itself (served by case_events_case_idx per open case).
+  // Supervision's lists, read from the case's record (supervision-conditions.ts).
   if (filter.escalated || filter.extensionPending) where.push(inArray(cases.status, [...OPEN_STATUSES]))
-  if (filter.escalated) where.push(sql`exists (select 1 from case_events e where e.case_id = ${cases.id} and e.type = 'escalated')`)
-  if (filter.extensionPending) {
-    where.push(sql`exists (select 1 from case_events r where r.case_id = ${cases.id} and r.type = 'extension_requested'
-      and not exists (select 1 from case_events d where d.case_id = r.case_id and d.type = 'extension_decided' and d.id > r.id))`)
-  }
+  if (filter.escalated) where.push(escalatedCondition(cases.id))
+  if (filter.extensionPending) where.push(extensionPendingCondition(cases.id))
   if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
   if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))
   if (filter.dueBefore !== undefined) where.push(lt(cases.deadlineAt, filter.dueBefore))
