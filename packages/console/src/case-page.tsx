@@ -2,13 +2,10 @@ import type { Context, Hono } from 'hono'
 import { handlesCase, localText, maskCase, maskMessage, OPEN_STATUSES, pendingExtension, type Case, type CaseEvent, type ClusterView } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
 import { caseFormRoutes } from './case-forms.tsx'
-import { ClusterPanel, returnsTo, stepsFor, StepsPanel } from './case-steps.tsx'
+import { ClusterPanel, MAX_NOTE, MAX_REPLY, returnsTo, stepsFor, StepsPanel } from './case-steps.tsx'
 import { ErrorSummary } from './layout.tsx'
 import { formatTime, iso } from './format.ts'
 import { parseReplyTemplates, templatesForCase } from './reply-templates.ts'
-
-export const MAX_REPLY = 4000
-export const MAX_NOTE = 2000
 
 export interface Shown {
   status?: number

@@ -2,7 +2,9 @@ import { addDuration, availableSteps, RETURN_REASONS, type Case, type CaseEvent,
 import type { Dict, Lang } from './i18n.ts'
 import { formatTime } from './format.ts'
 
-const MAX_NOTE = 2000
+/** The longest reply and note the forms take (characters). */
+export const MAX_REPLY = 4000
+export const MAX_NOTE = 2000
 
 /**
  * The permission each step needs besides the state machine's leave (roles.ts): a step is offered,
