@@ -59,6 +59,12 @@ export function failover(providers: ReadonlyArray<ChannelAdapter | FailoverProvi
     if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new Error(`[failover] breaker.${key}: expected a positive number, got ${String(value)}`)
   }
   if ((breakerOptions.failurePercent ?? 50) >= 100) throw new Error('[failover] breaker.failurePercent: expected less than 100 (the breaker opens above it)')
+  for (const key of ['minimumSends', 'windowSends'] as const) {
+    if (breakerOptions[key] !== undefined && !Number.isInteger(breakerOptions[key])) throw new Error(`[failover] breaker.${key}: expected a whole number of sends`)
+  }
+  if ((breakerOptions.minimumSends ?? 5) > (breakerOptions.windowSends ?? Math.max(20, breakerOptions.minimumSends ?? 5))) {
+    throw new Error('[failover] breaker.minimumSends: expected at most windowSends (the sends counted)')
+  }
   checkDistinctPaths(named.map(({ name, adapter }) => ({ name, routes: adapter.routes ?? [] })))
   checkDistinctPaths(named.map(({ name, adapter }) => ({ name, routes: adapter.pages ?? [] })))
 
@@ -75,7 +81,6 @@ export function failover(providers: ReadonlyArray<ChannelAdapter | FailoverProvi
     },
     async stop() {
       for (const { adapter } of named) await adapter.stop?.()
-      for (const b of breakers) b.shutdown()
     },
     async send(msg, ctx): Promise<SendResult> {
       const failed: Array<{ provider: string; error: SendError }> = []
@@ -86,7 +91,7 @@ export function failover(providers: ReadonlyArray<ChannelAdapter | FailoverProvi
         const outcome = await breaker.send(msg, { ...ctx, log })
         if (outcome.kind === 'sent') {
           if (failed.length || skipped.length) log.info('sent by a later provider', { failed: failed.map((f) => f.provider), skipped })
-          return { ok: true, providerId: providerRef(breaker.name, outcome.result.providerId) }
+          return { ok: true, providerId: providerRef(breaker.name, outcome.providerId) }
         }
         if (outcome.kind === 'skipped') {
           skipped.push(breaker.name)
