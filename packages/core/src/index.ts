@@ -25,6 +25,7 @@ export { nextStatuses, narrowerRole, RULES as TRANSITION_RULES, type Transition,
 export { availableSteps, type LifecycleStep } from './lifecycle/available-steps.ts'
 export { pendingExtension } from './lifecycle/extension.ts'
 export * from './outbox/index.ts'
+export * from './failover/index.ts'
 export * from './polling/index.ts'
 export * from './config/index.ts'
 export { intakeThread, type IntakeThread } from './config/intake-thread.ts'

@@ -33,6 +33,7 @@ import { addDuration, parseDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
+import { providerHealthOf, renderProviderHealth, type ChannelProviderHealth } from './failover/health.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -57,6 +58,8 @@ export interface IntakeOptions {
 export interface DeliveryRunner {
   wake(): void
   readonly running: boolean
+  /** The failover channels' provider health as the delivering process sees it (its breakers decide). */
+  providerHealth?(): ChannelProviderHealth[]
 }
 
 /** A running gateway: the Hono app plus the parts behind it. */
@@ -115,6 +118,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     resolved.outbox,
   )
   const deliveries: DeliveryRunner = options.deliveries ?? outbox
+  // The breakers that matter are those of the process that sends: this one's, unless deliveries run elsewhere.
+  const providerHealth = () => deliveries.providerHealth?.() ?? providerHealthOf(resolved.channels)
   // One budget per sender and per client address, shared by chat channels and the status page.
   const lookups = options.lookups ?? createLookupThrottle(resolved.lookups)
   const pipeline = createPipeline({
@@ -210,7 +215,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     const who = await auth.bearer(c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? c.req.header('x-api-key'))
     if (!who.ok) return c.json({ error: { code: who.code, message: who.message } }, who.status)
     if (!who.identity.permissions.has('metrics')) return c.json({ error: { code: 'forbidden', message: 'this token may not read metrics' } }, 403)
-    return c.text(metrics.render())
+    return c.text(metrics.render() + renderProviderHealth(providerHealth()))
   })
   const doc = openApiDocument(publicUrl)
   // Public on these exact paths only; everything else under /api/v1 needs a token.
@@ -236,6 +241,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     log: log.child({ component: 'console' }),
     wakeOutbox: () => deliveries.wake(),
     lifecycle,
+    providerHealth,
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []
