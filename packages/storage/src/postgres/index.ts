@@ -43,6 +43,7 @@ import {
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
 import { accessMethods, appendCaseEvents, inScope } from './access.ts'
+import { START_WEBHOOK_CURSOR_SQL, webhookMethods } from './webhooks.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -179,6 +180,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         try {
           await applyMigrations(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER })
           await client.query(CASE_STATS_TRIGGERS)
+          await client.query(START_WEBHOOK_CURSOR_SQL)
           // Cases from before the stats rows existed get theirs from their events.
           const { rows } = await client.query<{ missing: boolean }>('select (select count(*) from cases) <> (select count(*) from case_stats) as missing')
           if (rows[0]!.missing) {
@@ -809,6 +811,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     ...accessMethods(() => db(), (run) => write((tx) => run(tx))),
+    ...webhookMethods(() => db(), (run) => write((tx) => run(tx))),
   }
   return store
 }

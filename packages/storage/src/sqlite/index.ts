@@ -26,6 +26,7 @@ import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread }
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
+import { startWebhookCursor, webhookMethods } from './webhooks.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -334,6 +335,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       const missing = client.prepare('select (select count(*) from cases) != (select count(*) from case_stats)').pluck().get()
       if (missing) client.transaction(() => rebuildCaseStats(client))()
       chainUnhashedRows(client)
+      startWebhookCursor(client)
     },
 
     async close() {
@@ -887,6 +889,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return { channelId, citizenId, cases: found }
     },
     ...accessMethods({ db: connection, client: () => open().client, write }),
+    ...webhookMethods({ db: connection, write }),
   }
   return {
     store,
