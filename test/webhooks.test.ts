@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConfigError, createIntake, verifySignature, type WebhookDelivery, type WebhookPayload } from '@intake/core'
+import { ConfigError, createIntake, verifySignature, type IntakeConfig, type WebhookDelivery, type WebhookPayload } from '@intake/core'
 import { webForm } from '@intake/channels/web-form'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { demoRouting } from '../examples/county-hotline/routing.ts'
@@ -55,7 +55,7 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>
 
 /** What the receiver's integrator writes: the signature over timestamp + raw body, with the subscription's secret. */
 function verified(r: Received, secret: string): boolean {
-  const headers = new Headers(Object.entries(r.headers).map(([k, v]) => [k, String(v)]))
+  const headers = new Headers(Object.entries(r.headers).map(([k, v]): [string, string] => [k, String(v)]))
   return verifySignature([secret], headers, new TextEncoder().encode(r.body), r.at, 300).ok
 }
 
@@ -66,7 +66,7 @@ afterEach(async () => {
   while (open.length) await open.pop()!.close()
 })
 
-async function gateway(webhooks: Parameters<typeof demoGateway>[0]['webhooks']): Promise<DemoGateway> {
+async function gateway(webhooks: IntakeConfig['webhooks']): Promise<DemoGateway> {
   const g = await demoGateway({ webhooks: { baseDelayMs: 1_000, maxDelayMs: 5_000, pollMs: 60_000, ...webhooks } }, { now })
   open.push(g)
   return g
