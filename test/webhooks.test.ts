@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConfigError, createIntake, verifySignature, type IntakeConfig, type WebhookDelivery, type WebhookPayload } from '@intake/core'
+import { addUser, ConfigError, createIntake, issueToken, verifySignature, type IntakeConfig, type WebhookDelivery, type WebhookPayload } from '@intake/core'
 import { webForm } from '@intake/channels/web-form'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { demoRouting } from '../examples/county-hotline/routing.ts'
@@ -272,5 +272,37 @@ describe('event webhooks', () => {
     expect(bad('ftp://files.example.gov/in')).toThrow(/webhooks\.subscriptions\[0\] \(bad\)\.url: only http and https/)
     expect(bad('http://intake.test/hooks')).toThrow(/this gateway's public URL/)
     expect(bad('http://localhost:3000/hooks')).toThrow(/this gateway itself/)
+  })
+
+  it('is for administrators: a caseworker or an integration gets 403; an office’s administrator sees and makes only subscriptions inside its subtree', async () => {
+    const g = await gateway({ subscriptions: [{ id: 'everything', url: 'https://archive.example.gov/in', secret: SECRET, events: ['case.created'] }] })
+    const { store, offices } = g.intake
+    await addUser(store, offices, { login: 'jiashi.admin', name: 'a', officeId: 'jiashi', role: 'admin', password: 'a-long-password-1' }, 'test', 1)
+    await addUser(store, offices, { login: 'jiashi.worker', name: 'w', officeId: 'jiashi', role: 'caseworker', password: 'a-long-password-1' }, 'test', 1)
+    const token = {
+      admin: (await issueToken(store, { userId: 'jiashi.admin' }, 'test', 1, 't-admin')).secret,
+      worker: (await issueToken(store, { userId: 'jiashi.worker' }, 'test', 1, 't-worker')).secret,
+      integration: (await issueToken(store, { integration: 'crm', scopes: ['read', 'reply', 'dispatch'] }, 'test', 1, 't-int')).secret,
+    }
+    const call = (who: keyof typeof token, path: string, body?: unknown) =>
+      g.intake.app.request(`${BASE}/api/v1${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${token[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+    const subscription = { url: 'https://crm.example.gov/hook', secret: SECRET, events: ['case.created'] }
+    for (const who of ['worker', 'integration'] as const) {
+      expect((await call(who, '/webhooks')).status, who).toBe(403)
+      expect((await call(who, '/webhooks', { ...subscription, officeId: 'jiashi' })).status, who).toBe(403)
+    }
+    // The deployment-wide subscription (no office filter) is not the Jiashi administrator's to see or to make.
+    expect(((await (await call('admin', '/webhooks')).json()) as { subscriptions: unknown[] }).subscriptions).toEqual([])
+    expect((await call('admin', '/webhooks/everything')).status).toBe(404)
+    expect((await call('admin', '/webhooks', subscription)).status).toBe(403)
+    expect((await call('admin', '/webhooks', { ...subscription, officeId: 'kashgar-city' })).status).toBe(403)
+    const made = await call('admin', '/webhooks', { ...subscription, officeId: 'jiashi' })
+    expect(made.status).toBe(201)
+    expect(await made.json()).toMatchObject({ officeId: 'jiashi', source: 'api', createdBy: 'jiashi.admin', includeContact: false })
+    expect(((await (await call('admin', '/webhooks')).json()) as { subscriptions: Array<{ officeId: string }> }).subscriptions.map((x) => x.officeId)).toEqual(['jiashi'])
   })
 })
