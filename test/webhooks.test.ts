@@ -282,7 +282,7 @@ describe('event webhooks', () => {
     const token = {
       admin: (await issueToken(store, { userId: 'jiashi.admin' }, 'test', 1, 't-admin')).secret,
       worker: (await issueToken(store, { userId: 'jiashi.worker' }, 'test', 1, 't-worker')).secret,
-      integration: (await issueToken(store, { integration: 'crm', scopes: ['read', 'reply', 'dispatch'] }, 'test', 1, 't-int')).secret,
+      integration: (await issueToken(store, { integration: 'crm', scopes: ['read', 'reply', 'dispatch'], officeId: null }, 'test', 1, 't-int')).secret,
     }
     const call = (who: keyof typeof token, path: string, body?: unknown) =>
       g.intake.app.request(`${BASE}/api/v1${path}`, {

@@ -1,21 +1,15 @@
 import type { Store } from '../contracts/store.ts'
 import { httpPost } from '../http-client/index.ts'
 import type { Logger } from '../log/index.ts'
-import { backoffDelay } from '../outbox/index.ts'
+import { backoffDelay, type OutboxOptions } from '../outbox/index.ts'
 import { pollingLoop, type PollingLoop } from '../polling/index.ts'
 import { signRequest } from '../signing/request-signature.ts'
 import type { WebhookDelivery, WebhookSubscription } from './model.ts'
 
-/** How deliveries are attempted; the retry settings default to the outbox's (config `outbox`). */
-export interface WebhookDeliveryOptions {
+/** How deliveries are attempted; the retry settings are the outbox's (config `outbox`) unless the webhooks set their own. */
+export interface WebhookDeliveryOptions extends Omit<OutboxOptions, 'ratePerSecond'> {
   /** Give up on one attempt after this long without an answer (default 10 s); it is retried. */
   timeoutMs?: number
-  maxAttempts?: number
-  baseDelayMs?: number
-  maxDelayMs?: number
-  leaseMs?: number
-  batchSize?: number
-  pollMs?: number
 }
 
 export interface WebhookDeliveryDeps {

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type { StoreWebhookMethods } from '@intake/core'
 import { toEvent } from '../sqlite/rows.ts'
-import { CURSOR, toWebhookDelivery, toWebhookSubscription } from '../sqlite/webhooks.ts'
+import { attemptColumns, CURSOR, dueInCaseOrder, toWebhookDelivery, toWebhookSubscription } from '../sqlite/webhooks.ts'
 import { caseEvents, webhookCursor, webhookDeliveries, webhookSubscriptions } from './schema.ts'
 
 type Q = Pick<NodePgDatabase<Record<string, never>>, 'select' | 'update' | 'insert' | 'delete' | 'execute'>
@@ -46,16 +46,7 @@ export function webhookMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T
       // same subscription; rows another process is claiming are skipped, not waited for.
       const { rows } = await db().execute<Record<string, unknown>>(sql`
         update webhook_deliveries w set status = 'sending', attempts = w.attempts + 1, lease_until = ${now + leaseMs}, updated_at = ${now}
-        from (
-          select d.id from webhook_deliveries d
-          where ((d.status = 'pending' and d.next_attempt_at <= ${now}) or (d.status = 'sending' and d.lease_until <= ${now}))
-            and not exists (
-              select 1 from webhook_deliveries e
-              where e.subscription_id = d.subscription_id and e.case_id = d.case_id and e.event_id < d.event_id and e.status in ('pending', 'sending'))
-          order by d.event_id
-          limit ${limit}
-          for update skip locked
-        ) due
+        from (${dueInCaseOrder(now, limit)} for update skip locked) due
         where w.id = due.id
         returning w.id`)
       if (rows.length === 0) return []
@@ -65,15 +56,9 @@ export function webhookMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T
     },
 
     async recordWebhookAttempt(id, attempt, now) {
-      const set =
-        'delivered' in attempt
-          ? { status: 'delivered' as const, lastError: null }
-          : 'dead' in attempt
-            ? { status: 'dead' as const, lastError: attempt.error }
-            : { status: 'pending' as const, nextAttemptAt: attempt.retryAt, lastError: attempt.error }
       await db()
         .update(webhookDeliveries)
-        .set({ ...set, responseStatus: attempt.responseStatus, leaseUntil: null, updatedAt: now })
+        .set(attemptColumns(attempt, now))
         // Only the lease holder's verdict counts: a worker whose lease ran out must not undo another's.
         .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'sending')))
     },

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3'
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
-import type { StoreWebhookMethods, WebhookDelivery, WebhookSubscription } from '@intake/core'
+import type { StoreWebhookMethods, WebhookAttempt, WebhookDelivery, WebhookSubscription } from '@intake/core'
 import { toEvent } from './rows.ts'
 import { caseEvents, webhookCursor, webhookDeliveries, webhookSubscriptions } from './schema.ts'
 
@@ -31,22 +31,36 @@ export function toWebhookDelivery({ leaseUntil: _lease, ...row }: DeliveryRow): 
   return row
 }
 
+/** The columns an attempt's outcome sets (both drivers): delivered, due again at `retryAt`, or dead; the lease ends. */
+export function attemptColumns(attempt: WebhookAttempt, now: number) {
+  const outcome =
+    'delivered' in attempt
+      ? { status: 'delivered' as const, lastError: null }
+      : 'dead' in attempt
+        ? { status: 'dead' as const, lastError: attempt.error }
+        : { status: 'pending' as const, nextAttemptAt: attempt.retryAt, lastError: attempt.error }
+  return { ...outcome, responseStatus: attempt.responseStatus, leaseUntil: null, updatedAt: now }
+}
+
 export const toWebhookSubscription = (row: typeof webhookSubscriptions.$inferSelect): WebhookSubscription => ({ ...row, source: 'api' })
 
 /**
- * Due deliveries, earliest event first, skipping any whose subscription still has an earlier event
- * of the same case on its way (pending or sending): the order per case a subscriber relies on.
+ * Due deliveries (`d`), earliest event first, skipping any whose subscription still has an earlier
+ * event of the same case on its way (pending or sending): the order per case a subscriber relies
+ * on. Both drivers claim with it.
  */
-const claimDue = (now: number, leaseUntil: number, limit: number) => sql`
-update webhook_deliveries set status = 'sending', attempts = attempts + 1, lease_until = ${leaseUntil}, updated_at = ${now}
-where id in (
+export const dueInCaseOrder = (now: number, limit: number) => sql`
   select d.id from webhook_deliveries d
   where ((d.status = 'pending' and d.next_attempt_at <= ${now}) or (d.status = 'sending' and d.lease_until <= ${now}))
     and not exists (
       select 1 from webhook_deliveries e
       where e.subscription_id = d.subscription_id and e.case_id = d.case_id and e.event_id < d.event_id and e.status in ('pending', 'sending'))
   order by d.event_id
-  limit ${limit})
+  limit ${limit}`
+
+const claimDue = (now: number, leaseUntil: number, limit: number) => sql`
+update webhook_deliveries set status = 'sending', attempts = attempts + 1, lease_until = ${leaseUntil}, updated_at = ${now}
+where id in (${dueInCaseOrder(now, limit)})
 returning *`
 
 const COLUMNS: Record<string, keyof DeliveryRow> = {
@@ -96,16 +110,10 @@ export function webhookMethods({ db, write }: WebhookContext): StoreWebhookMetho
     },
 
     async recordWebhookAttempt(id, attempt, now) {
-      const set =
-        'delivered' in attempt
-          ? { status: 'delivered' as const, lastError: null }
-          : 'dead' in attempt
-            ? { status: 'dead' as const, lastError: attempt.error }
-            : { status: 'pending' as const, nextAttemptAt: attempt.retryAt, lastError: attempt.error }
       await write((tx) =>
         tx
           .update(webhookDeliveries)
-          .set({ ...set, responseStatus: attempt.responseStatus, leaseUntil: null, updatedAt: now })
+          .set(attemptColumns(attempt, now))
           // Only the lease holder's verdict counts: a worker whose lease ran out must not undo another's.
           .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'sending')))
           .run(),
