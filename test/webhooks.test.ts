@@ -6,10 +6,12 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { addUser, ConfigError, createIntake, issueToken, verifySignature, type IntakeConfig, type WebhookDelivery, type WebhookPayload } from '@intake/core'
 import { webForm } from '@intake/channels/web-form'
 import { sqliteStore } from '@intake/storage/sqlite'
+import { postgresStore } from '@intake/storage/postgres'
+import { createTestDatabase, dropTestDatabases, postgresSuite } from '@intake/storage/postgres/test-database'
 import { demoRouting } from '../examples/county-hotline/routing.ts'
 import { API_KEY, BASE, DEMO_DIR, demoGateway, type DemoGateway } from './support/gateway.ts'
 
@@ -66,8 +68,8 @@ afterEach(async () => {
   while (open.length) await open.pop()!.close()
 })
 
-async function gateway(webhooks: IntakeConfig['webhooks']): Promise<DemoGateway> {
-  const g = await demoGateway({ webhooks: { baseDelayMs: 1_000, maxDelayMs: 5_000, pollMs: 60_000, ...webhooks } }, { now })
+async function gateway(webhooks: IntakeConfig['webhooks'], over: Partial<IntakeConfig> = {}): Promise<DemoGateway> {
+  const g = await demoGateway({ webhooks: { baseDelayMs: 1_000, maxDelayMs: 5_000, pollMs: 60_000, ...webhooks }, ...over }, { now })
   open.push(g)
   return g
 }
@@ -304,5 +306,33 @@ describe('event webhooks', () => {
     expect(made.status).toBe(201)
     expect(await made.json()).toMatchObject({ officeId: 'jiashi', source: 'api', createdBy: 'jiashi.admin', includeContact: false })
     expect(((await (await call('admin', '/webhooks')).json()) as { subscriptions: Array<{ officeId: string }> }).subscriptions.map((x) => x.officeId)).toEqual(['jiashi'])
+  })
+})
+
+afterAll(async () => {
+  await dropTestDatabases()
+}, 60_000)
+
+await postgresSuite(describe, it, 'event webhooks with two gateways on one PostgreSQL database', () => {
+  it('queues and sends each event once, in order per case, when both gateways work the feed and the deliveries at the same time', async () => {
+    const r = await receiver()
+    const url = await createTestDatabase()
+    const webhooks = { subscriptions: [{ id: 'shared', url: r.url, secret: SECRET, events: ['case.created' as const, 'case.routed' as const, 'case.accepted' as const] }] }
+    // Two gateways, each with its own connection pool, as two processes would have.
+    const a = await gateway(webhooks, { store: postgresStore({ url }) })
+    const b = await gateway(webhooks, { store: postgresStore({ url }) })
+    const cases = []
+    for (let i = 0; i < 6; i++) cases.push(await report(i % 2 ? a : b, `伽师县路灯不亮 第${i + 1}盏`))
+    for (const kase of cases) expect((await (cases.indexOf(kase) % 2 ? b : a).api(`/cases/${kase.id}/accept`, { method: 'POST', body: {} })).status).toBe(200)
+    for (let round = 0; round < 3; round++) await Promise.all([a.intake.webhooks.drain(), b.intake.webhooks.drain()])
+
+    const keys = r.received.map((x) => x.headers['idempotency-key'])
+    expect(keys).toHaveLength(cases.length * 3)
+    expect(new Set(keys).size).toBe(keys.length)
+    for (const kase of cases) {
+      const mine = r.payloads().filter((p) => p.case.id === kase.id)
+      expect(mine.map((p) => p.type)).toEqual(['case.created', 'case.routed', 'case.accepted'])
+    }
+    expect(r.received.every((x) => verified(x, SECRET))).toBe(true)
   })
 })
