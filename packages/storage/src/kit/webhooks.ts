@@ -167,4 +167,24 @@ export function webhookCases(test: (title: string, fn: () => Promise<void>) => v
     expect(await store().listWebhookDeliveries({ subscriptionId: older.id })).toEqual([])
     expect(await store().listWebhookDeliveries({ subscriptionId: newer.id })).toHaveLength(1)
   })
+
+  test('webhooks: erasing a case’s citizen data (retention) leaves its deliveries only the event, not the words or the contact', async () => {
+    const sub = webhookSubscription({ includeContact: true })
+    const { caseId, eventIds } = await caseWithEvents()
+    const body = JSON.stringify({ id: `whk_${sub.id}_${eventIds[0]}`, case: { id: caseId, summary: 'The streetlight on Elm Street', contact: { phone: '+15550100' } } })
+    const sent = delivery(sub.id, caseId, eventIds[0]!, { payload: body })
+    const queued = delivery(sub.id, caseId, eventIds[1]!, { payload: body, eventType: 'case.routed' })
+    await enqueue([sent, queued])
+    await store().claimWebhookDeliveries(T, 1, MINUTE)
+    await store().recordWebhookAttempt(sent.id, { delivered: true, responseStatus: 200 }, T)
+    await store().eraseCitizenData(caseId, T + MINUTE, 'retention')
+    const after = await store().listWebhookDeliveries({ subscriptionId: sub.id })
+    expect(after).toHaveLength(2)
+    for (const d of after) {
+      expect(d.payload).not.toContain('+15550100')
+      expect(d.payload).not.toContain('Elm Street')
+      expect(JSON.parse(d.payload)).toEqual({ id: d.idempotencyKey, type: d.eventType, eventId: d.eventId, case: { id: caseId }, erased: true })
+    }
+    expect(after.find((d) => d.id === queued.id)?.status).toBe('pending')
+  })
 }

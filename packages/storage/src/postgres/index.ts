@@ -39,11 +39,13 @@ import {
   outbox,
   staffDuty,
   transcriptions,
+  webhookDeliveries,
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
 import { accessMethods, appendCaseEvents, inScope } from './access.ts'
 import { START_WEBHOOK_CURSOR_SQL, webhookMethods } from './webhooks.ts'
+import { erasedWebhookPayload } from '../sqlite/webhooks.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -794,6 +796,9 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         for (const row of await tx.select({ id: outbox.id, payload: outbox.payload }).from(outbox).where(eq(outbox.caseId, caseId))) {
           const to = { channelId: row.payload.to.channelId, id: alias }
           await tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id))
+        }
+        for (const row of await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.caseId, caseId))) {
+          await tx.update(webhookDeliveries).set({ payload: erasedWebhookPayload(row) }).where(eq(webhookDeliveries.id, row.id))
         }
         await insertEvents(tx, [{ caseId, at, type: 'erased', actor: 'system', public: false, data: { reason } }])
       })

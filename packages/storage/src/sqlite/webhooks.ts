@@ -42,6 +42,13 @@ export function attemptColumns(attempt: WebhookAttempt, now: number) {
   return { ...outcome, responseStatus: attempt.responseStatus, leaseUntil: null, updatedAt: now }
 }
 
+/**
+ * What is left of a delivery's body once its case's citizen data is erased (retention): the event,
+ * not the case's words, place or contact. A delivery still queued then sends only this.
+ */
+export const erasedWebhookPayload = (row: Pick<WebhookDelivery, 'idempotencyKey' | 'eventType' | 'eventId' | 'caseId'>) =>
+  JSON.stringify({ id: row.idempotencyKey, type: row.eventType, eventId: row.eventId, case: { id: row.caseId }, erased: true })
+
 export const toWebhookSubscription = (row: typeof webhookSubscriptions.$inferSelect): WebhookSubscription => ({ ...row, source: 'api' })
 
 /**
