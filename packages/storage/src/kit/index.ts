@@ -17,10 +17,12 @@ import { accessCases } from './access.ts'
 import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
+import { webhookCases } from './webhooks.ts'
 
 export * from './fixtures.ts'
 export { staffUser } from './access.ts'
 export { seedStatsHistory } from './stats.ts'
+export { webhookSubscription } from './webhooks.ts'
 
 export interface TestStoreOptions {
   /**
@@ -85,6 +87,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
 
     clusterCases(test, () => store)
     statsCases(test, () => store)
+    webhookCases(test, () => store)
 
     test('names its driver and answers ping', async () => {
       expect(store.driver).toMatch(/\S/)

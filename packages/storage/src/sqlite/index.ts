@@ -20,13 +20,14 @@ import {
   type Store,
 } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, timers, transcriptions } from './schema.ts'
+import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, timers, transcriptions, webhookDeliveries } from './schema.ts'
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
 import { escalatedCondition, extensionPendingCondition } from './supervision-conditions.ts'
+import { erasedWebhookPayload, startWebhookCursor, webhookMethods } from './webhooks.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -335,6 +336,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       const missing = client.prepare('select (select count(*) from cases) != (select count(*) from case_stats)').pluck().get()
       if (missing) client.transaction(() => rebuildCaseStats(client))()
       chainUnhashedRows(client)
+      startWebhookCursor(client)
     },
 
     async close() {
@@ -872,6 +874,9 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
           const to = { channelId: row.payload.to.channelId, id: alias }
           tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id)).run()
         }
+        for (const row of tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.caseId, caseId)).all()) {
+          tx.update(webhookDeliveries).set({ payload: erasedWebhookPayload(row) }).where(eq(webhookDeliveries.id, row.id)).run()
+        }
         insertEvents(q, [{ caseId, at, type: 'erased', actor: 'system', public: false, data: { reason } }])
       })
     },
@@ -888,6 +893,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return { channelId, citizenId, cases: found }
     },
     ...accessMethods({ db: connection, client: () => open().client, write }),
+    ...webhookMethods({ db: connection, write }),
   }
   return {
     store,
