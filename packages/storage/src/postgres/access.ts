@@ -6,6 +6,7 @@
  */
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
+import type pg from 'pg'
 import {
   AccountEvent,
   CaseEvent,
@@ -33,20 +34,53 @@ export async function appendCaseEvents(q: Q, inputs: readonly CaseEventInput[]):
   if (inputs.length === 0) return
   await q.execute(sql`select pg_advisory_xact_lock(${CASE_CHAIN_LOCK})`)
   const head = await q.execute<{ id: string; hash: string | null }>(sql`select id, hash from case_events order by id desc limit 1`)
-  let id = Number(head.rows[0]?.id ?? 0)
-  let prevHash = head.rows[0]?.hash ?? GENESIS
-  const values = []
-  for (const input of inputs) {
+  const rows = chainedCaseEvents(head.rows[0], inputs)
+  const values = rows.map((r) => sql`(${r.id}, ${r.caseId}, ${r.at}, ${r.type}, ${r.actor}, ${r.public}, ${r.data}::json, ${r.prevHash}, ${r.hash})`)
+  await q.execute(sql`insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash) values ${sql.join(values, sql`, `)}`)
+}
+
+/**
+ * Append case events as the last act of the caller's transaction (opened with BEGIN on `client`),
+ * and commit it. The chain is one line across all processes, so its lock is held from the head
+ * read to the commit: here that is two round trips — the lock and the head in one, the insert and
+ * COMMIT in the next — and the commit's flush, where appendCaseEvents holds it over four round
+ * trips plus whatever the transaction does after it. Both are simple-protocol queries of several
+ * statements: each statement takes its own snapshot (READ COMMITTED), so the head is read after
+ * the lock is granted and sees the previous holder's commit. The values are inlined as literals
+ * (node-postgres's escapeLiteral), as the simple protocol takes no parameters.
+ */
+export async function appendCaseEventsAndCommit(client: pg.ClientBase, inputs: readonly CaseEventInput[]): Promise<void> {
+  if (inputs.length === 0) {
+    await client.query('commit')
+    return
+  }
+  const results = (await client.query(`select pg_advisory_xact_lock(${CASE_CHAIN_LOCK}); select id, hash from case_events order by id desc limit 1`)) as unknown as pg.QueryResult<{
+    id: string
+    hash: string | null
+  }>[]
+  const rows = chainedCaseEvents(results[1]!.rows[0], inputs)
+  const text = (v: string) => client.escapeLiteral(v)
+  const values = rows.map(
+    (r) => `(${r.id}, ${text(r.caseId)}, ${r.at}, ${text(r.type)}, ${text(r.actor)}, ${r.public}, ${text(r.data)}::json, ${text(r.prevHash)}, ${text(r.hash)})`,
+  )
+  await client.query(`insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash) values ${values.join(', ')}; commit`)
+}
+
+/** The next rows of the case chain after `head`, with their ids and hashes. */
+function chainedCaseEvents(head: { id: string; hash: string | null } | undefined, inputs: readonly CaseEventInput[]) {
+  let id = Number(head?.id ?? 0)
+  let prevHash = head?.hash ?? GENESIS
+  return inputs.map((input) => {
     // Parsing fills the default `data` and rejects an unknown event type before it reaches the audit trail.
     const { id: _ignored, ...e } = CaseEvent.parse(input)
     id++
     const row = { caseId: e.caseId, at: e.at, type: e.type, actor: e.actor, public: e.public ? 1 : 0, data: JSON.stringify(e.data) }
     const hash = rowHash(prevHash, id, caseEventFields(row))
     // The exact text that was hashed goes into the json column (drizzle would serialise it again).
-    values.push(sql`(${id}, ${row.caseId}, ${row.at}, ${row.type}, ${row.actor}, ${e.public}, ${row.data}::json, ${prevHash}, ${hash})`)
+    const chained = { ...row, id, public: e.public, prevHash, hash }
     prevHash = hash
-  }
-  await q.execute(sql`insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash) values ${sql.join(values, sql`, `)}`)
+    return chained
+  })
 }
 
 async function appendAccountEvents(q: Q, inputs: readonly AccountEventInput[]): Promise<void> {

@@ -42,7 +42,7 @@ import {
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
-import { accessMethods, appendCaseEvents, inScope } from './access.ts'
+import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, inScope } from './access.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -125,14 +125,19 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     }
   }
 
-  /** A transaction on one pool connection, for a raw statement and drizzle queries together. */
-  async function onOneConnection<T>(run: (client: pg.PoolClient, tx: Db) => Promise<T>): Promise<T> {
+  /**
+   * A transaction on one pool connection, for raw statements and drizzle queries together. The case
+   * events `run` pushes to `chain` are appended last, in the same round trip as the COMMIT (see
+   * appendCaseEventsAndCommit): the chain's lock is then held only for that.
+   */
+  async function onOneConnection<T>(run: (client: pg.PoolClient, tx: Db, chain: CaseEventInput[]) => Promise<T>): Promise<T> {
     const client = await open().pool.connect()
     let broken: Error | undefined
     try {
       await client.query('begin')
-      const result = await run(client, drizzle({ client }) as unknown as Db)
-      await client.query('commit')
+      const chain: CaseEventInput[] = []
+      const result = await run(client, drizzle({ client }) as unknown as Db, chain)
+      await appendCaseEventsAndCommit(client, chain)
       return result
     } catch (error) {
       await client.query('rollback').catch((e: Error) => (broken = e))
@@ -245,17 +250,22 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
           const later = splitInbound(inbound).later
           // The events go on the audit chain after the statement, in the same transaction.
-          const { rows } = await onOneConnection(async (client, tx) => {
+          const { rows } = await onOneConnection(async (client, tx, chain) => {
             const written = await client.query<{ claimed: number; touched: number }>(query)
             if (written.rows[0]!.claimed === 1) {
               if (later.patch && inbound.touchCase) {
                 await applyChange(tx as unknown as Tx, { caseId: inbound.touchCase.id, at: inbound.touchCase.updatedAt, patch: later.patch, events: [] })
               }
               await applyTimerPlan(tx, timerCaseId(inbound), later.timers)
-              await insertEvents(tx, inbound.events)
+              // The statement wrote the new case's stats row with its own events folded in.
+              await foldStatsEvents(tx, inbound.newCase ? inbound.events.filter((e) => e.caseId !== inbound.newCase!.id) : inbound.events)
+              chain.push(...inbound.events)
               if (join) {
                 const { withCaseId, newClusterId, data, caseId, at } = join
-                await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
+                await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) }, async (events) => {
+                  await foldStatsEvents(tx, events)
+                  chain.push(...events)
+                })
               }
             }
             return written
@@ -835,11 +845,14 @@ async function insertMessages(tx: Tx, list: CaseMessage[]): Promise<void> {
 
 async function insertEvents(tx: Tx | Db, events: CaseEventInput[]): Promise<void> {
   if (events.length === 0) return
+  // The stats rows first: their row locks are taken before the chain's lock, which is then held
+  // by a transaction that waits on nothing else (no lock cycle with an intake write, which takes
+  // the chain's lock last).
+  await foldStatsEvents(tx, events)
   // Parsing fills the default `data` and rejects an unknown event type before it reaches the
   // audit trail; the id is always the store's, so the append order cannot be forged. One
   // multi-row INSERT numbers the rows in the order given.
   await appendCaseEvents(tx, events)
-  await foldStatsEvents(tx, events)
 }
 
 async function insertOutboxRows(tx: Tx, outbound: OutboundWrite[]): Promise<void> {
@@ -890,14 +903,16 @@ async function lockReportsOf(tx: Tx, channelId: string, providerId: string): Pro
  * locked first (in id order, so two links never wait on each other crosswise): two new cases
  * duplicating the same open case at once, in two processes, end up in one cluster.
  */
-async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
+async function link(q: Tx | Db, l: ClusterLink, emit: (events: CaseEventInput[]) => Promise<void> = (events) => insertEvents(q, events)): Promise<ClusterLinkResult> {
   if (l.op === 'pair' && l.withCaseId === l.caseId) return { ok: false, code: 'same_case', caseId: l.caseId }
   const ids = l.op === 'pair' ? [l.caseId, l.withCaseId].sort() : [l.caseId]
   const locked = await q.select().from(cases).where(inArray(cases.id, ids)).orderBy(asc(cases.id)).for('update')
   const kase = locked.find((row) => row.id === l.caseId)
   if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
+  // The events go out together once the link is made (the chain's lock is taken last).
+  const events: CaseEventInput[] = []
   const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
-    insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
+    events.push({ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } })
   const setCluster = (caseId: string, clusterId: string | null) => q.update(cases).set({ clusterId, updatedAt: l.at }).where(eq(cases.id, caseId))
   const touchCluster = (id: string) => q.update(clusters).set({ updatedAt: l.at }).where(eq(clusters.id, id))
   const clusterExists = async (id: string) => (await q.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, id))).length > 0
@@ -907,7 +922,8 @@ async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
     if (kase.clusterId !== l.clusterId) return { ok: false, code: 'not_a_member', caseId: l.caseId, clusterId: l.clusterId }
     await setCluster(l.caseId, null)
     await touchCluster(l.clusterId)
-    await event(l.caseId, 'unclustered', l.clusterId)
+    event(l.caseId, 'unclustered', l.clusterId)
+    await emit(events)
     return { ok: true, clusterId: l.clusterId, changed: true }
   }
 
@@ -924,14 +940,18 @@ async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
       target = l.newClusterId
       await q.insert(clusters).values({ id: target, createdAt: l.at, updatedAt: l.at, createdBy: l.actor })
       await setCluster(l.withCaseId, target)
-      await event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
+      event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
     }
   }
-  if (kase.clusterId === target) return { ok: true, clusterId: target, changed: false }
+  if (kase.clusterId === target) {
+    await emit(events)
+    return { ok: true, clusterId: target, changed: false }
+  }
   if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
   await setCluster(l.caseId, target)
   await touchCluster(target)
-  await event(l.caseId, 'clustered', target)
+  event(l.caseId, 'clustered', target)
+  await emit(events)
   return { ok: true, clusterId: target, changed: true }
 }
 
