@@ -40,7 +40,7 @@ const originalQuery = pg.Client.prototype.query as (...args: unknown[]) => unkno
 pg.Client.prototype.query = function countedQuery(this: unknown, ...args: unknown[]) {
   const first = args[0] as string | { text?: string; name?: string }
   const text = typeof first === 'string' ? first : (first?.text ?? '')
-  const key = (typeof first === 'object' && first?.name ? `[${first.name}] ` : '') + text.replace(/\s+/g, ' ').slice(0, 90)
+  const key = (typeof first === 'object' && first?.name ? `[${first.name}] ` : '') + text.replace(/\s+/g, ' ').replace(/E?'(?:[^']|'')*'/g, "'…'").slice(0, 90)
   const started = performance.now()
   if (!counting) return originalQuery.apply(this, args)
   const tally = tallies.get(key) ?? { calls: 0, ms: 0 }

@@ -42,7 +42,7 @@ import {
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
-import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, inScope } from './access.ts'
+import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, CASE_CHAIN_FUNCTION, inScope } from './access.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -167,9 +167,10 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     if (patch.reopenCount !== undefined) set.reopenCount = patch.reopenCount
     const [updated] = await tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning()
     if (!updated) throw caseNotFound(change.caseId)
-    await insertEvents(tx, change.events)
     await insertOutbound(tx, change.outbound ?? [])
     await applyTimerPlan(tx, change.caseId, change.timers)
+    // Last: the chain's lock is held from here to the commit.
+    await insertEvents(tx, change.events)
     return toCase(updated)
   }
 
@@ -184,6 +185,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         try {
           await applyMigrations(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER })
           await client.query(CASE_STATS_TRIGGERS)
+          await client.query(CASE_CHAIN_FUNCTION)
           // Cases from before the stats rows existed get theirs from their events.
           const { rows } = await client.query<{ missing: boolean }>('select (select count(*) from cases) <> (select count(*) from case_stats) as missing')
           if (rows[0]!.missing) {
