@@ -45,6 +45,7 @@ import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, ti
 import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, CASE_CHAIN_FUNCTION, inScope } from './access.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
+import { inlineParameters } from './simple-protocol.ts'
 
 export { COMPONENT } from './errors.ts'
 
@@ -110,6 +111,9 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
   }
 
   const db = () => open().db
+  let hot: ReturnType<typeof hotQueries> | undefined
+  /** The lookups every message makes, built once and run as named prepared statements (parsed once per connection). */
+  const prepared = () => (hot ??= hotQueries(db()))
 
   /**
    * One transaction. A deadlock or serialization failure is the database telling one of two
@@ -306,25 +310,15 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async findClusterCandidates({ category, since, limit, placeKey, box }) {
-      const columns = {
-        caseId: clusterKeys.caseId,
-        clusterId: cases.clusterId,
-        category: clusterKeys.category,
-        placeKey: clusterKeys.placeKey,
-        lat: clusterKeys.lat,
-        lon: clusterKeys.lon,
-        createdAt: clusterKeys.createdAt,
-        text: clusterKeys.text,
-      }
       const candidates = (where: SQL | undefined) =>
         db()
-          .select(columns)
+          .select(CLUSTER_CANDIDATE_COLUMNS)
           .from(clusterKeys)
           .innerJoin(cases, eq(cases.id, clusterKeys.caseId))
           .where(and(eq(clusterKeys.category, category), gte(clusterKeys.createdAt, since), inArray(cases.status, [...OPEN_STATUSES]), where))
           .orderBy(desc(clusterKeys.createdAt))
           .limit(limit)
-      const byPlace: ClusterCandidate[] = placeKey === undefined ? [] : await candidates(eq(clusterKeys.placeKey, placeKey))
+      const byPlace: ClusterCandidate[] = placeKey === undefined ? [] : await prepared().clusterCandidatesAtPlace.execute({ category, since, placeKey, limit })
       const byPoint: ClusterCandidate[] =
         box === undefined ? [] : await candidates(and(between(clusterKeys.lat, box.minLat, box.maxLat), between(clusterKeys.lon, box.minLon, box.maxLon)))
       const seen = new Set<string>()
@@ -454,19 +448,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async findOpenCaseBySender(channelId, citizenId, since) {
-      const [row] = await db()
-        .select()
-        .from(cases)
-        .where(
-          and(
-            eq(cases.channelId, channelId),
-            eq(cases.citizenId, citizenId),
-            sql`${cases.updatedAt} >= ${since}`,
-            inArray(cases.status, [...OPEN_STATUSES]),
-          ),
-        )
-        .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
-        .limit(1)
+      const [row] = await prepared().openCaseBySender.execute({ channelId, citizenId, since })
       return row && toCase(row)
     },
 
@@ -542,14 +524,22 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async completeOutbox(id, providerId, now) {
-      // Once per delivered message, so four round trips instead of a transaction of seven.
-      await onOneConnection(async (client) => {
-        // The report lock in a statement of its own: the next one then sees a report a racing
-        // updateDeliveryStatus committed before it (see lockReportsOf).
-        const locked = await client.query({ name: 'intake_outbox_lock_reports', text: LOCK_REPORTS_OF_OUTBOX_SQL, values: [id, providerId] })
-        if (locked.rowCount === 0) throw outboxNotFound(id)
-        await client.query({ name: 'intake_complete_outbox', text: COMPLETE_OUTBOX_SQL, values: [id, providerId, now] })
-      })
+      // Once per delivered message, so two round trips instead of a transaction of seven: BEGIN
+      // with the report lock, then the completion with COMMIT. The lock is a statement of its
+      // own: the next one then sees a report a racing updateDeliveryStatus committed before it
+      // (see lockReportsOf).
+      const client = await open().pool.connect()
+      let broken: Error | undefined
+      try {
+        const [, locked] = (await client.query(`begin; ${inlineParameters(client, LOCK_REPORTS_OF_OUTBOX_SQL, [id, providerId])}`)) as unknown as pg.QueryResult[]
+        if (locked!.rowCount === 0) throw outboxNotFound(id)
+        await client.query(`${inlineParameters(client, COMPLETE_OUTBOX_SQL, [id, providerId, now])}; commit`)
+      } catch (error) {
+        await client.query('rollback').catch((e: Error) => (broken = e))
+        throw error
+      } finally {
+        client.release(broken)
+      }
     },
 
     async failOutbox(id, failure, now) {
@@ -707,10 +697,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async isOptedOut(channelId, citizenId) {
-      const rows = await db()
-        .select({ at: optOuts.optedOutAt })
-        .from(optOuts)
-        .where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
+      const rows = await prepared().optedOut.execute({ channelId, citizenId })
       return rows.length > 0
     },
 
@@ -823,6 +810,44 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     ...accessMethods(() => db(), (run) => write((tx) => run(tx))),
   }
   return store
+}
+
+const CLUSTER_CANDIDATE_COLUMNS = {
+  caseId: clusterKeys.caseId,
+  clusterId: cases.clusterId,
+  category: clusterKeys.category,
+  placeKey: clusterKeys.placeKey,
+  lat: clusterKeys.lat,
+  lon: clusterKeys.lon,
+  createdAt: clusterKeys.createdAt,
+  text: clusterKeys.text,
+}
+
+/** The hot path's lookups as drizzle prepared queries, named: no query building per call, and the server parses each once per connection. */
+function hotQueries(db: Db) {
+  const p = sql.placeholder
+  return {
+    openCaseBySender: db
+      .select()
+      .from(cases)
+      .where(and(eq(cases.channelId, p('channelId')), eq(cases.citizenId, p('citizenId')), sql`${cases.updatedAt} >= ${p('since')}`, inArray(cases.status, [...OPEN_STATUSES])))
+      .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
+      .limit(1)
+      .prepare('intake_open_case_by_sender'),
+    optedOut: db
+      .select({ at: optOuts.optedOutAt })
+      .from(optOuts)
+      .where(and(eq(optOuts.channelId, p('channelId')), eq(optOuts.citizenId, p('citizenId'))))
+      .prepare('intake_opted_out'),
+    clusterCandidatesAtPlace: db
+      .select(CLUSTER_CANDIDATE_COLUMNS)
+      .from(clusterKeys)
+      .innerJoin(cases, eq(cases.id, clusterKeys.caseId))
+      .where(and(eq(clusterKeys.category, p('category')), gte(clusterKeys.createdAt, p('since')), inArray(cases.status, [...OPEN_STATUSES]), eq(clusterKeys.placeKey, p('placeKey'))))
+      .orderBy(desc(clusterKeys.createdAt))
+      .limit(p('limit'))
+      .prepare('intake_cluster_candidates_at_place'),
+  }
 }
 
 /** Messages in one statement, in the given order (their `seq`), and their attachments. */
