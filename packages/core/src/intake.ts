@@ -11,7 +11,7 @@ import { createStatusPages } from './app/status-page.ts'
 import { remitProblems } from './config/remits.ts'
 import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
-import { createLogger, type Logger } from './log/index.ts'
+import { createLogger, type LogFields, type Logger } from './log/index.ts'
 import type { InboundMessageInput } from './model/index.ts'
 import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
@@ -40,6 +40,8 @@ export interface IntakeOptions {
   ids?: IdGenerator
   random?: () => number
   log?: Logger
+  /** Fields every line of the default logger carries (`intake start --workers N`: the worker's number and pid). */
+  logFields?: LogFields
   /** Resolve relative paths in the config (offices file) from here. */
   configDir?: string
   env?: Record<string, string | undefined>
@@ -102,7 +104,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const now = options.now ?? Date.now
   const ids = options.ids ?? (() => newId(now()))
   const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? [])]
-  const log = options.log ?? createLogger({ level: resolved.logLevel, secrets })
+  const log = options.log ?? createLogger({ level: resolved.logLevel, secrets }).child(options.logFields ?? {})
   const store = resolved.store
   const offices = buildOfficeDirectory(resolved.offices)
   checkDispatchAndAlerts(resolved, offices)
