@@ -12,6 +12,7 @@ import { remitProblems } from './config/remits.ts'
 import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type LogFields, type Logger } from './log/index.ts'
+import { leasedWork } from './leadership/index.ts'
 import type { InboundMessageInput } from './model/index.ts'
 import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
@@ -254,6 +255,18 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   })
 
   let started = false
+  // Listeners and pollers run in one process among those sharing the store (Store.tryHoldLease).
+  const listeners = leasedWork({
+    store,
+    name: 'channel-listeners',
+    log,
+    begin: async () => {
+      for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
+    },
+    end: async () => {
+      for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
+    },
+  })
   const channelContext = (channelId: string) => ({
     ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
@@ -281,7 +294,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await store.migrate()
       await store.saveOffices(resolved.offices)
       if (resolved.console?.start) notices.push(...(await resolved.console.start(consoleContext)))
-      for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
+      await listeners.start()
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
       retention?.loop.start()
@@ -294,7 +307,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
-      for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
+      await listeners.stop()
       started = false
     },
     ingest(channelId, message) {

@@ -14,6 +14,7 @@ import {
   makeOutbound,
 } from './fixtures.ts'
 import { accessCases } from './access.ts'
+import { leaseCases } from './lease.ts'
 import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
@@ -1032,6 +1033,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await store.getCase(write.newCase!.id)).toMatchObject({ reopenCount: 3, acceptedAt: T + HOUR })
     })
     accessCases(test, () => store)
+    leaseCases(test, () => store)
   })
 })
 }

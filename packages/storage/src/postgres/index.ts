@@ -19,6 +19,7 @@ import {
   type DueTimer,
   type TimerPlan,
   type DeliveryStatus,
+  type HeldLease,
   type OutboundWrite,
   type Store,
 } from '@intake/core'
@@ -46,6 +47,7 @@ import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, CASE_CHAIN_
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 import { inlineParameters } from './simple-protocol.ts'
+import { tryHoldAdvisoryLease } from './lease.ts'
 
 export { COMPONENT } from './errors.ts'
 
@@ -97,6 +99,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
   let opened: { pool: pg.Pool; db: Db } | undefined
   let closed = false
+  const leases = new Set<HeldLease>()
 
   function open(): { pool: pg.Pool; db: Db } {
     if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
@@ -217,6 +220,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     async close() {
       if (closed) return
       closed = true
+      await Promise.all([...leases].map((lease) => lease.release()))
       // Queries already issued finish first: pool.end() waits for checked-out connections.
       await opened?.pool.end()
       opened = undefined
@@ -224,6 +228,13 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
     async ping() {
       await db().execute(sql`select 1`)
+    },
+
+    async tryHoldLease(name) {
+      if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
+      const lease = await tryHoldAdvisoryLease(url, applicationName, name)
+      if (lease) leases.add(lease)
+      return lease
     },
 
     async saveOffices(list) {
