@@ -44,14 +44,18 @@ async function sendMany(port: number, from: number, to: number, inFlight = 8): P
   return outcomes
 }
 
+/** `intake start --workers <workers>` on the demo with its default store (SQLite), run to its exit. */
+const startOnTheDemo = (workers: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/core/src/cli/main.ts'), 'start', '--config', join(DEMO_DIR, 'intake.config.ts'), '--workers', workers], {
+    cwd: ROOT,
+    env: { ...process.env, INTAKE_DATABASE_URL: '', INTAKE_PORT: '0' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
+
 describe('intake start --workers with a SQLite store', () => {
   it('refuses more than one worker, saying a SQLite file is written by one process and how to move to PostgreSQL', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/core/src/cli/main.ts'), 'start', '--config', join(DEMO_DIR, 'intake.config.ts'), '--workers', '2'], {
-      cwd: ROOT,
-      env: { ...process.env, INTAKE_DATABASE_URL: '', INTAKE_PORT: '0' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    const run = startOnTheDemo('2')
     expect(run.status).toBe(2)
     expect(run.stderr).toContain('--workers 2 needs a PostgreSQL store')
     expect(run.stderr).toContain('sqlite')
@@ -59,12 +63,7 @@ describe('intake start --workers with a SQLite store', () => {
   })
 
   it('refuses a --workers that is not a whole number', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/core/src/cli/main.ts'), 'start', '--config', join(DEMO_DIR, 'intake.config.ts'), '--workers', 'two'], {
-      cwd: ROOT,
-      env: { ...process.env, INTAKE_DATABASE_URL: '', INTAKE_PORT: '0' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    })
+    const run = startOnTheDemo('two')
     expect(run.status).toBe(2)
     expect(run.stderr).toContain('--workers takes a whole number from 1 to 256, not "two"')
   })
