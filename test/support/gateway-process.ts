@@ -20,9 +20,9 @@ export interface GatewayProcess {
   stop(): Promise<void>
 }
 
-/** Starts `intake start` with these environment variables and waits for /readyz. */
-export async function startGatewayProcess(port: number, env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/core/src/cli/main.ts'), 'start', '--config', join(DEMO_DIR, 'intake.config.ts')], {
+/** Starts `intake start` (with `args`, e.g. `--workers 2`) with these environment variables and waits for /readyz. */
+export async function startGatewayProcess(port: number, env: Record<string, string>, args: string[] = []): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/core/src/cli/main.ts'), 'start', '--config', join(DEMO_DIR, 'intake.config.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, INTAKE_PORT: String(port), INTAKE_LOG_LEVEL: 'warn', INTAKE_BANNER: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +44,8 @@ export async function startGatewayProcess(port: number, env: Record<string, stri
       await exited
     },
   }
-  const deadline = Date.now() + 30_000
+  // Generous: a busy shared machine, and N workers each loading the gazetteer and a delivery thread.
+  const deadline = Date.now() + 120_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) break
     try {

@@ -11,7 +11,8 @@ import { createStatusPages } from './app/status-page.ts'
 import { remitProblems } from './config/remits.ts'
 import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
-import { createLogger, type Logger } from './log/index.ts'
+import { createLogger, type LogFields, type Logger } from './log/index.ts'
+import { leasedWork } from './leadership/index.ts'
 import type { InboundMessageInput } from './model/index.ts'
 import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
@@ -43,6 +44,8 @@ export interface IntakeOptions {
   ids?: IdGenerator
   random?: () => number
   log?: Logger
+  /** Fields every line of the default logger carries (`intake start --workers N`: the worker's number and pid). */
+  logFields?: LogFields
   /** Resolve relative paths in the config (offices file) from here. */
   configDir?: string
   env?: Record<string, string | undefined>
@@ -109,7 +112,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const now = options.now ?? Date.now
   const ids = options.ids ?? (() => newId(now()))
   const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? []), ...resolved.webhooks.subscriptions.map((s) => s.secret)]
-  const log = options.log ?? createLogger({ level: resolved.logLevel, secrets })
+  const log = options.log ?? createLogger({ level: resolved.logLevel, secrets }).child(options.logFields ?? {})
   const store = resolved.store
   const offices = buildOfficeDirectory(resolved.offices)
   checkDispatchAndAlerts(resolved, offices)
@@ -267,6 +270,18 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   })
 
   let started = false
+  // Listeners and pollers run in one process among those sharing the store (Store.tryHoldLease).
+  const listeners = leasedWork({
+    store,
+    name: 'channel-listeners',
+    log,
+    begin: async () => {
+      for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
+    },
+    end: async () => {
+      for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
+    },
+  })
   const channelContext = (channelId: string) => ({
     ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
@@ -295,7 +310,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await store.migrate()
       await store.saveOffices(resolved.offices)
       if (resolved.console?.start) notices.push(...(await resolved.console.start(consoleContext)))
-      for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
+      await listeners.start()
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
       retention?.loop.start()
@@ -310,7 +325,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
-      for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
+      await listeners.stop()
       started = false
     },
     ingest(channelId, message) {

@@ -9,11 +9,14 @@ import { loadConfig } from './load-config.ts'
 import { routeEvalCommand } from './route-eval.ts'
 import { accountCommand, auditVerifyCommand } from './accounts-command.ts'
 import { trainCommand } from './train.ts'
+import { clusterWorkerId, isClusterWorker, parseWorkerCount, superviseWorkers, workersRefusal } from './workers.ts'
 
 const USAGE = `intake — omnichannel intake gateway for public offices
 
 usage:
-  intake start   [--config intake.config.ts]   migrate, then serve the gateway
+  intake start   [--config intake.config.ts] [--workers N]
+                                               migrate, then serve the gateway; --workers N runs N gateway
+                                               processes on the one port (node:cluster; PostgreSQL store only)
   intake migrate [--config intake.config.ts]   apply the store's migrations and save the offices
   intake send    [--config intake.config.ts] --channel ID --text TEXT [--from ID] [--place PLACE] [--id MESSAGE_ID]
                                                simulate an inbound message on a channel and deliver its replies
@@ -67,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       folds: { type: 'string' },
       'from-store': { type: 'boolean', default: false },
       to: { type: 'string' },
+      workers: { type: 'string' },
     },
     strict: true,
     allowPositionals: ['route-eval', 'stats', 'train', 'user', 'token', 'audit'].includes(command ?? ''),
@@ -88,9 +92,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = await loadConfig(values.config!)
   const configDir = configDirOf(values.config!)
+  if (command === 'start' && !isClusterWorker()) {
+    const workers = parseWorkerCount(values.workers)
+    const refusal = typeof workers === 'string' ? workers : workersRefusal(workers, config.store.driver)
+    if (refusal || typeof workers === 'string') {
+      console.error(refusal)
+      return 2
+    }
+    if (workers > 1) return superviseWorkers(workers)
+  }
   // `start` delivers replies from a worker thread; the one-shot commands deliver inline.
   const deliveries = command === 'start' ? threadedDeliveries(values.config!, () => intake.log) : undefined
-  const intake = createIntake(config, { configDir, deliveries })
+  const logFields = isClusterWorker() ? { worker: clusterWorkerId(), pid: process.pid } : undefined
+  const intake = createIntake(config, { configDir, deliveries, logFields })
 
   switch (command) {
     case 'migrate': {

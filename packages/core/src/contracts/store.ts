@@ -229,12 +229,32 @@ export class StoreConflictError extends Error {
  * await store.migrate()
  * const { cases } = await store.listCases({ status: 'received' })
  */
+/** A lease this process holds (see Store.tryHoldLease). */
+export interface HeldLease {
+  /** Resolves if the lease is lost without release(): its holding connection broke. Stop the work it guards. */
+  readonly lost: Promise<void>
+  release(): Promise<void>
+}
+
 export interface Store {
   readonly driver: string
   migrate(): Promise<void>
   close(): Promise<void>
   /** Cheap liveness query for /readyz. */
   ping(): Promise<void>
+
+  /**
+   * Take the named lease if no one holds it, among every process on this store (and every caller in
+   * this one): the work that must run once — an SMTP listener, a mailbox or long-poll poller — runs
+   * in its holder only. Undefined when another holds it. A holder that dies loses it (PostgreSQL: a
+   * session advisory lock on a connection of its own, released by the server when the process's
+   * connection drops; SQLite: one process per file, so a lease within the process).
+   *
+   * @example
+   * const lease = await store.tryHoldLease('channel-listeners')
+   * if (lease) { await startListeners(); void lease.lost.then(stopListeners) }
+   */
+  tryHoldLease(name: string): Promise<HeldLease | undefined>
 
   saveOffices(offices: Office[]): Promise<void>
   listOffices(): Promise<Office[]>

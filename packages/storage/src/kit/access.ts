@@ -83,4 +83,18 @@ export function accessCases(test: (title: string, fn: () => Promise<void>) => vo
     expect(verdict.caseEvents.rows).toBeGreaterThan(0)
     expect(verdict.accountEvents).toMatchObject({ ok: true, rows: 1 })
   })
+
+  test('chains events whose words hold quotes, backslashes, control characters and any script, and verifies them', async () => {
+    const write = makeInboundWrite({})
+    await store().recordInbound(write)
+    const awkward = ['say "no" \\ then \\n', 'line\nbreak\ttab\r\u0001\u001f\u007f', "it's 100% <b>&amp;</b>", '伽师县巴仁镇 🚧 \u2028 café', '']
+    const caseId = write.newCase!.id
+    await store().applyCaseChange({
+      caseId,
+      at: T + 1,
+      events: awkward.map((text, i) => ({ caseId, at: T + 1 + i, type: 'note' as const, actor: `staff "${i}"\\`, public: i % 2 === 0, data: { text, n: i, nested: { text } } })),
+    })
+    expect((await store().listEvents(caseId)).filter((e) => e.type === 'note').map((e) => e.data.text)).toEqual(awkward)
+    expect((await store().verifyAudit()).caseEvents).toMatchObject({ ok: true })
+  })
 }

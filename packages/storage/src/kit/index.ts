@@ -14,6 +14,7 @@ import {
   makeOutbound,
 } from './fixtures.ts'
 import { accessCases } from './access.ts'
+import { leaseCases } from './lease.ts'
 import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
@@ -1063,6 +1064,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await store.getCase(write.newCase!.id)).toMatchObject({ reopenCount: 3, acceptedAt: T + HOUR })
     })
     accessCases(test, () => store)
+    leaseCases(test, () => store)
   })
 })
 }

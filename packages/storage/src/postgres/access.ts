@@ -6,6 +6,7 @@
  */
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
+import type pg from 'pg'
 import {
   AccountEvent,
   CaseEvent,
@@ -28,25 +29,68 @@ type Q = Pick<NodePgDatabase<Record<string, never>>, 'select' | 'update' | 'inse
 const CASE_CHAIN_LOCK = 0x696e74616b66
 const ACCOUNT_CHAIN_LOCK = 0x696e74616b67
 
-/** Append case events to the chain, inside the caller's transaction. */
+/**
+ * The case chain's append, run by the server: the lock, the head, each row's hash and the insert in
+ * one call, so the lock (held to the end of the transaction) is never held across a round trip to
+ * a gateway process. The hash is core's rowHash — SHA-256 of the JSON array [prevHash, id, caseId,
+ * at, type, actor, public (0/1), data text] — built in SQL: to_json(text) escapes exactly as
+ * JSON.stringify does (", \, \b \f \n \r \t, other controls as lowercase \u00xx, the rest as is),
+ * and numbers print alike. Each statement of a volatile function takes its own snapshot (READ
+ * COMMITTED), so the head is read after the lock is granted and sees the previous holder's commit.
+ * Created by migrate() (`create or replace`: idempotent), as the stats triggers are.
+ */
+export const CASE_CHAIN_FUNCTION = `
+create or replace function intake_append_case_events(events json) returns void language plpgsql volatile as $$
+declare
+  head_id bigint;
+  head_hash text;
+  next_hash text;
+  e record;
+begin
+  perform pg_advisory_xact_lock(${CASE_CHAIN_LOCK});
+  select id, hash into head_id, head_hash from case_events order by id desc limit 1;
+  head_id := coalesce(head_id, 0);
+  head_hash := coalesce(head_hash, '');
+  for e in select x->>'case_id' as case_id, (x->>'at')::bigint as at, x->>'type' as type, x->>'actor' as actor, (x->>'public')::boolean as public,
+      x->>'data' as data from json_array_elements(events) with ordinality as t(x, n) order by n loop
+    head_id := head_id + 1;
+    next_hash := encode(sha256(convert_to('[' || to_json(head_hash)::text || ',' || head_id || ',' || to_json(e.case_id)::text || ',' || e.at || ','
+      || to_json(e.type)::text || ',' || to_json(e.actor)::text || ',' || (case when e.public then 1 else 0 end) || ',' || to_json(e.data)::text || ']', 'UTF8')), 'hex');
+    insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash)
+      values (head_id, e.case_id, e.at, e.type, e.actor, e.public, e.data::json, head_hash, next_hash);
+    head_hash := next_hash;
+  end loop;
+end $$;`
+
+/** The events as the chain function takes them: parsed (the default `data` filled, an unknown type refused) and `data` as the text to store. */
+function chainInput(inputs: readonly CaseEventInput[]): string {
+  return JSON.stringify(
+    inputs.map((input) => {
+      // The id is always the chain's, so the append order cannot be forged.
+      const { id: _ignored, ...e } = CaseEvent.parse(input)
+      return { case_id: e.caseId, at: e.at, type: e.type, actor: e.actor, public: e.public, data: JSON.stringify(e.data) }
+    }),
+  )
+}
+
+/** Append case events to the chain, inside the caller's transaction (the chain's lock is held until it ends). */
 export async function appendCaseEvents(q: Q, inputs: readonly CaseEventInput[]): Promise<void> {
   if (inputs.length === 0) return
-  await q.execute(sql`select pg_advisory_xact_lock(${CASE_CHAIN_LOCK})`)
-  const head = await q.execute<{ id: string; hash: string | null }>(sql`select id, hash from case_events order by id desc limit 1`)
-  let id = Number(head.rows[0]?.id ?? 0)
-  let prevHash = head.rows[0]?.hash ?? GENESIS
-  const values = []
-  for (const input of inputs) {
-    // Parsing fills the default `data` and rejects an unknown event type before it reaches the audit trail.
-    const { id: _ignored, ...e } = CaseEvent.parse(input)
-    id++
-    const row = { caseId: e.caseId, at: e.at, type: e.type, actor: e.actor, public: e.public ? 1 : 0, data: JSON.stringify(e.data) }
-    const hash = rowHash(prevHash, id, caseEventFields(row))
-    // The exact text that was hashed goes into the json column (drizzle would serialise it again).
-    values.push(sql`(${id}, ${row.caseId}, ${row.at}, ${row.type}, ${row.actor}, ${e.public}, ${row.data}::json, ${prevHash}, ${hash})`)
-    prevHash = hash
+  await q.execute(sql`select intake_append_case_events(${chainInput(inputs)}::json)`)
+}
+
+/**
+ * Append case events as the last act of the caller's transaction (opened with BEGIN on `client`)
+ * and commit it, in one round trip: a simple-protocol query of two statements, the events inlined
+ * as one literal (node-postgres's escapeLiteral; the simple protocol takes no parameters). The
+ * chain's lock is then held for the append and the commit's flush only.
+ */
+export async function appendCaseEventsAndCommit(client: pg.ClientBase, inputs: readonly CaseEventInput[]): Promise<void> {
+  if (inputs.length === 0) {
+    await client.query('commit')
+    return
   }
-  await q.execute(sql`insert into case_events (id, case_id, at, type, actor, public, data, prev_hash, hash) values ${sql.join(values, sql`, `)}`)
+  await client.query(`select intake_append_case_events(${client.escapeLiteral(chainInput(inputs))}::json); commit`)
 }
 
 async function appendAccountEvents(q: Q, inputs: readonly AccountEventInput[]): Promise<void> {

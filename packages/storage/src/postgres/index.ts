@@ -19,6 +19,7 @@ import {
   type DueTimer,
   type TimerPlan,
   type DeliveryStatus,
+  type HeldLease,
   type OutboundWrite,
   type Store,
 } from '@intake/core'
@@ -43,12 +44,14 @@ import {
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
-import { accessMethods, appendCaseEvents, inScope } from './access.ts'
+import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, CASE_CHAIN_FUNCTION, inScope } from './access.ts'
 import { START_WEBHOOK_CURSOR_SQL, webhookMethods } from './webhooks.ts'
 import { erasedWebhookPayload } from '../sqlite/webhooks.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 import { escalatedCondition, extensionPendingCondition } from '../sqlite/supervision-conditions.ts'
+import { inlineParameters } from './simple-protocol.ts'
+import { tryHoldAdvisoryLease } from './lease.ts'
 
 export { COMPONENT } from './errors.ts'
 
@@ -100,6 +103,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
   let opened: { pool: pg.Pool; db: Db } | undefined
   let closed = false
+  const leases = new Set<HeldLease>()
 
   function open(): { pool: pg.Pool; db: Db } {
     if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
@@ -114,6 +118,9 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
   }
 
   const db = () => open().db
+  let hot: ReturnType<typeof hotQueries> | undefined
+  /** The lookups every message makes, built once and run as named prepared statements (parsed once per connection). */
+  const prepared = () => (hot ??= hotQueries(db()))
 
   /**
    * One transaction. A deadlock or serialization failure is the database telling one of two
@@ -129,14 +136,19 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     }
   }
 
-  /** A transaction on one pool connection, for a raw statement and drizzle queries together. */
-  async function onOneConnection<T>(run: (client: pg.PoolClient, tx: Db) => Promise<T>): Promise<T> {
+  /**
+   * A transaction on one pool connection, for raw statements and drizzle queries together. The case
+   * events `run` pushes to `chain` are appended last, in the same round trip as the COMMIT (see
+   * appendCaseEventsAndCommit): the chain's lock is then held only for that.
+   */
+  async function onOneConnection<T>(run: (client: pg.PoolClient, tx: Db, chain: CaseEventInput[]) => Promise<T>): Promise<T> {
     const client = await open().pool.connect()
     let broken: Error | undefined
     try {
       await client.query('begin')
-      const result = await run(client, drizzle({ client }) as unknown as Db)
-      await client.query('commit')
+      const chain: CaseEventInput[] = []
+      const result = await run(client, drizzle({ client }) as unknown as Db, chain)
+      await appendCaseEventsAndCommit(client, chain)
       return result
     } catch (error) {
       await client.query('rollback').catch((e: Error) => (broken = e))
@@ -166,9 +178,10 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     if (patch.reopenCount !== undefined) set.reopenCount = patch.reopenCount
     const [updated] = await tx.update(cases).set(set).where(eq(cases.id, change.caseId)).returning()
     if (!updated) throw caseNotFound(change.caseId)
-    await insertEvents(tx, change.events)
     await insertOutbound(tx, change.outbound ?? [])
     await applyTimerPlan(tx, change.caseId, change.timers)
+    // Last: the chain's lock is held from here to the commit.
+    await insertEvents(tx, change.events)
     return toCase(updated)
   }
 
@@ -184,6 +197,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           await applyMigrations(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER })
           await client.query(CASE_STATS_TRIGGERS)
           await client.query(START_WEBHOOK_CURSOR_SQL)
+          await client.query(CASE_CHAIN_FUNCTION)
           // Cases from before the stats rows existed get theirs from their events.
           const { rows } = await client.query<{ missing: boolean }>('select (select count(*) from cases) <> (select count(*) from case_stats) as missing')
           if (rows[0]!.missing) {
@@ -211,6 +225,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     async close() {
       if (closed) return
       closed = true
+      await Promise.all([...leases].map((lease) => lease.release()))
       // Queries already issued finish first: pool.end() waits for checked-out connections.
       await opened?.pool.end()
       opened = undefined
@@ -218,6 +233,13 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
     async ping() {
       await db().execute(sql`select 1`)
+    },
+
+    async tryHoldLease(name) {
+      if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
+      const lease = await tryHoldAdvisoryLease(url, applicationName, name)
+      if (lease) leases.add(lease)
+      return lease
     },
 
     async saveOffices(list) {
@@ -250,17 +272,22 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
           const later = splitInbound(inbound).later
           // The events go on the audit chain after the statement, in the same transaction.
-          const { rows } = await onOneConnection(async (client, tx) => {
+          const { rows } = await onOneConnection(async (client, tx, chain) => {
             const written = await client.query<{ claimed: number; touched: number }>(query)
             if (written.rows[0]!.claimed === 1) {
               if (later.patch && inbound.touchCase) {
                 await applyChange(tx as unknown as Tx, { caseId: inbound.touchCase.id, at: inbound.touchCase.updatedAt, patch: later.patch, events: [] })
               }
               await applyTimerPlan(tx, timerCaseId(inbound), later.timers)
-              await insertEvents(tx, inbound.events)
+              // The statement wrote the new case's stats row with its own events folded in.
+              await foldStatsEvents(tx, inbound.newCase ? inbound.events.filter((e) => e.caseId !== inbound.newCase!.id) : inbound.events)
+              chain.push(...inbound.events)
               if (join) {
                 const { withCaseId, newClusterId, data, caseId, at } = join
-                await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
+                await link(tx, { op: 'pair', caseId, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) }, async (events) => {
+                  await foldStatsEvents(tx, events)
+                  chain.push(...events)
+                })
               }
             }
             return written
@@ -299,25 +326,15 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async findClusterCandidates({ category, since, limit, placeKey, box }) {
-      const columns = {
-        caseId: clusterKeys.caseId,
-        clusterId: cases.clusterId,
-        category: clusterKeys.category,
-        placeKey: clusterKeys.placeKey,
-        lat: clusterKeys.lat,
-        lon: clusterKeys.lon,
-        createdAt: clusterKeys.createdAt,
-        text: clusterKeys.text,
-      }
       const candidates = (where: SQL | undefined) =>
         db()
-          .select(columns)
+          .select(CLUSTER_CANDIDATE_COLUMNS)
           .from(clusterKeys)
           .innerJoin(cases, eq(cases.id, clusterKeys.caseId))
           .where(and(eq(clusterKeys.category, category), gte(clusterKeys.createdAt, since), inArray(cases.status, [...OPEN_STATUSES]), where))
           .orderBy(desc(clusterKeys.createdAt))
           .limit(limit)
-      const byPlace: ClusterCandidate[] = placeKey === undefined ? [] : await candidates(eq(clusterKeys.placeKey, placeKey))
+      const byPlace: ClusterCandidate[] = placeKey === undefined ? [] : await prepared().clusterCandidatesAtPlace.execute({ category, since, placeKey, limit })
       const byPoint: ClusterCandidate[] =
         box === undefined ? [] : await candidates(and(between(clusterKeys.lat, box.minLat, box.maxLat), between(clusterKeys.lon, box.minLon, box.maxLon)))
       const seen = new Set<string>()
@@ -447,19 +464,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async findOpenCaseBySender(channelId, citizenId, since) {
-      const [row] = await db()
-        .select()
-        .from(cases)
-        .where(
-          and(
-            eq(cases.channelId, channelId),
-            eq(cases.citizenId, citizenId),
-            sql`${cases.updatedAt} >= ${since}`,
-            inArray(cases.status, [...OPEN_STATUSES]),
-          ),
-        )
-        .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
-        .limit(1)
+      const [row] = await prepared().openCaseBySender.execute({ channelId, citizenId, since })
       return row && toCase(row)
     },
 
@@ -535,14 +540,22 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async completeOutbox(id, providerId, now) {
-      // Once per delivered message, so four round trips instead of a transaction of seven.
-      await onOneConnection(async (client) => {
-        // The report lock in a statement of its own: the next one then sees a report a racing
-        // updateDeliveryStatus committed before it (see lockReportsOf).
-        const locked = await client.query({ name: 'intake_outbox_lock_reports', text: LOCK_REPORTS_OF_OUTBOX_SQL, values: [id, providerId] })
-        if (locked.rowCount === 0) throw outboxNotFound(id)
-        await client.query({ name: 'intake_complete_outbox', text: COMPLETE_OUTBOX_SQL, values: [id, providerId, now] })
-      })
+      // Once per delivered message, so two round trips instead of a transaction of seven: BEGIN
+      // with the report lock, then the completion with COMMIT. The lock is a statement of its
+      // own: the next one then sees a report a racing updateDeliveryStatus committed before it
+      // (see lockReportsOf).
+      const client = await open().pool.connect()
+      let broken: Error | undefined
+      try {
+        const [, locked] = (await client.query(`begin; ${inlineParameters(client, LOCK_REPORTS_OF_OUTBOX_SQL, [id, providerId])}`)) as unknown as pg.QueryResult[]
+        if (locked!.rowCount === 0) throw outboxNotFound(id)
+        await client.query(`${inlineParameters(client, COMPLETE_OUTBOX_SQL, [id, providerId, now])}; commit`)
+      } catch (error) {
+        await client.query('rollback').catch((e: Error) => (broken = e))
+        throw error
+      } finally {
+        client.release(broken)
+      }
     },
 
     async failOutbox(id, failure, now) {
@@ -700,10 +713,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async isOptedOut(channelId, citizenId) {
-      const rows = await db()
-        .select({ at: optOuts.optedOutAt })
-        .from(optOuts)
-        .where(and(eq(optOuts.channelId, channelId), eq(optOuts.citizenId, citizenId)))
+      const rows = await prepared().optedOut.execute({ channelId, citizenId })
       return rows.length > 0
     },
 
@@ -822,6 +832,44 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
   return store
 }
 
+const CLUSTER_CANDIDATE_COLUMNS = {
+  caseId: clusterKeys.caseId,
+  clusterId: cases.clusterId,
+  category: clusterKeys.category,
+  placeKey: clusterKeys.placeKey,
+  lat: clusterKeys.lat,
+  lon: clusterKeys.lon,
+  createdAt: clusterKeys.createdAt,
+  text: clusterKeys.text,
+}
+
+/** The hot path's lookups as drizzle prepared queries, named: no query building per call, and the server parses each once per connection. */
+function hotQueries(db: Db) {
+  const p = sql.placeholder
+  return {
+    openCaseBySender: db
+      .select()
+      .from(cases)
+      .where(and(eq(cases.channelId, p('channelId')), eq(cases.citizenId, p('citizenId')), sql`${cases.updatedAt} >= ${p('since')}`, inArray(cases.status, [...OPEN_STATUSES])))
+      .orderBy(desc(cases.updatedAt), desc(cases.createdAt), desc(cases.id))
+      .limit(1)
+      .prepare('intake_open_case_by_sender'),
+    optedOut: db
+      .select({ at: optOuts.optedOutAt })
+      .from(optOuts)
+      .where(and(eq(optOuts.channelId, p('channelId')), eq(optOuts.citizenId, p('citizenId'))))
+      .prepare('intake_opted_out'),
+    clusterCandidatesAtPlace: db
+      .select(CLUSTER_CANDIDATE_COLUMNS)
+      .from(clusterKeys)
+      .innerJoin(cases, eq(cases.id, clusterKeys.caseId))
+      .where(and(eq(clusterKeys.category, p('category')), gte(clusterKeys.createdAt, p('since')), inArray(cases.status, [...OPEN_STATUSES]), eq(clusterKeys.placeKey, p('placeKey'))))
+      .orderBy(desc(clusterKeys.createdAt))
+      .limit(p('limit'))
+      .prepare('intake_cluster_candidates_at_place'),
+  }
+}
+
 /** Messages in one statement, in the given order (their `seq`), and their attachments. */
 async function insertMessages(tx: Tx, list: CaseMessage[]): Promise<void> {
   if (list.length === 0) return
@@ -844,11 +892,14 @@ async function insertMessages(tx: Tx, list: CaseMessage[]): Promise<void> {
 
 async function insertEvents(tx: Tx | Db, events: CaseEventInput[]): Promise<void> {
   if (events.length === 0) return
+  // The stats rows first: their row locks are taken before the chain's lock, which is then held
+  // by a transaction that waits on nothing else (no lock cycle with an intake write, which takes
+  // the chain's lock last).
+  await foldStatsEvents(tx, events)
   // Parsing fills the default `data` and rejects an unknown event type before it reaches the
   // audit trail; the id is always the store's, so the append order cannot be forged. One
   // multi-row INSERT numbers the rows in the order given.
   await appendCaseEvents(tx, events)
-  await foldStatsEvents(tx, events)
 }
 
 async function insertOutboxRows(tx: Tx, outbound: OutboundWrite[]): Promise<void> {
@@ -899,14 +950,16 @@ async function lockReportsOf(tx: Tx, channelId: string, providerId: string): Pro
  * locked first (in id order, so two links never wait on each other crosswise): two new cases
  * duplicating the same open case at once, in two processes, end up in one cluster.
  */
-async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
+async function link(q: Tx | Db, l: ClusterLink, emit: (events: CaseEventInput[]) => Promise<void> = (events) => insertEvents(q, events)): Promise<ClusterLinkResult> {
   if (l.op === 'pair' && l.withCaseId === l.caseId) return { ok: false, code: 'same_case', caseId: l.caseId }
   const ids = l.op === 'pair' ? [l.caseId, l.withCaseId].sort() : [l.caseId]
   const locked = await q.select().from(cases).where(inArray(cases.id, ids)).orderBy(asc(cases.id)).for('update')
   const kase = locked.find((row) => row.id === l.caseId)
   if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
+  // The events go out together once the link is made (the chain's lock is taken last).
+  const events: CaseEventInput[] = []
   const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
-    insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
+    events.push({ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } })
   const setCluster = (caseId: string, clusterId: string | null) => q.update(cases).set({ clusterId, updatedAt: l.at }).where(eq(cases.id, caseId))
   const touchCluster = (id: string) => q.update(clusters).set({ updatedAt: l.at }).where(eq(clusters.id, id))
   const clusterExists = async (id: string) => (await q.select({ id: clusters.id }).from(clusters).where(eq(clusters.id, id))).length > 0
@@ -916,7 +969,8 @@ async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
     if (kase.clusterId !== l.clusterId) return { ok: false, code: 'not_a_member', caseId: l.caseId, clusterId: l.clusterId }
     await setCluster(l.caseId, null)
     await touchCluster(l.clusterId)
-    await event(l.caseId, 'unclustered', l.clusterId)
+    event(l.caseId, 'unclustered', l.clusterId)
+    await emit(events)
     return { ok: true, clusterId: l.clusterId, changed: true }
   }
 
@@ -933,14 +987,18 @@ async function link(q: Tx | Db, l: ClusterLink): Promise<ClusterLinkResult> {
       target = l.newClusterId
       await q.insert(clusters).values({ id: target, createdAt: l.at, updatedAt: l.at, createdBy: l.actor })
       await setCluster(l.withCaseId, target)
-      await event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
+      event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
     }
   }
-  if (kase.clusterId === target) return { ok: true, clusterId: target, changed: false }
+  if (kase.clusterId === target) {
+    await emit(events)
+    return { ok: true, clusterId: target, changed: false }
+  }
   if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
   await setCluster(l.caseId, target)
   await touchCluster(target)
-  await event(l.caseId, 'clustered', target)
+  event(l.caseId, 'clustered', target)
+  await emit(events)
   return { ok: true, clusterId: target, changed: true }
 }
 

@@ -178,7 +178,7 @@ export function recordInboundParams(write: InboundWrite): unknown[] {
           ]
         : [],
     ),
-    JSON.stringify(write.newCase ? [statsRowColumns(newCaseStatsRow(write.newCase, []))] : []),
+    JSON.stringify(write.newCase ? [statsRowColumns(newCaseStatsRow(write.newCase, write.events))] : []),
     JSON.stringify(
       inStatement.timers
         ? dedupeTimers(timerCaseId(write), inStatement.timers.timers).map((t) => ({ id: timerId(t.caseId, t.kind, t.point), case_id: t.caseId, kind: t.kind, point: t.point, due_at: t.dueAt }))

@@ -315,8 +315,22 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     })
   }
 
+  // One process writes a SQLite file: a lease is held within this process.
+  const leases = new Set<string>()
+
   const store: Store = {
     driver: 'sqlite',
+
+    async tryHoldLease(name) {
+      if (leases.has(name)) return undefined
+      leases.add(name)
+      return {
+        lost: new Promise<void>(() => {}),
+        async release() {
+          leases.delete(name)
+        },
+      }
+    },
 
     async migrate() {
       const db = connection()
