@@ -13,7 +13,9 @@ import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } fr
 import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type Logger } from './log/index.ts'
 import type { InboundMessageInput } from './model/index.ts'
-import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
+import type { OfficeDirectory } from './offices/index.ts'
+import { liveOfficeDirectory, type LiveOfficeDirectory } from './offices/live-directory.ts'
+import { deadlineProblems, refreshOffices } from './offices/office-changes.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
 import { createPipeline, type Pipeline } from './pipeline/index.ts'
 import { createLookupThrottle, type LookupThrottle } from './throttle/index.ts'
@@ -29,10 +31,13 @@ import { transitionChange } from './lifecycle/transitions.ts'
 import { createRatingPage, ratingForm } from './lifecycle/rating-page.ts'
 import { createLifecycle, type Lifecycle } from './lifecycle/service.ts'
 import type { TimerWorker } from './lifecycle/timer-worker.ts'
-import { addDuration, parseDuration } from './deadlines/index.ts'
+import { addDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
+
+/** How often a process reads the offices' live settings another process may have changed. */
+export const OFFICE_REFRESH_MS = 10_000
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -63,7 +68,8 @@ export interface DeliveryRunner {
 export interface Intake {
   readonly app: Hono
   readonly store: Store
-  readonly offices: OfficeDirectory
+  /** The offices file with the administrators' live settings over it. */
+  readonly offices: LiveOfficeDirectory
   readonly pipeline: Pipeline
   readonly outbox: OutboxWorker
   /** Acceptance, reminders, escalation and the survey: the lifecycle's timers (`drain()` in tests). */
@@ -104,7 +110,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? [])]
   const log = options.log ?? createLogger({ level: resolved.logLevel, secrets })
   const store = resolved.store
-  const offices = buildOfficeDirectory(resolved.offices)
+  const offices = liveOfficeDirectory(resolved.offices)
   checkDispatchAndAlerts(resolved, offices)
   const blobs = resolved.blobs ?? fileBlobStore(join(resolved.dataDir, 'attachments'))
   const metrics = createMetrics()
@@ -252,6 +258,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   })
 
   let started = false
+  let officeRefresh: ReturnType<typeof setInterval> | undefined
   const channelContext = (channelId: string) => ({
     ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
@@ -278,6 +285,13 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       if (started) return
       await store.migrate()
       await store.saveOffices(resolved.offices)
+      // The offices file is the seed; what administrators changed live is laid over it, here and
+      // (several processes sharing a database) every OFFICE_REFRESH_MS after.
+      await refreshOffices({ store, offices })
+      officeRefresh = setInterval(() => {
+        refreshOffices({ store, offices }).catch((error) => log.warn('office settings refresh failed', { error }))
+      }, OFFICE_REFRESH_MS)
+      officeRefresh.unref()
       if (resolved.console?.start) notices.push(...(await resolved.console.start(consoleContext)))
       for (const [id, adapter] of Object.entries(resolved.channels)) await adapter.start?.(channelContext(id))
       if (!options.deliveries) outbox.start()
@@ -288,6 +302,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
+      clearInterval(officeRefresh)
       await lifecycle.timers.stop()
       await outbox.stop()
       await transcriptions?.stop()
@@ -318,21 +333,6 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
   }
   problems.push(...remitProblems(resolved.offices, resolved.routing))
   // An office's own deadlines are read when a case reaches it: a typo fails at start instead.
-  for (const office of offices.all) {
-    const own = office.deadlines
-    if (!own) continue
-    const entries: Array<[string, string | undefined]> = [
-      ...(['urgent', 'normal', 'complex', 'accept'] as const).map((k): [string, string | undefined] => [k, own[k]]),
-      ...Object.entries(own.categories ?? {}).flatMap(([cat, p]) => Object.entries(p).map(([k, v]): [string, string | undefined] => [`categories.${cat}.${k}`, v])),
-    ]
-    for (const [key, value] of entries) {
-      if (value === undefined) continue
-      try {
-        parseDuration(value)
-      } catch (err) {
-        problems.push(`offices[${office.id}].deadlines.${key}: ${(err as Error).message}`)
-      }
-    }
-  }
+  for (const office of offices.all) problems.push(...deadlineProblems(office.deadlines).map((p) => `offices[${office.id}].${p}`))
   if (problems.length) throw new ConfigError(problems)
 }

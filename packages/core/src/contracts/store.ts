@@ -15,6 +15,7 @@ import type {
 import type { AccountEvent, AccountEventInput, ApiToken, StaffSession, StaffUser } from '../access/model.ts'
 import type { CaseScope } from '../access/identity.ts'
 import type { ChainVerdict } from '../audit/chain.ts'
+import type { OfficeSettings } from '../offices/settings.ts'
 
 /** The raw provider payload as it arrived, kept for audit and replay. */
 export interface InboxRow {
@@ -366,6 +367,15 @@ export interface Store {
   recordAccountEvent(event: AccountEventInput): Promise<void>
   listAccountEvents(filter?: { beforeId?: number; limit?: number }): Promise<AccountEvent[]>
 
+  /**
+   * An office's live settings (laid over the offices file), with the account event recording the
+   * change, in one write. `resetDuty`: staff whose duty changes (`setOnDuty`) end in the same write,
+   * so a roster an administrator just saved is in force as written.
+   */
+  saveOfficeSettings(write: { settings: OfficeSettings; event: AccountEventInput; resetDuty?: readonly string[] }): Promise<void>
+  /** Every office's live settings. */
+  listOfficeSettings(): Promise<OfficeSettings[]>
+
   /** Case events newest first, for the audit view; with a scope only cases of those offices. */
   listAuditEvents(filter?: { scope?: CaseScope; beforeId?: number; limit?: number }): Promise<CaseEvent[]>
   /** Walk both hash chains (case events, account events) and name the first row that does not fit. */
@@ -405,6 +415,8 @@ export type StoreAccessMethods = Pick<
   | 'deleteSessions'
   | 'recordAccountEvent'
   | 'listAccountEvents'
+  | 'saveOfficeSettings'
+  | 'listOfficeSettings'
   | 'listAuditEvents'
   | 'verifyAudit'
 >
