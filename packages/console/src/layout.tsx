@@ -1,8 +1,9 @@
 import type { Child } from 'hono/jsx'
 import { localText, type Branding, type Identity, type StaffUser } from '@intake/core'
 import type { Dict, Lang } from './i18n.ts'
+import { ADMIN_DICTS } from './admin-i18n.ts'
 
-export type Section = 'cases' | 'supervision' | 'dead-letters' | 'audit' | 'dashboard' | 'sign-in'
+export type Section = 'cases' | 'supervision' | 'dead-letters' | 'audit' | 'dashboard' | 'staff' | 'offices' | 'sign-in'
 
 export interface LayoutProps {
   title: string
@@ -18,12 +19,14 @@ export interface LayoutProps {
   children: Child
 }
 
-const NAV: Array<{ section: Section; href: string; label: (t: Dict) => string; permission: string }> = [
+const NAV: Array<{ section: Section; href: string; label: (t: Dict, lang: Lang) => string; permission: string }> = [
   { section: 'cases', href: '/console/cases', label: (t) => t.cases, permission: 'read' },
   { section: 'supervision', href: '/console/supervision', label: (t) => t.supervision, permission: 'supervise' },
   { section: 'dead-letters', href: '/console/dead-letters', label: (t) => t.deadLetters, permission: 'outbox' },
   { section: 'audit', href: '/console/audit', label: (t) => t.audit, permission: 'audit' },
   { section: 'dashboard', href: '/console/dashboard', label: (t) => t.dashboard, permission: 'read' },
+  { section: 'staff', href: '/console/staff', label: (_t, lang) => ADMIN_DICTS[lang].staff, permission: 'staff' },
+  { section: 'offices', href: '/console/offices', label: (_t, lang) => ADMIN_DICTS[lang].offices, permission: 'offices' },
 ]
 
 /** Every console page: the agency's header, the sections this role may open, the footer. No script. */
@@ -75,7 +78,7 @@ export function Layout(p: LayoutProps) {
               {NAV.filter((n) => p.identity!.permissions.has(n.permission as never)).map((n) => (
                 <li>
                   <a href={n.href} aria-current={n.section === p.section ? 'page' : undefined}>
-                    {n.label(p.t)}
+                    {n.label(p.t, p.lang)}
                   </a>
                 </li>
               ))}
