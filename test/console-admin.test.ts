@@ -250,3 +250,20 @@ describe("an office's contacts, duty and deadlines, live", () => {
     expect(event).toMatchObject({ actor: 'api-key-1', subject: 'jiashi' })
   })
 })
+
+describe('the OpenAPI document', () => {
+  it('describes bearer tokens, staff accounts, contact details and the live office settings', async () => {
+    const { gw } = await setup()
+    const doc = (await (await gw.intake.app.request(`${BASE}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: { $ref: string } } } } }>>
+      components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, { properties?: Record<string, unknown> }> }
+    }
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+    expect(Object.keys(doc.paths['/users']!)).toEqual(['get', 'post'])
+    for (const path of ['/users/{id}/disable', '/users/{id}/enable', '/users/{id}/reset-password']) expect(doc.paths[path]?.post, path).toBeDefined()
+    expect(doc.paths['/cases/{id}/contact']?.get).toBeDefined()
+    expect(doc.paths['/offices/{id}']?.patch?.requestBody?.content['application/json'].schema.$ref).toBe('#/components/schemas/OfficeSettingsChange')
+    expect(Object.keys(doc.components.schemas.OfficeSettingsChange!.properties!)).toEqual(['contact', 'staff', 'deadlines'])
+    expect(doc.components.schemas.StaffUser!.properties).not.toHaveProperty('passwordHash')
+  })
+})
