@@ -17,6 +17,7 @@ import { addUser, createIntake, createLogger, memoryBlobStore, statsReport, subt
 import { staffConsole } from '@intake/console'
 import { webForm } from '@intake/channels/web-form'
 import { sqliteStore } from '@intake/storage/sqlite'
+import { consoleCookie, medianOf } from '../support/console-bench.ts'
 import { calendar, DAY, officeInputs, YEAR_END, yearOfCases } from '../support/year-of-cases.ts'
 
 const { values } = parseArgs({ options: { cases: { type: 'string', default: '1000000' }, requests: { type: 'string', default: '20' }, fresh: { type: 'boolean', default: false } } })
@@ -45,32 +46,10 @@ await intake.start()
 
 async function signIn(login: string, officeId: string, role: 'admin' | 'caseworker') {
   if (!(await intake.store.findUserByLogin(login))) await addUser(intake.store, intake.offices, { login, name: login, officeId, role, password: 'bench-password-1' }, 'bench', now())
-  const first = await intake.app.request(`${BASE}/console/sign-in`)
-  const pre = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
-  const res = await intake.app.request(`${BASE}/console/sign-in`, {
-    method: 'POST',
-    headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, login, password: 'bench-password-1' }),
-  })
-  if (res.status !== 303) throw new Error(`sign-in of ${login} answered ${res.status}`)
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  return consoleCookie(intake, BASE, login, 'bench-password-1')
 }
-
-async function time(label: string, run: () => Promise<unknown>) {
-  for (let i = 0; i < 2; i++) await run() // warm-up: statements compiled, pages cached, ECharts loaded
-  const ms: number[] = []
-  for (let i = 0; i < REQUESTS; i++) {
-    const start = performance.now()
-    await run()
-    ms.push(performance.now() - start)
-  }
-  ms.sort((a, b) => a - b)
-  const median = ms[Math.floor(ms.length / 2)]!
-  const p95 = ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.95))]!
-  console.log(`${label.padEnd(64)} median ${median.toFixed(1).padStart(8)} ms   p95 ${p95.toFixed(1).padStart(8)} ms`)
-  return median
-}
+// Warm-up: statements compiled, pages cached, ECharts loaded.
+const time = (label: string, run: () => Promise<unknown>) => medianOf(label, { requests: REQUESTS, warmUp: 2 }, run)
 
 const dashboard = (cookie: string) => async () => {
   const res = await intake.app.request(`${BASE}/console/dashboard`, { headers: { cookie } })
