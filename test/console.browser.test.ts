@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import { serve, type ServerType } from '@hono/node-server'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addUser } from '@intake/core'
 import { consoleGateway, STAFF_PASSWORD, type ConsoleGateway } from './support/console.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -177,6 +178,40 @@ describe.skipIf(!hasChromium && !browserRequired)(title, () => {
     expect((await gw.intake.store.getCase(kase.id))?.deadlineAt).toBe(wanted)
     await sup.goto(`${base}/console/supervision?lang=en`)
     await expectAccessible(sup, 'supervision (en)')
+    expect(cspViolations).toEqual([])
+  })
+
+  it("an administrator adds a caseworker, who signs in with the password shown once, and changes the county's duty phone live", { timeout: 120_000 }, async () => {
+    await addUser(gw.intake.store, gw.intake.offices, { login: 'jiashi.admin', name: '管理员', officeId: 'jiashi', role: 'admin', password: STAFF_PASSWORD }, 'test', 1)
+    const admin = await signedIn('jiashi.admin')
+    await Promise.all([admin.waitForURL('**/console/staff'), admin.getByRole('link', { name: '人员账号' }).click()])
+    await expectAccessible(admin, 'staff')
+    await admin.getByLabel('账号', { exact: true }).fill('jiashi.browser')
+    await admin.getByLabel('姓名', { exact: true }).fill('古丽')
+    await admin.getByLabel('承办单位').selectOption('jiashi-bairen')
+    await admin.getByLabel('角色').selectOption('caseworker')
+    await admin.getByRole('button', { name: '新增', exact: true }).click()
+    const notice = (await admin.locator('#staff-notice').textContent()) ?? ''
+    const password = /的密码：([A-Za-z0-9_-]{16})。/.exec(notice)?.[1]
+    expect(password).toBeDefined()
+    await expectAccessible(admin, 'staff (added)')
+
+    const context = await browser.newContext({ locale: 'zh-CN' })
+    const newcomer = await context.newPage()
+    await newcomer.goto(`${base}/console/`)
+    await newcomer.getByLabel('账号').fill('jiashi.browser')
+    await newcomer.getByLabel('密码').fill(password!)
+    await Promise.all([newcomer.waitForURL('**/console/cases'), newcomer.getByRole('button', { name: '登录' }).click()])
+    expect(await newcomer.getByRole('link', { name: '人员账号' }).count()).toBe(0)
+
+    await Promise.all([admin.waitForURL('**/console/offices'), admin.getByRole('link', { name: '单位设置' }).click()])
+    await expectAccessible(admin, 'offices')
+    await Promise.all([admin.waitForURL('**/console/offices/jiashi'), admin.getByRole('link', { name: '伽师县人民政府' }).click()])
+    await expectAccessible(admin, 'office')
+    await admin.getByLabel('值班电话').fill('0998-5710000')
+    await Promise.all([admin.waitForURL('**/console/offices/jiashi?done=1'), admin.locator('form[action$="/contact"] button').click()])
+    expect(await admin.getByRole('status').textContent()).toContain('已保存')
+    expect(gw.intake.offices.get('jiashi')?.contact.dutyPhone).toBe('0998-5710000')
     expect(cspViolations).toEqual([])
   })
 })

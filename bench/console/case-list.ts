@@ -18,6 +18,7 @@ import { staffConsole } from '@intake/console'
 import { webForm } from '@intake/channels/web-form'
 import { sqliteStore } from '@intake/storage/sqlite'
 import { demoRouting } from '../../examples/county-hotline/routing.ts'
+import { consoleCookie, medianOf } from '../support/console-bench.ts'
 
 // better-sqlite3 is the storage package's dependency: load the same copy it uses.
 const Database = createRequire(fileURLToPath(import.meta.resolve('@intake/storage/sqlite')))('better-sqlite3') as typeof BetterSqlite3
@@ -64,30 +65,8 @@ raw.close()
 console.log(`filled ${CASES + CASES / 5} cases in ${((performance.now() - fillStarted) / 1000).toFixed(1)} s`)
 
 await addUser(intake.store, intake.offices, { login: 'bench', name: 'Bench', officeId: 'jiashi', role: 'caseworker', password: 'bench-password-1' }, 'bench', Date.now())
-const first = await intake.app.request(`${BASE}/console/sign-in`)
-const pre = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
-const signedIn = await intake.app.request(`${BASE}/console/sign-in`, {
-  method: 'POST',
-  headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' },
-  body: new URLSearchParams({ _csrf: csrf, login: 'bench', password: 'bench-password-1' }),
-})
-const cookie = signedIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-
-async function time(label: string, run: () => Promise<unknown>) {
-  for (let i = 0; i < 10; i++) await run() // warm-up
-  const ms: number[] = []
-  for (let i = 0; i < REQUESTS; i++) {
-    const start = performance.now()
-    await run()
-    ms.push(performance.now() - start)
-  }
-  ms.sort((a, b) => a - b)
-  const median = ms[Math.floor(ms.length / 2)]!
-  const p95 = ms[Math.floor(ms.length * 0.95)]!
-  console.log(`${label.padEnd(48)} median ${median.toFixed(2).padStart(7)} ms   p95 ${p95.toFixed(2).padStart(7)} ms`)
-  return median
-}
+const cookie = await consoleCookie(intake, BASE, 'bench', 'bench-password-1')
+const time = (label: string, run: () => Promise<unknown>) => medianOf(label, { requests: REQUESTS, warmUp: 10 }, run)
 
 const page = async (query: string) => {
   const res = await intake.app.request(`${BASE}/console/cases${query}`, { headers: { cookie } })

@@ -5,6 +5,8 @@ import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
 import { barChart, lineChart, loadCharts, percentChart } from './charts.ts'
 
 const DAY = 86_400_000
+/** Bars in the per-office chart; the rest are one bar, and every office is in the table. */
+const OFFICE_BARS = 12
 
 /** Minutes east of UTC of a time zone at an instant (Asia/Shanghai: 480). */
 function utcOffsetMinutes(timeZone: string, at: number): number {
@@ -32,10 +34,16 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
       for (const r of rows) out.set(key(r), (out.get(key(r)) ?? 0) + r.count)
       return [...out].map(([label, value]) => ({ label, value }))
     }
+    // One pass over the rows (a month of a city's cases is tens of thousands of them), not one per day and channel.
+    const perDayAndChannel = new Map<string, number>()
+    for (const r of rows) perDayAndChannel.set(`${r.day}|${r.channelId}`, (perDayAndChannel.get(`${r.day}|${r.channelId}`) ?? 0) + r.count)
     const channels = [...new Set(rows.map((r) => r.channelId))].sort()
-    const perDay = channels.map((ch) => ({ name: ch, values: days.map((d) => rows.filter((r) => r.day === d && r.channelId === ch).reduce((n, r) => n + r.count, 0)) }))
+    const perDay = channels.map((ch) => ({ name: ch, values: days.map((d) => perDayAndChannel.get(`${d}|${ch}`) ?? 0) }))
     const officeName = (id: string) => deps.offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? deps.offices.get(id)?.name ?? id
-    const byOffice = sum((r) => officeName(r.officeId))
+    const byOffice = sum((r) => officeName(r.officeId)).sort((a, b) => b.value - a.value)
+    // A city has a hundred offices: the chart draws the busiest (a hundred bars are unreadable, and
+    // each costs the SVG renderer); the table beside it lists every one.
+    const officeBars = byOffice.length <= OFFICE_BARS ? byOffice : [...byOffice.slice(0, OFFICE_BARS - 1), { label: t.otherOffices(byOffice.length - OFFICE_BARS + 1), value: byOffice.slice(OFFICE_BARS - 1).reduce((n, r) => n + r.value, 0) }]
     const byCategory = sum((r) => r.category ?? '—')
     const byStatus = sum((r) => t.statuses[r.status] ?? r.status)
     const total = rows.reduce((n, r) => n + r.count, 0)
@@ -103,7 +111,7 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
           </figure>
           <div class="charts">
             <Figure id="c-day" title={t.byDay} svg={lineChart(t.byDay, days, perDay)} table={perDay.map((s) => ({ label: s.name, value: s.values.reduce((a, b) => a + b, 0) }))} />
-            <Figure id="c-office" title={t.byOffice} svg={barChart(t.byOffice, byOffice)} table={byOffice} />
+            <Figure id="c-office" title={t.byOffice} svg={barChart(t.byOffice, officeBars)} table={byOffice} />
             <Figure id="c-category" title={t.byCategory} svg={barChart(t.byCategory, byCategory)} table={byCategory} />
             <Figure id="c-status" title={t.byStatus} svg={barChart(t.byStatus, byStatus)} table={CaseStatus.options.map((s) => ({ label: t.statuses[s]!, value: byStatus.find((b) => b.label === t.statuses[s])?.value ?? 0 }))} />
           </div>

@@ -13,3 +13,9 @@ export function formatTime(at: number | null | undefined, lang: Lang, timeZone: 
 
 /** ISO for <time datetime>. */
 export const iso = (at: number) => new Date(at).toISOString()
+
+/** An office's name in the page's language, or its id when the tree does not know it. */
+export function officeName(offices: { get(id: string): { name: string; names: Record<string, string> } | undefined }, id: string, lang: Lang): string {
+  const office = offices.get(id)
+  return office?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? office?.name ?? id
+}

@@ -5,6 +5,8 @@ import { casePageRoutes } from './case-page.tsx'
 import { caseListRoutes } from './cases.tsx'
 import { dashboardRoutes } from './dashboard.tsx'
 import { deadLetterRoutes } from './dead-letters.tsx'
+import { officeRoutes } from './offices.tsx'
+import { staffRoutes } from './staff.tsx'
 import { supervisionRoutes } from './supervision.tsx'
 
 export type { StaffConsoleOptions } from './app.tsx'
@@ -47,7 +49,7 @@ export function staffConsole(options: StaffConsoleOptions & { seedUsers?: SeedUs
       return lines
     },
     mount(app, ctx) {
-      const consoleApp = createConsoleApp(ctx, options, [caseListRoutes, casePageRoutes, supervisionRoutes, deadLetterRoutes, auditRoutes, dashboardRoutes])
+      const consoleApp = createConsoleApp(ctx, options, [caseListRoutes, casePageRoutes, supervisionRoutes, deadLetterRoutes, auditRoutes, dashboardRoutes, staffRoutes, officeRoutes])
       app.get('/console', (c) => c.redirect('/console/cases', 302))
       app.get('/console/', (c) => c.redirect('/console/cases', 302))
       app.route('/console', consoleApp as never)

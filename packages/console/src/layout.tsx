@@ -1,8 +1,9 @@
 import type { Child } from 'hono/jsx'
 import { localText, type Branding, type Identity, type StaffUser } from '@intake/core'
 import type { Dict, Lang } from './i18n.ts'
+import { ADMIN_DICTS } from './admin-i18n.ts'
 
-export type Section = 'cases' | 'supervision' | 'dead-letters' | 'audit' | 'dashboard' | 'sign-in'
+export type Section = 'cases' | 'supervision' | 'dead-letters' | 'audit' | 'dashboard' | 'staff' | 'offices' | 'sign-in'
 
 export interface LayoutProps {
   title: string
@@ -18,13 +19,15 @@ export interface LayoutProps {
   children: Child
 }
 
-const NAV: Array<{ section: Section; href: string; label: (t: Dict) => string; permission: string | string[] }> = [
+const NAV: Array<{ section: Section; href: string; label: (t: Dict, lang: Lang) => string; permission: string | string[] }> = [
   { section: 'cases', href: '/console/cases', label: (t) => t.cases, permission: 'read' },
   // Leads too: they decide the extension requests of the offices below.
   { section: 'supervision', href: '/console/supervision', label: (t) => t.supervision, permission: ['supervise', 'dispatch'] },
   { section: 'dead-letters', href: '/console/dead-letters', label: (t) => t.deadLetters, permission: 'outbox' },
   { section: 'audit', href: '/console/audit', label: (t) => t.audit, permission: 'audit' },
   { section: 'dashboard', href: '/console/dashboard', label: (t) => t.dashboard, permission: 'read' },
+  { section: 'staff', href: '/console/staff', label: (_t, lang) => ADMIN_DICTS[lang].staff, permission: 'staff' },
+  { section: 'offices', href: '/console/offices', label: (_t, lang) => ADMIN_DICTS[lang].offices, permission: 'offices' },
 ]
 
 /** Every console page: the agency's header, the sections this role may open, the footer. No script. */
@@ -76,7 +79,7 @@ export function Layout(p: LayoutProps) {
               {NAV.filter((n) => [n.permission].flat().some((permission) => p.identity!.permissions.has(permission as never))).map((n) => (
                 <li>
                   <a href={n.href} aria-current={n.section === p.section ? 'page' : undefined}>
-                    {n.label(p.t)}
+                    {n.label(p.t, p.lang)}
                   </a>
                 </li>
               ))}

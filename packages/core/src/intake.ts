@@ -14,7 +14,9 @@ import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type LogFields, type Logger } from './log/index.ts'
 import { leasedWork } from './leadership/index.ts'
 import type { InboundMessageInput } from './model/index.ts'
-import { buildOfficeDirectory, type OfficeDirectory } from './offices/index.ts'
+import type { OfficeDirectory } from './offices/index.ts'
+import { liveOfficeDirectory, type LiveOfficeDirectory } from './offices/live-directory.ts'
+import { deadlineProblems, refreshOffices } from './offices/office-changes.ts'
 import { createOutboxWorker, type OutboxWorker } from './outbox/index.ts'
 import { createPipeline, type Pipeline } from './pipeline/index.ts'
 import { createLookupThrottle, type LookupThrottle } from './throttle/index.ts'
@@ -30,13 +32,16 @@ import { transitionChange } from './lifecycle/transitions.ts'
 import { createRatingPage, ratingForm } from './lifecycle/rating-page.ts'
 import { createLifecycle, type Lifecycle } from './lifecycle/service.ts'
 import type { TimerWorker } from './lifecycle/timer-worker.ts'
-import { addDuration, parseDuration } from './deadlines/index.ts'
+import { addDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 import { providerHealthOf, renderProviderHealth, type ChannelProviderHealth } from './failover/health.ts'
 import { createWebhooks, type Webhooks } from './webhooks/service.ts'
 import { configSubscriptions, subscriptionProblems } from './webhooks/subscriptions.ts'
+
+/** How often a process reads the offices' live settings another process may have changed. */
+export const OFFICE_REFRESH_MS = 10_000
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -71,7 +76,8 @@ export interface DeliveryRunner {
 export interface Intake {
   readonly app: Hono
   readonly store: Store
-  readonly offices: OfficeDirectory
+  /** The offices file with the administrators' live settings over it. */
+  readonly offices: LiveOfficeDirectory
   readonly pipeline: Pipeline
   readonly outbox: OutboxWorker
   /** Acceptance, reminders, escalation and the survey: the lifecycle's timers (`drain()` in tests). */
@@ -114,7 +120,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? []), ...resolved.webhooks.subscriptions.map((s) => s.secret)]
   const log = options.log ?? createLogger({ level: resolved.logLevel, secrets }).child(options.logFields ?? {})
   const store = resolved.store
-  const offices = buildOfficeDirectory(resolved.offices)
+  const offices = liveOfficeDirectory(resolved.offices)
   checkDispatchAndAlerts(resolved, offices)
   const blobs = resolved.blobs ?? fileBlobStore(join(resolved.dataDir, 'attachments'))
   const metrics = createMetrics()
@@ -282,6 +288,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
     },
   })
+  let officeRefresh: ReturnType<typeof setInterval> | undefined
   const channelContext = (channelId: string) => ({
     ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
@@ -309,6 +316,13 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       if (started) return
       await store.migrate()
       await store.saveOffices(resolved.offices)
+      // The offices file is the seed; what administrators changed live is laid over it, here and
+      // (several processes sharing a database) every OFFICE_REFRESH_MS after.
+      await refreshOffices({ store, offices })
+      officeRefresh = setInterval(() => {
+        refreshOffices({ store, offices }).catch((error) => log.warn('office settings refresh failed', { error }))
+      }, OFFICE_REFRESH_MS)
+      officeRefresh.unref()
       if (resolved.console?.start) notices.push(...(await resolved.console.start(consoleContext)))
       await listeners.start()
       if (!options.deliveries) outbox.start()
@@ -320,6 +334,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
+      clearInterval(officeRefresh)
       await lifecycle.timers.stop()
       await webhooks.stop()
       await outbox.stop()
@@ -354,21 +369,6 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
     for (const p of subscriptionProblems(subscription, resolved.server, offices)) problems.push(`config.webhooks.subscriptions[${i}] (${subscription.id}).${p.field}: ${p.message}`)
   })
   // An office's own deadlines are read when a case reaches it: a typo fails at start instead.
-  for (const office of offices.all) {
-    const own = office.deadlines
-    if (!own) continue
-    const entries: Array<[string, string | undefined]> = [
-      ...(['urgent', 'normal', 'complex', 'accept'] as const).map((k): [string, string | undefined] => [k, own[k]]),
-      ...Object.entries(own.categories ?? {}).flatMap(([cat, p]) => Object.entries(p).map(([k, v]): [string, string | undefined] => [`categories.${cat}.${k}`, v])),
-    ]
-    for (const [key, value] of entries) {
-      if (value === undefined) continue
-      try {
-        parseDuration(value)
-      } catch (err) {
-        problems.push(`offices[${office.id}].deadlines.${key}: ${(err as Error).message}`)
-      }
-    }
-  }
+  for (const office of offices.all) problems.push(...deadlineProblems(office.deadlines).map((p) => `offices[${office.id}].${p}`))
   if (problems.length) throw new ConfigError(problems)
 }

@@ -47,8 +47,8 @@ export const StaffSession = z.object({
 })
 export type StaffSession = z.infer<typeof StaffSession>
 
-/** Changes to accounts, on their own hash chain beside the case events. */
-export const AccountEventType = z.enum(['user_added', 'user_disabled', 'user_enabled', 'password_reset', 'token_issued', 'token_revoked', 'signed_in', 'sign_in_failed', 'signed_out'])
+/** Changes to accounts and to offices' live settings, on their own hash chain beside the case events. */
+export const AccountEventType = z.enum(['user_added', 'user_disabled', 'user_enabled', 'password_reset', 'token_issued', 'token_revoked', 'signed_in', 'sign_in_failed', 'signed_out', 'office_changed'])
 export type AccountEventType = z.infer<typeof AccountEventType>
 
 export const AccountEvent = z.object({

@@ -27,6 +27,8 @@ export const Permission = z.enum([
   'audit',
   /** Add, disable and reset staff accounts. */
   'staff',
+  /** Change an office's contacts, duty roster and deadline policy while the gateway runs. */
+  'offices',
   /** The Prometheus metrics. */
   'metrics',
   /** Event webhooks: subscriptions and their deliveries (they can carry every case of the deployment). */

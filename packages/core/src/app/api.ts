@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { z } from 'zod'
 import type { Store } from '../contracts/store.ts'
 import { CaseFilter, CaseStatus, OutboxStatus, type Case } from '../model/index.ts'
-import type { OfficeDirectory } from '../offices/index.ts'
+import type { LiveOfficeDirectory } from '../offices/live-directory.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import { RETURN_REASONS, type ActionResult, type CaseActions } from '../case-actions/index.ts'
 import { parseTrackingCode } from '../tracking-code/index.ts'
@@ -13,9 +13,8 @@ import type { Authenticator } from '../access/authenticate.ts'
 import type { LimiterStore } from '../throttle/limiter-store.ts'
 import { handlesCase, type Identity } from '../access/identity.ts'
 import { maskCase, maskMessage, maskValue } from '../access/mask.ts'
-import { Role, type Permission } from '../access/roles.ts'
-import { AccountError, addUser, setUserDisabled } from '../access/accounts.ts'
-import type { StaffUser } from '../access/model.ts'
+import type { Permission } from '../access/roles.ts'
+import { mountAdminRoutes } from './admin-api.ts'
 
 /**
  * Bodies may still carry `actor` or `author` (older clients): they are ignored. The actor of every
@@ -105,7 +104,7 @@ export const Duty = z.object({ onDuty: z.boolean() }).strict()
 
 export interface ApiDeps {
   store: Store
-  offices: OfficeDirectory
+  offices: LiveOfficeDirectory
   pipeline: Pipeline
   actions: CaseActions
   auth: Authenticator
@@ -358,40 +357,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     return c.json({ id: staffId, onDuty: input.data.onDuty })
   })
 
-  /** Staff accounts, live: an administrator adds, disables or enables one without a restart (an account event each). */
-  const NewUserBody = z.object({ login: z.string().trim().min(2).max(200), name: z.string().trim().min(1).max(200), officeId: z.string().min(1), role: Role, password: z.string().min(1).max(200) }).strict()
-  const withoutHash = ({ passwordHash: _h, ...user }: StaffUser) => user
-  api.get('/users', async (c) => {
-    const denied = forbidden(c, 'staff')
-    if (denied) return denied
-    return c.json({ users: (await store.listUsers(scope(c))).map(withoutHash) })
-  })
-  api.post('/users', async (c) => {
-    const denied = forbidden(c, 'staff')
-    if (denied) return denied
-    const body = await jsonBody(c)
-    if (!body.ok) return body.response
-    const input = NewUserBody.safeParse(body.value)
-    if (!input.success) return invalid(c, input.error)
-    const visible = scope(c)
-    if (visible && !visible.officeIds.includes(input.data.officeId)) return notFound(c, 'office')
-    try {
-      return c.json(withoutHash(await addUser(store, offices, input.data, c.get('identity').actor, now())), 201)
-    } catch (err) {
-      if (err instanceof AccountError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'unknown_office' ? 422 : err.code === 'login_taken' ? 409 : 400)
-      throw err
-    }
-  })
-  for (const [path, disabled] of [['disable', true], ['enable', false]] as const) {
-    api.post(`/users/:id/${path}`, async (c) => {
-      const denied = forbidden(c, 'staff')
-      if (denied) return denied
-      const user = await store.getUser(c.req.param('id'))
-      const visible = scope(c)
-      if (!user || (visible && !visible.officeIds.includes(user.officeId))) return notFound(c, 'user')
-      return c.json(withoutHash(await setUserDisabled(store, user.id, disabled, c.get('identity').actor, now())))
-    })
-  }
+  mountAdminRoutes(api, { store, offices, now, jsonBody, invalid, forbidden })
 
   api.get('/offices', (c) => c.json({ offices: offices.all }))
 

@@ -5,6 +5,9 @@ import { Assign, Dispatch, Duty, ReturnCase, StaffReply, StatusChange, Transfer 
 import { ClusterLinkBody, ClusterReplyBody, ClusterResolveBody, NewClusterBody } from './cluster-api.ts'
 import { ExtensionDecision, ExtensionRequest, SupervisionNote, TransitionBody } from '../lifecycle/api.ts'
 import { webhookPaths, webhookSchemas } from '../webhooks/openapi.ts'
+import { NewUserBody, PasswordResetBody } from './admin-api.ts'
+import { StaffUser } from '../access/model.ts'
+import { OfficeSettings, OfficeSettingsChange } from '../offices/settings.ts'
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' })
@@ -20,6 +23,17 @@ const errors = {
   '401': { description: 'Missing or wrong API key', ...json(ref('Error')) },
   '404': { description: 'Not found', ...json(ref('Error')) },
 }
+const forbidden = { '403': { description: "The token's role or scopes do not allow it", ...json(ref('Error')) } }
+const userAction = (path: string, summary: string, body?: string) => ({
+  [`/users/{id}/${path}`]: {
+    post: {
+      summary,
+      parameters: [idParam],
+      ...(body ? { requestBody: { required: true, ...json(ref(body)) } } : {}),
+      responses: { '200': { description: 'The account (never its password hash)', ...json(ref('StaffUser')) }, ...forbidden, ...errors },
+    },
+  },
+})
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } }
 
 const caseAction = (path: string, body: string, summary: string) => ({
@@ -44,15 +58,28 @@ export function openApiDocument(publicUrl: string) {
         'Staff API of the Intake gateway: list and read cases with their messages and events, answer citizens on the channel they used, change status, watch the outbox.',
     },
     servers: [{ url: `${publicUrl.replace(/\/$/, '')}/api/v1` }],
-    security: [{ apiKey: [] }],
+    security: [{ bearer: [] }, { apiKey: [] }],
     components: {
-      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "A token (`intake token add`): a user's acts as that user (their office subtree, their role); an integration's has its scopes (read, reply, dispatch) and an office subtree. The config's apiKeys are administrators of every office.",
+        },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same tokens, in a header of their own' },
+      },
       schemas: {
         Case: schema(Case),
         CaseEvent: schema(CaseEvent),
         CaseMessage: schema(CaseMessage),
         OutboxItem: schema(OutboxItem),
         Office: schema(Office),
+        StaffUser: schema(StaffUser.omit({ passwordHash: true })),
+        NewUser: schema(NewUserBody, 'input'),
+        PasswordReset: schema(PasswordResetBody, 'input'),
+        OfficeSettings: schema(OfficeSettings),
+        OfficeSettingsChange: schema(OfficeSettingsChange, 'input'),
         StaffReply: schema(StaffReply, 'input'),
         StatusChange: schema(StatusChange, 'input'),
         Dispatch: schema(Dispatch, 'input'),
@@ -165,6 +192,17 @@ export function openApiDocument(publicUrl: string) {
           responses: { '200': { description: 'The case', ...json(ref('Case')) }, ...errors },
         },
       },
+      '/cases/{id}/contact': {
+        get: {
+          summary: "The citizen's contact details, unmasked: for the office handling the case only; each view is a contact_viewed event",
+          parameters: [idParam],
+          responses: {
+            '200': { description: 'The contact', ...json({ type: 'object', properties: { citizen: { type: 'object' }, contact: { type: 'object', nullable: true }, anonymous: { type: 'boolean' } } }) },
+            '403': { description: 'Not the office handling the case (not_handling_office)', ...json(ref('Error')) },
+            ...errors,
+          },
+        },
+      },
       '/cases/{id}/replies': {
         post: {
           summary: 'Answer the citizen on the channel they used (or leave an internal note)',
@@ -255,6 +293,56 @@ export function openApiDocument(publicUrl: string) {
       '/staff/{id}/duty': {
         put: { summary: 'Go on or off duty', parameters: [idParam], requestBody: { required: true, ...json(ref('Duty')) }, responses: { '200': { description: 'Changed' }, ...errors } },
       },
+      '/users': {
+        get: {
+          summary: 'Staff accounts of your office subtree (administrators)',
+          responses: { '200': { description: 'Accounts', ...json({ type: 'object', properties: { users: { type: 'array', items: ref('StaffUser') } } }) }, ...forbidden, ...errors },
+        },
+        post: {
+          summary: 'Add a staff account, live (an account event names you); the office must be in your subtree',
+          requestBody: { required: true, ...json(ref('NewUser')) },
+          responses: {
+            '201': { description: 'The account', ...json(ref('StaffUser')) },
+            '409': { description: 'The login is taken (login_taken)', ...json(ref('Error')) },
+            '422': { description: 'No such office', ...json(ref('Error')) },
+            ...forbidden,
+            ...errors,
+          },
+        },
+      },
+      ...userAction('disable', 'Disable an account: its sessions end and its tokens stop at once'),
+      ...userAction('enable', 'Enable a disabled account again'),
+      '/users/{id}/reset-password': {
+        post: {
+          summary: 'A new password (given, or made and answered once); every session of the account ends',
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('PasswordReset')) },
+          responses: {
+            '200': { description: 'The account, and `password` when the server made it', ...json({ type: 'object', properties: { user: ref('StaffUser'), password: { type: 'string' } } }) },
+            ...forbidden,
+            ...errors,
+          },
+        },
+      },
+      '/offices/{id}': {
+        get: {
+          summary: 'An office as the gateway runs it (the offices file with the live settings over it), and those settings',
+          parameters: [idParam],
+          responses: { '200': { description: 'The office', ...json({ type: 'object', properties: { office: ref('Office'), live: { ...ref('OfficeSettings'), nullable: true } } }) }, ...errors },
+        },
+        patch: {
+          summary:
+            "Change an office's contacts, duty roster or deadline policy, live: each field given replaces that field whole (deadlines: {} drops the office's own), kept over the offices file across restarts; an office_changed account event records before and after",
+          parameters: [idParam],
+          requestBody: { required: true, ...json(ref('OfficeSettingsChange')) },
+          responses: {
+            '200': { description: 'The office and its live settings', ...json({ type: 'object', properties: { office: ref('Office'), live: ref('OfficeSettings') } }) },
+            '400': { description: 'Invalid request, an unreadable deadline (invalid_deadline), a roster naming an id twice (invalid_staff), nothing to change', ...json(ref('Error')) },
+            ...forbidden,
+            '404': errors['404'],
+          },
+        },
+      },
       '/offices': { get: { summary: 'The office tree', responses: { '200': { description: 'Offices', ...json({ type: 'object', properties: { offices: { type: 'array', items: ref('Office') } } }) } } } },
       '/outbox': {
         get: {
@@ -278,7 +366,7 @@ export function openApiReference(doc: ReturnType<typeof openApiDocument>) {
 <title>Intake API reference</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:0 auto;padding:1rem}code,pre{font:13px ui-monospace,monospace}pre{background:#f6f8fa;padding:.75rem;overflow:auto}h2{border-top:1px solid #ddd;padding-top:1rem}.m{font-weight:700;text-transform:uppercase;margin-right:.5rem}</style></head>
 <body><h1>${doc.info.title}</h1><p>${doc.info.description}</p>
-<p>Base URL <code>${doc.servers[0]!.url}</code>. Send the API key in the <code>X-API-Key</code> header. Machine-readable: <a href="openapi.json">openapi.json</a>.</p>
+<p>Base URL <code>${doc.servers[0]!.url}</code>. Send a token as <code>Authorization: Bearer …</code> (or in the <code>X-API-Key</code> header). Machine-readable: <a href="openapi.json">openapi.json</a>.</p>
 ${paths.map(([path, ops]) =>
   Object.entries(ops).map(([method, op]) => html`<h2><span class="m">${method}</span><code>${path}</code></h2><p>${op.summary}</p>`),
 )}

@@ -8,14 +8,15 @@ import type { CaseActions } from '../case-actions/index.ts'
 import type { Branding } from '../config/branding.ts'
 import type { IdGenerator } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
-import type { OfficeDirectory } from '../offices/index.ts'
+import type { LiveOfficeDirectory } from '../offices/live-directory.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import type { ChannelProviderHealth } from '../failover/health.ts'
 
 /** What the gateway hands a staff console when it mounts it. */
 export interface ConsoleContext {
   store: Store
-  offices: OfficeDirectory
+  /** The office tree with the administrators' live settings (offices/live-directory.ts). */
+  offices: LiveOfficeDirectory
   pipeline: Pipeline
   actions: CaseActions
   auth: Authenticator

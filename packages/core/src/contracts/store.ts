@@ -16,6 +16,7 @@ import type { AccountEvent, AccountEventInput, ApiToken, StaffSession, StaffUser
 import type { CaseScope } from '../access/identity.ts'
 import type { ChainVerdict } from '../audit/chain.ts'
 import type { WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription } from '../webhooks/model.ts'
+import type { OfficeSettings } from '../offices/settings.ts'
 
 /** The raw provider payload as it arrived, kept for audit and replay. */
 export interface InboxRow {
@@ -421,6 +422,14 @@ export interface Store {
   listWebhookSubscriptions(): Promise<WebhookSubscription[]>
   /** Remove a subscription and every delivery of it; false when there was none with that id. */
   deleteWebhookSubscription(id: string): Promise<boolean>
+  /**
+   * An office's live settings (laid over the offices file), with the account event recording the
+   * change, in one write. `resetDuty`: staff whose duty changes (`setOnDuty`) end in the same write,
+   * so a roster an administrator just saved is in force as written.
+   */
+  saveOfficeSettings(write: { settings: OfficeSettings; event: AccountEventInput; resetDuty?: readonly string[] }): Promise<void>
+  /** Every office's live settings. */
+  listOfficeSettings(): Promise<OfficeSettings[]>
 
   /** Case events newest first, for the audit view; with a scope only cases of those offices. */
   listAuditEvents(filter?: { scope?: CaseScope; beforeId?: number; limit?: number }): Promise<CaseEvent[]>
@@ -461,6 +470,8 @@ export type StoreAccessMethods = Pick<
   | 'deleteSessions'
   | 'recordAccountEvent'
   | 'listAccountEvents'
+  | 'saveOfficeSettings'
+  | 'listOfficeSettings'
   | 'listAuditEvents'
   | 'verifyAudit'
 >

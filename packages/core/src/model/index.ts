@@ -338,6 +338,8 @@ export const Office = z.object({
       address: z.string().optional(),
       /** Where urgent cases are announced, as an address on the configured alert channel. */
       alert: z.string().optional(),
+      /** The office's on-duty line (值班电话), answered out of hours. */
+      dutyPhone: z.string().optional(),
     })
     .strict()
     .default({}),

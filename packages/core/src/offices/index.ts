@@ -71,3 +71,7 @@ export function buildOfficeDirectory(offices: readonly Office[]): OfficeDirector
     intakeDesk: () => desk,
   }
 }
+
+export * from './settings.ts'
+export * from './live-directory.ts'
+export * from './office-changes.ts'

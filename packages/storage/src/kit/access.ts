@@ -97,4 +97,25 @@ export function accessCases(test: (title: string, fn: () => Promise<void>) => vo
     expect((await store().listEvents(caseId)).filter((e) => e.type === 'note').map((e) => e.data.text)).toEqual(awkward)
     expect((await store().verifyAudit()).caseEvents).toMatchObject({ ok: true })
   })
+
+  test("keeps offices' live settings with their account event; a saved roster ends its members' duty changes", async () => {
+    expect(await store().listOfficeSettings()).toEqual([])
+    await store().setOnDuty('s-wang', false, T)
+    await store().setOnDuty('s-other', false, T)
+    const settings = { officeId: 'county-a', contact: { phone: '0998-1234567', dutyPhone: '0998-7654321' }, updatedAt: T + 1, updatedBy: 'admin' }
+    await store().saveOfficeSettings({ settings, event: { at: T + 1, type: 'office_changed', actor: 'admin', subject: 'county-a', data: { fields: ['contact'] } } })
+    expect(await store().listOfficeSettings()).toEqual([settings])
+    expect(await store().listDuty()).toEqual({ 's-wang': false, 's-other': false })
+
+    const roster = { ...settings, staff: [{ id: 's-wang', name: '王', onDuty: true }], deadlines: { normal: '3 working days' }, updatedAt: T + 2 }
+    await store().saveOfficeSettings({ settings: roster, event: { at: T + 2, type: 'office_changed', actor: 'admin', subject: 'county-a' }, resetDuty: ['s-wang'] })
+    expect(await store().listOfficeSettings()).toEqual([roster])
+    expect(await store().listDuty()).toEqual({ 's-other': false })
+    const events = await store().listAccountEvents()
+    expect(events.map((e) => [e.type, e.actor, e.subject])).toEqual([
+      ['office_changed', 'admin', 'county-a'],
+      ['office_changed', 'admin', 'county-a'],
+    ])
+    expect((await store().verifyAudit()).accountEvents).toMatchObject({ ok: true, rows: 2 })
+  })
 }

@@ -22,7 +22,7 @@ import {
 import { accountEventFields, caseEventFields } from '../sqlite/statements.ts'
 import { toEvent } from '../sqlite/rows.ts'
 import { isUniqueViolation } from './errors.ts'
-import { accountEvents, apiTokens, caseEvents, cases, sessions, users } from './schema.ts'
+import { accountEvents, apiTokens, caseEvents, cases, officeSettings, sessions, staffDuty, users } from './schema.ts'
 
 type Q = Pick<NodePgDatabase<Record<string, never>>, 'select' | 'update' | 'insert' | 'delete' | 'execute'>
 
@@ -237,6 +237,20 @@ export function accessMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T>
         .orderBy(desc(caseEvents.id))
         .limit(limit)
       return rows.map((r) => toEvent(r.event))
+    },
+    async saveOfficeSettings({ settings, event, resetDuty }) {
+      await write(async (tx) => {
+        await tx
+          .insert(officeSettings)
+          .values({ officeId: settings.officeId, data: settings, updatedAt: settings.updatedAt })
+          .onConflictDoUpdate({ target: officeSettings.officeId, set: { data: settings, updatedAt: settings.updatedAt } })
+        if (resetDuty?.length) await tx.delete(staffDuty).where(inArray(staffDuty.staffId, [...resetDuty]))
+        await appendAccountEvents(tx, [event])
+      })
+    },
+    async listOfficeSettings() {
+      const rows = await db().select().from(officeSettings).orderBy(officeSettings.officeId)
+      return rows.map((r) => r.data)
     },
     async verifyAudit() {
       return { caseEvents: await verify(db(), 'case_events'), accountEvents: await verify(db(), 'account_events') }

@@ -16,6 +16,7 @@ import type {
   Contact,
   DeliveryStatus,
   Office,
+  OfficeSettings,
   OutboundMessage,
   OutboxStatus,
   Urgency,
@@ -258,6 +259,13 @@ export const transcriptions = pgTable(
   },
   (t) => [index('transcriptions_due_idx').on(t.nextAttemptAt)],
 )
+
+/** Offices' contacts, rosters and deadlines changed live by administrators, laid over the offices file. */
+export const officeSettings = pgTable('office_settings', {
+  officeId: text('office_id').primaryKey(),
+  data: json('data').$type<OfficeSettings>().notNull(),
+  updatedAt: millis('updated_at').notNull(),
+})
 
 /** Duty changes made through the API; staff not listed here are as the offices file says. */
 export const staffDuty = pgTable('staff_duty', {

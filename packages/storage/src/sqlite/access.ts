@@ -4,7 +4,7 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core'
 import { AccountEvent, GENESIS, rowHash, StoreConflictError, verifyChain, type AccountEventInput, type ChainRow, type StoreAccessMethods } from '@intake/core'
 import { toEvent } from './rows.ts'
-import { accountEvents, apiTokens, caseEvents, cases, sessions, users } from './schema.ts'
+import { accountEvents, apiTokens, caseEvents, cases, officeSettings, sessions, staffDuty, users } from './schema.ts'
 import { accountEventFields, caseEventFields } from './statements.ts'
 
 type Connection = BaseSQLiteDatabase<'sync', Database.RunResult>
@@ -167,6 +167,19 @@ export function accessMethods({ db, client, write }: AccessContext): StoreAccess
         .limit(limit)
         .all()
         .map((r) => toEvent(r.event))
+    },
+    async saveOfficeSettings({ settings, event, resetDuty }) {
+      await write((tx) => {
+        tx.insert(officeSettings)
+          .values({ officeId: settings.officeId, data: settings, updatedAt: settings.updatedAt })
+          .onConflictDoUpdate({ target: officeSettings.officeId, set: { data: settings, updatedAt: settings.updatedAt } })
+          .run()
+        if (resetDuty?.length) tx.delete(staffDuty).where(inArray(staffDuty.staffId, [...resetDuty])).run()
+        insertAccountEvents(tx, [event])
+      })
+    },
+    async listOfficeSettings() {
+      return db().select().from(officeSettings).orderBy(officeSettings.officeId).all().map((r) => r.data)
     },
     async verifyAudit() {
       const c = client()

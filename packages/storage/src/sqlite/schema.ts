@@ -17,6 +17,7 @@ import type {
   Contact,
   DeliveryStatus,
   Office,
+  OfficeSettings,
   OutboundMessage,
   OutboxStatus,
   Urgency,
@@ -257,6 +258,13 @@ export const transcriptions = sqliteTable(
   },
   (t) => [index('transcriptions_due_idx').on(t.nextAttemptAt)],
 )
+
+/** Offices' contacts, rosters and deadlines changed live by administrators, laid over the offices file. */
+export const officeSettings = sqliteTable('office_settings', {
+  officeId: text('office_id').primaryKey(),
+  data: text('data', { mode: 'json' }).$type<OfficeSettings>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
+})
 
 /** Duty changes made through the API; staff not listed here are as the offices file says. */
 export const staffDuty = sqliteTable('staff_duty', {

@@ -39,6 +39,7 @@ export const WRITE_METHODS = [
   'touchSession',
   'deleteSessions',
   'recordAccountEvent',
+  'saveOfficeSettings',
   'rebuildCaseStats',
   'planTimers',
   'claimTimers',
