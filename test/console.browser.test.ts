@@ -3,7 +3,8 @@
  * loopback port, with the SMS channel on the Twilio stand-in: a county caseworker signs in, finds the
  * SMS case that just arrived and answers it (the answer reaches Twilio); the county lead dispatches it
  * to a township, whose caseworker sees it while the other county's caseworker cannot. axe-core, run in
- * the page, finds no serious or critical violation on any page, and no page trips the CSP.
+ * the page, finds no serious or critical violation on any page, and no page trips the CSP. Then,
+ * without script, a reply template is inserted and an extension asked for below and approved above.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -144,6 +145,38 @@ describe.skipIf(!hasChromium && !browserRequired)(title, () => {
     expect(await sup.getAttribute('html', 'lang')).toBe('en')
     await expectAccessible(sup, 'cases (en)')
 
+    expect(cspViolations).toEqual([])
+  })
+
+  it('plain forms, no script: a caseworker inserts a reply template and asks for an extension; the supervisor above approves it from the supervision page and the deadline moves', { timeout: 120_000 }, async () => {
+    expect((await gw.sms('+8613900000009', '伽师县城区路灯坏了一整条街')).status).toBe(200)
+    const kase = (await gw.intake.store.listCases({})).cases.find((k) => k.summary.includes('路灯'))!
+    expect(kase.officeId).toBe('jiashi')
+
+    const worker = await signedIn('jiashi.worker')
+    await worker.goto(`${base}/console/cases/${kase.id}`)
+    await worker.getByLabel('答复模板').selectOption('received-handling')
+    await Promise.all([worker.waitForLoadState('load'), worker.getByRole('button', { name: '插入模板' }).click()])
+    expect(await worker.getByLabel('答复内容').inputValue()).toContain(kase.trackingCode)
+    await expectAccessible(worker, 'case with a template inserted')
+
+    await worker.getByLabel('延长办理期限').selectOption('3')
+    await worker.getByLabel('延期理由').fill('需要协调供电公司更换线路')
+    await Promise.all([worker.waitForURL(`**/console/cases/${kase.id}?done=1&notice=extension-requested`), worker.getByRole('button', { name: '提交延期申请' }).click()])
+    expect(await worker.getByRole('status').textContent()).toContain('延期申请已提交')
+    await expectAccessible(worker, 'case with an extension pending')
+    const wanted = (await gw.intake.store.listEvents(kase.id)).find((e) => e.type === 'extension_requested')!.data.deadlineAt
+
+    const sup = await signedIn('kashgar.supervisor')
+    await sup.goto(`${base}/console/supervision`)
+    await expectAccessible(sup, 'supervision with a pending extension')
+    const card = sup.locator('section.panel', { has: sup.getByRole('link', { name: kase.trackingCode }) }).first()
+    expect(await card.textContent()).toContain('需要协调供电公司更换线路')
+    await Promise.all([sup.waitForURL(`**/console/cases/${kase.id}?done=1&notice=extension-approved`), card.getByRole('button', { name: '同意延期' }).click()])
+    expect(await sup.getByRole('status').textContent()).toContain('已同意延期')
+    expect((await gw.intake.store.getCase(kase.id))?.deadlineAt).toBe(wanted)
+    await sup.goto(`${base}/console/supervision?lang=en`)
+    await expectAccessible(sup, 'supervision (en)')
     expect(cspViolations).toEqual([])
   })
 })

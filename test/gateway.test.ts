@@ -195,7 +195,7 @@ describe('staff API', () => {
       components: { schemas: Record<string, { properties?: Record<string, unknown> }> }
     }
     expect(doc.openapi).toBe('3.0.3')
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/cases', '/cases/{id}', '/cases/{id}/replies', '/outbox/{id}/retry']))
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/cases', '/cases/{id}', '/cases/{id}/replies', '/outbox/{id}/retry', '/webhooks', '/webhooks/{id}/deliveries/{deliveryId}/retry']))
     expect(Object.keys(doc.components.schemas.Case!.properties!)).toEqual(expect.arrayContaining(['trackingCode', 'officeId', 'deadlineAt']))
     const page = await gw.intake.app.request(`${BASE}/api/v1/docs`)
     expect(page.status).toBe(200)

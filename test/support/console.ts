@@ -39,35 +39,38 @@ export async function consoleGateway(options: StaffConsoleOptions = {}, opts: { 
   return {
     ...gw,
     tokens,
-    async signIn(login) {
-      const first = await app.request(`${BASE}/console/sign-in`)
-      const pre = cookiesOf(first)
-      const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
-      const res = await app.request(`${BASE}/console/sign-in`, {
-        method: 'POST',
-        headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ _csrf: csrf, login, password: STAFF_PASSWORD, next: '/console/cases' }),
-      })
-      if (res.status !== 303) throw new Error(`sign-in of ${login} answered ${res.status}`)
-      const cookie = cookiesOf(res)
-      const client: ConsoleClient = {
-        cookie,
-        csrf: '',
-        get: (path) => Promise.resolve(app.request(`${BASE}${path}`, { headers: { cookie } })),
-        post: (path, fields) =>
-          Promise.resolve(
-            app.request(`${BASE}${path}`, {
-              method: 'POST',
-              headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-              body: new URLSearchParams(fields),
-            }),
-          ),
-      }
-      const page = await (await client.get('/console/cases')).text()
-      client.csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!
-      return client
-    },
+    signIn: (login) => signIn(app, login),
   }
+}
+
+/** Sign in to the console mounted on `app` as one of the staff (password STAFF_PASSWORD). */
+export async function signIn(app: { request(url: string, init?: RequestInit): Response | Promise<Response> }, login: string): Promise<ConsoleClient> {
+  const first = await app.request(`${BASE}/console/sign-in`)
+  const pre = cookiesOf(first)
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
+  const res = await app.request(`${BASE}/console/sign-in`, {
+    method: 'POST',
+    headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, login, password: STAFF_PASSWORD, next: '/console/cases' }),
+  })
+  if (res.status !== 303) throw new Error(`sign-in of ${login} answered ${res.status}`)
+  const cookie = cookiesOf(res)
+  const client: ConsoleClient = {
+    cookie,
+    csrf: '',
+    get: (path) => Promise.resolve(app.request(`${BASE}${path}`, { headers: { cookie } })),
+    post: (path, fields) =>
+      Promise.resolve(
+        app.request(`${BASE}${path}`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields),
+        }),
+      ),
+  }
+  const page = await (await client.get('/console/cases')).text()
+  client.csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!
+  return client
 }
 
 function cookiesOf(res: Response): string {

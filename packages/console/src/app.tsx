@@ -15,6 +15,7 @@ import {
 } from '@intake/core'
 import { consoleLang, DICTS, type Dict, type Lang } from './i18n.ts'
 import { CSS, ErrorSummary, Layout, type Section } from './layout.tsx'
+import type { ReplyTemplateInput } from './reply-templates.ts'
 import { currentSession, endSession, sameToken, sessionPolicy, signInCsrf, signInCsrfOk, startSession, type SessionOptions } from './sessions.ts'
 
 export interface StaffConsoleOptions {
@@ -25,6 +26,8 @@ export interface StaffConsoleOptions {
   limiterBackend?: LimiterBackend
   /** Cases per page (default 50). */
   pageSize?: number
+  /** Reply templates offered in the reply box (reply-templates.ts); default a few general ones, `[]` none. */
+  replyTemplates?: ReplyTemplateInput[]
 }
 
 export type ConsoleEnv = {

@@ -1,26 +1,13 @@
 import type { Context, Hono } from 'hono'
-import { z } from 'zod'
-import {
-  addDuration,
-  handlesCase,
-  maskCase,
-  maskMessage,
-  nextStatuses,
-  OPEN_STATUSES,
-  RETURN_REASONS,
-  CaseStatus,
-  type ActionResult,
-  type Case,
-  type CaseEvent,
-} from '@intake/core'
+import { handlesCase, localText, maskCase, maskMessage, OPEN_STATUSES, pendingExtension, type Case, type CaseEvent, type ClusterView } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
+import { caseFormRoutes } from './case-forms.tsx'
+import { ClusterPanel, MAX_NOTE, MAX_REPLY, returnsTo, stepsFor, StepsPanel } from './case-steps.tsx'
 import { ErrorSummary } from './layout.tsx'
 import { formatTime, iso } from './format.ts'
+import { parseReplyTemplates, templatesForCase } from './reply-templates.ts'
 
-export const MAX_REPLY = 4000
-const MAX_NOTE = 2000
-
-interface Shown {
+export interface Shown {
   status?: number
   error?: string
   field?: string
@@ -28,7 +15,12 @@ interface Shown {
   contact?: boolean
   /** What the user typed, kept when the form is shown again. */
   draft?: string
+  /** The reply template last inserted (kept selected). */
+  templateId?: string
 }
+
+/** Renders the case page (again, with a message or a draft), for the form routes. */
+export type ShowCase = (c: Context<ConsoleEnv>, kase: Case, s?: Shown) => Promise<Response>
 
 /**
  * One case: the conversation on every channel in order, attachments through an authorised route,
@@ -37,12 +29,19 @@ interface Shown {
  */
 export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   const { store, offices } = deps
+  const templates = parseReplyTemplates(deps.options.replyTemplates, offices)
   const officeName = (id: string, lang: string) => offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? offices.get(id)?.name ?? id
 
   /** The case if it is in the user's scope; undefined means 404, whether it exists or not. */
   const scoped = (c: Context<ConsoleEnv>) => store.getCase(c.req.param('id') ?? '', c.get('identity').scope)
+  /** The case's cluster with only the members this user may see (another office's case is in no list). */
+  const inScopeCluster = async (c: Context<ConsoleEnv>, clusterId: string): Promise<ClusterView | undefined> => {
+    const view = await store.getCluster(clusterId)
+    const scope = c.get('identity').scope
+    return view && { ...view, members: view.members.filter((m) => !scope || scope.officeIds.includes(m.officeId)) }
+  }
 
-  async function show(c: Context<ConsoleEnv>, kase: Case, s: Shown = {}) {
+  const show: ShowCase = async (c, kase, s = {}) => {
     const t = c.get('t')
     const lang = c.get('lang')
     const identity = c.get('identity')
@@ -59,6 +58,13 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const overdue = kase.deadlineAt !== null && kase.deadlineAt < now && open
     const Hidden = () => <input type="hidden" name="_csrf" value={csrf} />
     const action = (name: string) => `/console/cases/${encodeURIComponent(kase.id)}/${name}`
+    const pending = pendingExtension(events)
+    const steps = stepsFor(identity, kase, deps, pending !== undefined)
+    const canAssign = can('dispatch') && open
+    const users = canAssign ? (await store.listUsers({ officeIds: [kase.officeId] })).filter((u) => !u.disabled && u.officeId === kase.officeId) : []
+    const assignable = [...(office?.staff ?? []).map((p) => ({ id: p.id, name: p.name })), ...users.filter((u) => !office?.staff.some((p) => p.id === u.id)).map((u) => ({ id: u.id, name: u.name }))]
+    const cluster = kase.clusterId ? await inScopeCluster(c, kase.clusterId) : undefined
+    const offered = templatesForCase(templates, kase, offices)
 
     return deps.page(c, {
       title: `${t.cases} ${kase.trackingCode}`,
@@ -109,9 +115,27 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
                   <h2 id="h-reply">{t.reply}</h2>
                   <form method="post" action={action('reply')}>
                     <Hidden />
+                    {offered.length ? (
+                      <div class="template-pick">
+                        <label for="reply-template">{t.template}</label>
+                        <p class="hint" id="template-hint">{t.templateHint}</p>
+                        <select id="reply-template" name="template" aria-describedby="template-hint">
+                          <option value="">{t.noTemplate}</option>
+                          {offered.map((tpl) => (
+                            <option value={tpl.id} selected={s.templateId === tpl.id}>
+                              {localText(tpl.title, lang)}
+                            </option>
+                          ))}
+                        </select>
+                        {/* Without script: the form comes back with the template's text in the box. */}
+                        <button type="submit" name="insert" value="1" formnovalidate class="secondary">
+                          {t.insertTemplate}
+                        </button>
+                      </div>
+                    ) : null}
                     <label for="reply-text">{t.replyText}</label>
                     <p class="hint" id="reply-hint">{t.replyHint(kase.channelId)}</p>
-                    <textarea id="reply-text" name="text" maxlength={MAX_REPLY} required aria-describedby="reply-hint">{s.field === 'reply-text' ? s.draft : ''}</textarea>
+                    <textarea id="reply-text" name="text" maxlength={MAX_REPLY} required aria-describedby="reply-hint" autofocus={s.templateId ? true : undefined}>{s.field === 'reply-text' ? s.draft : ''}</textarea>
                     <div><button type="submit">{t.send}</button></div>
                   </form>
                 </section>
@@ -204,66 +228,25 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
                 </section>
               ) : null}
 
-              <section class="panel" aria-labelledby="h-actions">
-                <h2 id="h-actions">{t.actions}</h2>
-                {can('status') ? (
-                  <form method="post" action={action('status')}>
-                    <Hidden />
-                    <label for="new-status">{t.newStatus}</label>
-                    <select id="new-status" name="status">
-                      {nextStatuses(kase.status, identity.role ?? 'admin').map((st) => <option value={st}>{t.statuses[st]}</option>)}
-                    </select>
-                    <div><button type="submit" class="secondary">{t.changeStatus}</button></div>
-                  </form>
-                ) : null}
-                {can('dispatch') && open && below.length ? (
-                  <form method="post" action={action('dispatch')}>
-                    <Hidden />
-                    <label for="dispatch-to">{t.dispatchTo}</label>
-                    <select id="dispatch-to" name="officeId">
-                      {below.map((o) => <option value={o.id}>{officeName(o.id, lang)}</option>)}
-                    </select>
-                    <label for="dispatch-note">{t.note}</label>
-                    <input type="text" id="dispatch-note" name="note" maxlength={MAX_NOTE} />
-                    <div><button type="submit">{t.dispatch}</button></div>
-                  </form>
-                ) : null}
-                {can('dispatch') && open ? (
-                  <form method="post" action={action('transfer')}>
-                    <Hidden />
-                    <label for="transfer-to">{t.transferTo}</label>
-                    <select id="transfer-to" name="officeId">
-                      {offices.all.filter((o) => o.id !== kase.officeId).map((o) => <option value={o.id}>{officeName(o.id, lang)}</option>)}
-                    </select>
-                    <label for="transfer-reason">{t.reason}</label>
-                    <input type="text" id="transfer-reason" name="reason" maxlength={MAX_NOTE} required />
-                    <div><button type="submit" class="secondary">{t.transfer}</button></div>
-                  </form>
-                ) : null}
-                {can('dispatch') && open ? (
-                  <form method="post" action={action('return')}>
-                    <Hidden />
-                    <label for="return-reason">{t.reason}</label>
-                    <select id="return-reason" name="reason">
-                      {RETURN_REASONS.map((r) => <option value={r}>{t.returnReasons[r]}</option>)}
-                    </select>
-                    <label for="return-note">{t.note}</label>
-                    <input type="text" id="return-note" name="note" maxlength={MAX_NOTE} />
-                    <div><button type="submit" class="secondary">{t.returnCase}</button></div>
-                  </form>
-                ) : null}
-                {can('dispatch') && office && office.staff.length ? (
-                  <form method="post" action={action('assign')}>
-                    <Hidden />
-                    <label for="assign-to">{t.assignTo}</label>
-                    <select id="assign-to" name="staffId">
-                      <option value="">{t.byPolicy}</option>
-                      {office.staff.map((p) => <option value={p.id} selected={kase.assigneeId === p.id}>{p.name}</option>)}
-                    </select>
-                    <div><button type="submit" class="secondary">{t.assign}</button></div>
-                  </form>
-                ) : null}
-              </section>
+              <StepsPanel
+                t={t}
+                lang={lang}
+                kase={kase}
+                steps={steps}
+                action={action}
+                csrf={csrf}
+                officeName={(id) => officeName(id, lang)}
+                below={below}
+                others={offices.all.filter((o) => o.id !== kase.officeId)}
+                returnTo={returnsTo(events, kase)}
+                assignable={assignable}
+                canAssign={canAssign}
+                pending={pending}
+                now={now}
+                calendar={deps.calendar}
+                timeZone={deps.timeZone}
+              />
+              <ClusterPanel t={t} kase={kase} view={cluster} canLink={can('dispatch')} action={action} csrf={csrf} officeName={(id) => officeName(id, lang)} />
             </aside>
           </div>
         </>
@@ -274,7 +257,9 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
   app.get('/cases/:id', async (c) => {
     const kase = await scoped(c)
     if (!kase) return deps.refuse(c, 404, c.get('t').notFound)
-    return show(c, kase, { notice: c.req.query('done') ? c.get('t').saved : undefined })
+    const t = c.get('t')
+    const done = c.req.query('done') ? (t.notices[c.req.query('notice') ?? ''] ?? t.saved) : undefined
+    return show(c, kase, { notice: done })
   })
 
   /** The bytes of an attachment of a case in scope; never a public URL. */
@@ -294,68 +279,7 @@ export function casePageRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     })
   })
 
-  /** One POST route per action: permission, scope, validation, then the same case action the API uses. */
-  const post = <S extends z.ZodType>(
-    name: string,
-    permission: Parameters<ConsoleDeps['need']>[1],
-    schema: S,
-    field: string,
-    act: (kase: Case, input: z.infer<S>, actor: string, c: Context<ConsoleEnv>) => Promise<ActionResult | Response>,
-  ) =>
-    app.post(`/cases/:id/${name}`, async (c) => {
-      const denied = deps.need(c, permission)
-      if (denied) return denied
-      const kase = await scoped(c)
-      if (!kase) return deps.refuse(c, 404, c.get('t').notFound)
-      const form = await c.req.parseBody()
-      const input = schema.safeParse(form)
-      if (!input.success) {
-        const t = c.get('t')
-        const tooLong = input.error.issues.find((i) => i.code === 'too_big')
-        const message = tooLong ? t.tooLong(Number((tooLong as { maximum?: number }).maximum ?? MAX_REPLY)) : input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-        return show(c, kase, { status: 400, error: message, field, draft: typeof form.text === 'string' ? form.text.slice(0, MAX_REPLY) : undefined })
-      }
-      const result = await act(kase, input.data, c.get('identity').actor, c)
-      if (result instanceof Response) return result
-      if (!result.ok) return show(c, kase, { status: result.status, error: result.message, field })
-      // Moved out of the user's sight (transferred sideways): back to the list.
-      const still = await scoped(c)
-      return c.redirect(still ? `/console/cases/${encodeURIComponent(kase.id)}?done=1` : '/console/cases', 303)
-    })
-
-  const text = (max: number) => z.object({ text: z.string().trim().min(1).max(max) })
-  const roleIn = (c: Context<ConsoleEnv>) => c.get('identity').role ?? 'admin'
-  post('reply', 'reply', text(MAX_REPLY), 'reply-text', (k, i, actor, c) => deps.actions.reply(k.id, { text: i.text, actor, role: roleIn(c) }))
-  post('note', 'note', text(MAX_NOTE), 'note-text', (k, i, actor) => deps.actions.note(k.id, { text: i.text, actor }))
-  post('status', 'status', z.object({ status: CaseStatus }), 'new-status', (k, i, actor, c) => deps.actions.changeStatus(k.id, { status: i.status, actor, role: roleIn(c) }))
-  post('dispatch', 'dispatch', z.object({ officeId: z.string().min(1), note: z.string().max(MAX_NOTE).optional() }), 'dispatch-to', (k, i, actor, c) =>
-    deps.actions.dispatch(k.id, { officeId: i.officeId, note: i.note || undefined, actor, role: roleIn(c) }),
-  )
-  post('transfer', 'dispatch', z.object({ officeId: z.string().min(1), reason: z.string().trim().min(1).max(MAX_NOTE) }), 'transfer-reason', (k, i, actor, c) =>
-    deps.actions.transfer(k.id, { officeId: i.officeId, reason: i.reason, actor, role: roleIn(c) }),
-  )
-  post('return', 'dispatch', z.object({ reason: z.enum(RETURN_REASONS), note: z.string().max(MAX_NOTE).optional() }), 'return-reason', (k, i, actor, c) =>
-    deps.actions.returnCase(k.id, { reason: i.reason, note: i.note || undefined, actor, role: roleIn(c) }),
-  )
-  post('assign', 'dispatch', z.object({ staffId: z.string().max(100).optional() }), 'assign-to', (k, i, actor) =>
-    deps.actions.assign(k.id, { staffId: i.staffId || undefined, actor }),
-  )
-  // 督办意见 through the lifecycle: the handling office is sent the note on its alert channel, and
-  // a new deadline (in working days from now) moves the case's reminders and escalation.
-  const SUPERVISE = z.object({ text: z.string().trim().min(1).max(MAX_NOTE), within: z.enum(['', '1', '3', '5']).default('') })
-  post('supervise', 'supervise', SUPERVISE, 'supervise-text', async (k, i, actor, c) => {
-    const own = c.get('identity').officeId
-    const above = own && own !== k.officeId && deps.offices.covers(own, k.officeId) ? own : undefined
-    const deadlineAt = i.within ? addDuration(deps.now(), `${i.within} working days`, deps.calendar) : undefined
-    const result = await deps.lifecycle.supervise(k.id, {
-      actor: { id: actor, role: roleIn(c) },
-      note: i.text,
-      ...(above ? { officeId: above } : {}),
-      ...(deadlineAt !== undefined ? { deadlineAt } : {}),
-    })
-    if (result.ok) deps.wakeOutbox()
-    return result.ok ? { ok: true, case: result.case } : { ok: false, status: result.status, code: result.code, message: result.message }
-  })
+  caseFormRoutes(app, deps, { show, scoped, templates })
 
   app.post('/cases/:id/contact', async (c) => {
     const kase = await scoped(c)

@@ -14,6 +14,9 @@ const ListQuery = z.object({
   category: z.string().max(100).optional(),
   channel: z.string().max(100).optional(),
   mine: z.literal('1').optional().catch(undefined),
+  /** Escalated (督办) or waiting for an extension decision (延期). */
+  attention: z.enum(['escalated', 'extension']).optional().catch(undefined),
+  cluster: z.string().max(100).optional(),
   cursor: z.string().max(200).optional(),
 })
 
@@ -33,6 +36,8 @@ export function caseListRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       category: q.category || undefined,
       channelId: q.channel || undefined,
       assigneeId: q.mine ? c.get('user').id : undefined,
+      clusterId: q.cluster || undefined,
+      ...(q.attention === 'escalated' ? { escalated: true } : q.attention === 'extension' ? { extensionPending: true } : {}),
       ...(q.due === 'overdue' ? { overdueAt: now } : q.due === 'soon' ? { dueAfter: now, dueBefore: now + DUE_SOON_MS } : {}),
     }
     let page
@@ -43,7 +48,7 @@ export function caseListRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       throw err
     }
     const total = await deps.store.countCases(filter, COUNT_UP_TO)
-    const keep = new URLSearchParams(Object.entries({ status: q.status, due: q.due, category: q.category, channel: q.channel, mine: q.mine }).filter(([, v]) => v) as Array<[string, string]>)
+    const keep = new URLSearchParams(Object.entries({ status: q.status, due: q.due, category: q.category, channel: q.channel, mine: q.mine, attention: q.attention, cluster: q.cluster }).filter(([, v]) => v) as Array<[string, string]>)
     const office = (id: string) => deps.offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? deps.offices.get(id)?.name ?? id
     const channels = [...new Set(page.cases.map((k) => k.channelId))]
 
@@ -85,6 +90,22 @@ export function caseListRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
               <label for="f-channel">{t.channel}</label>
               <input type="text" id="f-channel" name="channel" value={q.channel ?? ''} list="channels" />
               <datalist id="channels">{channels.map((ch) => <option value={ch} />)}</datalist>
+            </div>
+            <div>
+              <label for="f-attention">{t.supervision}</label>
+              <select id="f-attention" name="attention">
+                <option value="">{t.any}</option>
+                <option value="escalated" selected={q.attention === 'escalated'}>
+                  {t.escalated}
+                </option>
+                <option value="extension" selected={q.attention === 'extension'}>
+                  {t.extensionPending}
+                </option>
+              </select>
+            </div>
+            <div>
+              <label for="f-cluster">{t.cluster_filter}</label>
+              <input type="text" id="f-cluster" name="cluster" value={q.cluster ?? ''} />
             </div>
             <div>
               <label class="check" for="f-mine">

@@ -2,6 +2,7 @@ import type { Hono } from 'hono'
 import { maskValue } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
 import { formatTime } from './format.ts'
+import { ProviderHealthTable } from './provider-health.tsx'
 
 /** Deliveries that gave up, in the user's subtree, each with a retry button. */
 export function deadLetterRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
@@ -54,6 +55,7 @@ export function deadLetterRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void
               </tbody>
             </table>
           )}
+          <ProviderHealthTable channels={deps.providerHealth()} t={t} />
         </>
       ),
     })

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
+import { LIFECYCLE_WORDS } from './i18n-lifecycle.ts'
 
 export type Lang = 'zh-CN' | 'en'
 
@@ -89,6 +90,15 @@ const zh = {
   error: '错误',
   attempts: '次数',
   noDead: '没有发送失败的消息。',
+  providers: '短信等渠道的服务商',
+  providersIntro: '按顺序使用的服务商及其熔断状态（本进程自启动以来）。熔断打开时，消息改由下一家发送。',
+  provider: '服务商',
+  breaker: '熔断',
+  breakerStates: { closed: '正常', 'half-open': '试探中', open: '已熔断' } as Record<'closed' | 'half-open' | 'open', string>,
+  providerSent: '已发送',
+  providerFailed: '失败',
+  providerRefused: '拒收',
+  providerSkipped: '跳过',
   auditIntro: '所有操作记录（哈希链防篡改）。',
   verify: '校验哈希链',
   chainOk: (n: number) => `哈希链完整，共 ${n} 条。`,
@@ -113,6 +123,7 @@ const zh = {
   required: '请填写内容。',
   statuses: { received: '已受理', dispatched: '已派单', accepted: '已接单', in_progress: '办理中', replied: '已答复', resolved: '已办结', closed: '已结案' } as Record<string, string>,
   returnReasons: { not_our_remit: '不属于本单位职责', outside_jurisdiction: '不在本辖区', insufficient_information: '信息不足', duplicate: '重复件', other: '其他' } as Record<string, string>,
+  ...LIFECYCLE_WORDS['zh-CN'],
 }
 
 type Dict = typeof zh
@@ -203,6 +214,15 @@ const en: Dict = {
   error: 'Error',
   attempts: 'Attempts',
   noDead: 'No dead letters.',
+  providers: 'Channel providers',
+  providersIntro: 'Providers tried in order, with their circuit breakers (this process, since it started). While a breaker is open, messages go through the next provider.',
+  provider: 'Provider',
+  breaker: 'Breaker',
+  breakerStates: { closed: 'closed (in use)', 'half-open': 'half-open (probing)', open: 'open (skipped)' },
+  providerSent: 'Sent',
+  providerFailed: 'Failed',
+  providerRefused: 'Refused',
+  providerSkipped: 'Skipped',
   auditIntro: 'Every action on record (hash-chained, tamper-evident).',
   verify: 'Verify the hash chain',
   chainOk: (n: number) => `The chain is intact: ${n} rows.`,
@@ -227,6 +247,7 @@ const en: Dict = {
   required: 'Please write something.',
   statuses: { received: 'Received', dispatched: 'Dispatched', accepted: 'Accepted', in_progress: 'In progress', replied: 'Answered', resolved: 'Resolved', closed: 'Closed' },
   returnReasons: { not_our_remit: 'Not our remit', outside_jurisdiction: 'Outside our jurisdiction', insufficient_information: 'Insufficient information', duplicate: 'Duplicate', other: 'Other' },
+  ...LIFECYCLE_WORDS.en,
 }
 
 export type { Dict }

@@ -18,9 +18,10 @@ export interface LayoutProps {
   children: Child
 }
 
-const NAV: Array<{ section: Section; href: string; label: (t: Dict) => string; permission: string }> = [
+const NAV: Array<{ section: Section; href: string; label: (t: Dict) => string; permission: string | string[] }> = [
   { section: 'cases', href: '/console/cases', label: (t) => t.cases, permission: 'read' },
-  { section: 'supervision', href: '/console/supervision', label: (t) => t.supervision, permission: 'supervise' },
+  // Leads too: they decide the extension requests of the offices below.
+  { section: 'supervision', href: '/console/supervision', label: (t) => t.supervision, permission: ['supervise', 'dispatch'] },
   { section: 'dead-letters', href: '/console/dead-letters', label: (t) => t.deadLetters, permission: 'outbox' },
   { section: 'audit', href: '/console/audit', label: (t) => t.audit, permission: 'audit' },
   { section: 'dashboard', href: '/console/dashboard', label: (t) => t.dashboard, permission: 'read' },
@@ -72,7 +73,7 @@ export function Layout(p: LayoutProps) {
         {p.identity ? (
           <nav aria-label={p.t.console} class="tabs">
             <ul>
-              {NAV.filter((n) => p.identity!.permissions.has(n.permission as never)).map((n) => (
+              {NAV.filter((n) => [n.permission].flat().some((permission) => p.identity!.permissions.has(permission as never))).map((n) => (
                 <li>
                   <a href={n.href} aria-current={n.section === p.section ? 'page' : undefined}>
                     {n.label(p.t)}
@@ -139,6 +140,7 @@ table{width:100%;border-collapse:collapse;background:#fff}caption{text-align:lef
 th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line);vertical-align:top}th{background:#eef1f4}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;background:#eef1f4;font-size:.85rem}.badge.overdue{background:#fde8e7;color:var(--err);font-weight:700}
 .filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end;background:#fff;padding:.75rem;border:1px solid var(--line)}.filters label{margin:0}.filters>div{min-width:9rem}
+.buttons{display:flex;flex-wrap:wrap;gap:.5rem}.pending{border-left:5px solid var(--warn);padding:.25rem .75rem;margin:.75rem 0}h3{font-size:1.05rem;margin:1rem 0 .25rem}.template-pick{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end}.template-pick label,.template-pick .hint{flex-basis:100%}.template-pick select{flex:1 1 14rem}
 .filters .check{display:flex;gap:.35rem;align-items:center;font-weight:400}
 .case{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:1rem}.panel{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.75rem 1rem;margin-bottom:1rem}
 .msg{border-left:4px solid var(--line);padding:.25rem .75rem;margin:.75rem 0}.msg.in{border-color:#6e7781}.msg.out{border-color:var(--accent)}

@@ -33,6 +33,9 @@ import { addDuration, parseDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
+import { providerHealthOf, renderProviderHealth, type ChannelProviderHealth } from './failover/health.ts'
+import { createWebhooks, type Webhooks } from './webhooks/service.ts'
+import { configSubscriptions, subscriptionProblems } from './webhooks/subscriptions.ts'
 
 export interface IntakeOptions {
   /** Injected for deterministic tests. */
@@ -57,6 +60,8 @@ export interface IntakeOptions {
 export interface DeliveryRunner {
   wake(): void
   readonly running: boolean
+  /** The failover channels' provider health as the delivering process sees it (its breakers decide). */
+  providerHealth?(): ChannelProviderHealth[]
 }
 
 /** A running gateway: the Hono app plus the parts behind it. */
@@ -73,6 +78,8 @@ export interface Intake {
   readonly transcriptions?: TranscriptionWorker
   /** Present when the config sets `retention`: erases citizen data of cases closed long enough ago. */
   readonly retention?: Retention
+  /** Event webhooks: the feed from the audit trail and the signed deliveries (`drain()` in tests). */
+  readonly webhooks: Webhooks
   readonly metrics: Metrics
   readonly config: ResolvedConfig
   readonly log: Logger
@@ -101,7 +108,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const resolved = resolveConfig(config, options.env ?? process.env, options.configDir)
   const now = options.now ?? Date.now
   const ids = options.ids ?? (() => newId(now()))
-  const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? [])]
+  const secrets = [...resolved.apiKeys, ...Object.values(resolved.channels).flatMap((c) => c.secrets ?? []), ...resolved.webhooks.subscriptions.map((s) => s.secret)]
   const log = options.log ?? createLogger({ level: resolved.logLevel, secrets })
   const store = resolved.store
   const offices = buildOfficeDirectory(resolved.offices)
@@ -115,6 +122,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     resolved.outbox,
   )
   const deliveries: DeliveryRunner = options.deliveries ?? outbox
+  // The breakers that matter are those of the process that sends: this one's, unless deliveries run elsewhere.
+  const providerHealth = () => deliveries.providerHealth?.() ?? providerHealthOf(resolved.channels)
   // One budget per sender and per client address, shared by chat channels and the status page.
   const lookups = options.lookups ?? createLookupThrottle(resolved.lookups)
   const pipeline = createPipeline({
@@ -177,6 +186,11 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
         resolved.transcription,
       )
     : undefined
+  const { subscriptions: configured, ...webhookOptions } = resolved.webhooks
+  const webhooks = createWebhooks(
+    { store, offices, configured: configSubscriptions(configured), gateway: { ...resolved.server }, ids, now, log, random: options.random },
+    webhookOptions,
+  )
   const retention =
     resolved.retentionMs !== undefined ? createRetention({ store, now, log: log.child({ component: 'retention' }), afterMs: resolved.retentionMs }) : undefined
 
@@ -210,14 +224,14 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     const who = await auth.bearer(c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? c.req.header('x-api-key'))
     if (!who.ok) return c.json({ error: { code: who.code, message: who.message } }, who.status)
     if (!who.identity.permissions.has('metrics')) return c.json({ error: { code: 'forbidden', message: 'this token may not read metrics' } }, 403)
-    return c.text(metrics.render())
+    return c.text(metrics.render() + renderProviderHealth(providerHealth()))
   })
   const doc = openApiDocument(publicUrl)
   // Public on these exact paths only; everything else under /api/v1 needs a token.
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
   const perToken = memoryLimiters('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
-  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle }))
+  app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle, webhooks }))
   mountFavicon(app, resolved.branding, resolved.locale)
   const consoleContext = {
     store,
@@ -236,6 +250,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     log: log.child({ component: 'console' }),
     wakeOutbox: () => deliveries.wake(),
     lifecycle,
+    providerHealth,
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []
@@ -268,6 +283,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     lifecycle,
     transcriptions,
     retention,
+    webhooks,
     metrics,
     config: resolved,
     log,
@@ -284,11 +300,13 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       transcriptions?.start()
       retention?.loop.start()
       lifecycle.timers.start()
+      webhooks.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
       await lifecycle.timers.stop()
+      await webhooks.stop()
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
@@ -317,6 +335,9 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
     problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
   }
   problems.push(...remitProblems(resolved.offices, resolved.routing))
+  resolved.webhooks.subscriptions.forEach((subscription, i) => {
+    for (const p of subscriptionProblems(subscription, resolved.server, offices)) problems.push(`config.webhooks.subscriptions[${i}] (${subscription.id}).${p.field}: ${p.message}`)
+  })
   // An office's own deadlines are read when a case reaches it: a typo fails at start instead.
   for (const office of offices.all) {
     const own = office.deadlines

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { classifyHttpStatus, httpPost, sendError, type ChannelAdapter, type HttpAnswer, type InboundOutcome, type OutboundMessage, type SendResult } from '@intake/core'
-import { signRequest, verifySignature } from './signature.ts'
+import { classifyHttpStatus, httpPost, sendError, signRequest, verifySignature, type ChannelAdapter, type HttpAnswer, type InboundOutcome, type OutboundMessage, type SendResult } from '@intake/core'
 
-export { computeSignature, signRequest, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.ts'
+// The signing scheme lives in core (the event webhooks sign the same way); integrators keep importing it from here.
+export { computeSignature, signRequest, verifySignature, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '@intake/core'
 
 export interface ApiChannelOptions {
   /** Shared secret(s), 16+ characters; several while rotating. */

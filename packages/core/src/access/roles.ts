@@ -29,6 +29,8 @@ export const Permission = z.enum([
   'staff',
   /** The Prometheus metrics. */
   'metrics',
+  /** Event webhooks: subscriptions and their deliveries (they can carry every case of the deployment). */
+  'webhooks',
 ])
 export type Permission = z.infer<typeof Permission>
 

@@ -28,6 +28,8 @@ import { statsReport, StatsQueryError } from '../stats/report.ts'
 import { mountLifecycleRoutes } from '../lifecycle/api.ts'
 import type { Lifecycle } from '../lifecycle/service.ts'
 import { narrowerRole, ROLES, type Role as LifecycleRole } from '../lifecycle/state-machine.ts'
+import { mountWebhookRoutes } from '../webhooks/api.ts'
+import type { Webhooks } from '../webhooks/service.ts'
 
 /** The role an API key acts as, unless the body names a narrower one (the console binds real users). */
 /**
@@ -115,6 +117,8 @@ export interface ApiDeps {
   /** Working days for the median handling time, and the zone periods are cut in. */
   calendar: WorkCalendar
   lifecycle: Lifecycle
+  /** Event subscriptions (/webhooks), for administrators. */
+  webhooks?: Webhooks
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds (Asia/Shanghai: +8 h). */
@@ -301,7 +305,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   mountLifecycleRoutes(api, deps.lifecycle, {
     jsonBody,
     invalid,
-    acting: (c, asked) => ({ id: c.get('identity').actor, role: roleOf(c, asked) }),
+    acting: (c, asked) => ({ id: c.get('identity').actor, role: roleOf(c, asked), officeId: c.get('identity').officeId }),
     inScope: async (c, caseId) => (await store.getCase(caseId, scope(c))) !== undefined,
     forbidden,
     visibleOffices: (c) => scope(c)?.officeIds,
@@ -390,6 +394,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   }
 
   api.get('/offices', (c) => c.json({ offices: offices.all }))
+
+  if (deps.webhooks) mountWebhookRoutes(api, deps.webhooks, store, now, { jsonBody, invalid, forbidden })
 
   api.get('/outbox', async (c) => {
     const q = z.object({ status: OutboxStatus.optional(), limit: z.coerce.number().int().min(1).max(500).optional() }).safeParse(c.req.query())

@@ -4,6 +4,7 @@ import { Case, CaseEvent, CaseMessage, Office, OutboxItem } from '../model/index
 import { Assign, Dispatch, Duty, ReturnCase, StaffReply, StatusChange, Transfer } from './api.ts'
 import { ClusterLinkBody, ClusterReplyBody, ClusterResolveBody, NewClusterBody } from './cluster-api.ts'
 import { ExtensionDecision, ExtensionRequest, SupervisionNote, TransitionBody } from '../lifecycle/api.ts'
+import { webhookPaths, webhookSchemas } from '../webhooks/openapi.ts'
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(s, { target: 'openapi-3.0', io, unrepresentable: 'any' })
@@ -83,6 +84,7 @@ export function openApiDocument(publicUrl: string) {
         ExtensionRequest: schema(ExtensionRequest, 'input'),
         ExtensionDecision: schema(ExtensionDecision, 'input'),
         SupervisionNote: schema(SupervisionNote, 'input'),
+        ...webhookSchemas,
         Error: ErrorBody,
       },
     },
@@ -264,6 +266,7 @@ export function openApiDocument(publicUrl: string) {
       '/outbox/{id}/retry': {
         post: { summary: 'Queue a dead-lettered delivery again', parameters: [idParam], responses: { '200': { description: 'Queued', ...json(ref('OutboxItem')) }, ...errors } },
       },
+      ...webhookPaths,
     },
   }
 }

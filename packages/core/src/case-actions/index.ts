@@ -41,7 +41,7 @@ export interface CaseActions {
   dispatch(caseId: string, input: { officeId: string; actor: string; role?: Role; note?: string }): Promise<ActionResult>
   transfer(caseId: string, input: { officeId: string; actor: string; role?: Role; reason: string }): Promise<ActionResult>
   returnCase(caseId: string, input: { actor: string; role?: Role; reason: ReturnReason; note?: string }): Promise<ActionResult>
-  /** To one person (`staffId`), or by the office's assignment policy when none is given. */
+  /** To one person (`staffId`: the office file's staff or a console account of the office), or by the office's assignment policy when none is given. */
   assign(caseId: string, input: { actor: string; staffId?: string }): Promise<ActionResult>
   /** Answer the citizen on the case's channel (through the outbox); an open case is answered (答复: `replied`). */
   reply(caseId: string, input: { text: string; actor: string; role?: Role }): Promise<ActionResult>
@@ -301,7 +301,9 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
       const at = now()
       let assigneeId: string | null
       if (staffId) {
-        if (!office.staff.some((s) => s.id === staffId)) {
+        // The office file's staff, or a console account of this office (not disabled).
+        const user = office.staff.some((s) => s.id === staffId) ? undefined : await store.getUser(staffId)
+        if (!office.staff.some((s) => s.id === staffId) && !(user && user.officeId === office.id && !user.disabled)) {
           return { ok: false, status: 422, code: 'unknown_staff', message: `"${staffId}" is not on the staff of ${office.name}` }
         }
         assigneeId = staffId

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { DELIVERY_THREAD_DATA } from '../config/intake-thread.ts'
 import type { DeliveryRunner } from '../intake.ts'
 import type { Logger } from '../log/index.ts'
+import type { ChannelProviderHealth } from '../failover/health.ts'
 
 export interface ThreadedDeliveries extends DeliveryRunner {
   start(): Promise<void>
@@ -21,16 +22,17 @@ export function threadedDeliveries(configPath: string, log: () => Logger): Threa
   let ready = false
   let stopping = false
   let wakeScheduled = false
+  let providerHealth: ChannelProviderHealth[] = []
 
   const spawn = () =>
     new Promise<void>((resolve, reject) => {
       const w = new Worker(new URL('./delivery-thread.mjs', import.meta.url), { workerData: { configPath, ...DELIVERY_THREAD_DATA } })
       worker = w
-      w.once('message', (m) => {
+      w.on('message', (m: unknown) => {
         if (m === 'ready') {
           ready = true
           resolve()
-        }
+        } else if (m && typeof m === 'object' && 'providerHealth' in m) providerHealth = (m as { providerHealth: ChannelProviderHealth[] }).providerHealth
       })
       w.once('error', (err) => {
         log().error('delivery thread failed', { error: err })
@@ -49,6 +51,7 @@ export function threadedDeliveries(configPath: string, log: () => Logger): Threa
       return ready
     },
     start: spawn,
+    providerHealth: () => providerHealth,
     wake() {
       if (wakeScheduled || !worker) return
       wakeScheduled = true

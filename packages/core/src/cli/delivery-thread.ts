@@ -8,7 +8,11 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { configDirOf } from '../config/index.ts'
 import { createIntake } from '../intake.ts'
+import { providerHealthOf } from '../failover/health.ts'
 import { loadConfig } from './load-config.ts'
+
+/** How often the main thread hears the breakers' state, when it changed. */
+const PROVIDER_HEALTH_EVERY_MS = 500
 
 const { configPath } = workerData as { configPath: string }
 const intake = createIntake(await loadConfig(configPath), { configDir: configDirOf(configPath) })
@@ -22,3 +26,14 @@ parentPort!.on('message', async (message: 'wake' | 'stop') => {
   }
 })
 parentPort!.postMessage('ready')
+// The breakers live here, where sends happen; /metrics and the console are served by the main thread.
+if (providerHealthOf(intake.config.channels).length) {
+  let last = ''
+  setInterval(() => {
+    const providerHealth = providerHealthOf(intake.config.channels)
+    const text = JSON.stringify(providerHealth)
+    if (text === last) return
+    last = text
+    parentPort!.postMessage({ providerHealth })
+  }, PROVIDER_HEALTH_EVERY_MS).unref()
+}

@@ -20,6 +20,8 @@ import { COUNTRY_CALENDARS } from '../deadlines/calendars/cn.ts'
 import { lifecycleSettings, type LifecycleConfig, type LifecycleSettings } from '../lifecycle/settings.ts'
 import type { StaffConsole } from '../contracts/console.ts'
 import { Branding, type BrandingInput } from './branding.ts'
+import { ConfigWebhookSubscription } from '../webhooks/subscriptions.ts'
+import type { WebhooksOptions } from '../webhooks/service.ts'
 
 /** A deployment, as written in intake.config.ts. */
 export interface IntakeConfig {
@@ -80,6 +82,11 @@ export interface IntakeConfig {
   branding?: BrandingInput
   /** The staff console mounted under /console (packages/console: `staffConsole()`). */
   console?: StaffConsole
+  /**
+   * Signed event webhooks to other systems (more can be added with the API). Retries follow
+   * `outbox` unless set here; a URL that is not http(s) or that points at this gateway fails the start.
+   */
+  webhooks?: WebhooksOptions & { subscriptions?: ConfigWebhookSubscription[] }
 }
 
 /** Type-checks a config file; the gateway validates it again at start. */
@@ -221,6 +228,24 @@ const ConfigSchema = z.object({
   branding: Branding.default({ agencyName: 'Intake' }),
   apiLimits: z.object({ perMinute: z.number().int().min(1).default(600) }).strict().default({ perMinute: 600 }),
   console: z.object({ name: z.string(), mount: fn('a staff console (staffConsole())') }, { error: 'expected a staff console, e.g. staffConsole()' }).optional(),
+  webhooks: z
+    .object({
+      subscriptions: z
+        .array(ConfigWebhookSubscription)
+        .refine((list) => new Set(list.map((s) => s.id)).size === list.length, 'subscription ids must be unique')
+        .default([]),
+      timeoutMs: z.number().int().min(100),
+      maxAttempts: z.number().int().min(1),
+      baseDelayMs: z.number().int().min(1),
+      maxDelayMs: z.number().int().min(1),
+      leaseMs: z.number().int().min(500),
+      batchSize: z.number().int().min(1).max(500),
+      feedBatchSize: z.number().int().min(1).max(5000),
+      pollMs: z.number().int().min(10),
+    })
+    .partial()
+    .strict()
+    .default({ subscriptions: [] }),
 }).strict()
 
 export class ConfigError extends Error {
@@ -261,6 +286,8 @@ export interface ResolvedConfig {
   branding: Branding
   console?: StaffConsole
   apiLimits: { perMinute: number }
+  /** Subscriptions from the config (checked against the offices and the gateway's address at start) and the delivery settings. */
+  webhooks: WebhooksOptions & { subscriptions: z.output<typeof ConfigWebhookSubscription>[] }
 }
 
 const DEFAULT_DEADLINES: DeadlinePolicy = { urgent: '2h', normal: '5 working days', complex: '15 working days' }
@@ -345,6 +372,12 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     branding: c.branding,
     console: input.console,
     apiLimits: c.apiLimits,
+    webhooks: {
+      // Retries as the outbox's unless the webhooks set their own.
+      ...pick(c.outbox, ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'leaseMs']),
+      ...c.webhooks,
+      subscriptions: c.webhooks.subscriptions ?? [],
+    },
   }
 }
 

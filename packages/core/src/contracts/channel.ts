@@ -48,6 +48,29 @@ export interface ChannelAdapter {
   stop?(): Promise<void>
   /** Deliver one outbound message. Errors are values, classified for the outbox. */
   send(msg: OutboundMessage, ctx: SendContext): Promise<SendResult>
+  /**
+   * For a channel that sends through several providers (`failover(...)`): each provider's circuit
+   * breaker and counts, for /metrics and the console. A single-provider adapter leaves it out.
+   */
+  providerHealth?(): ProviderHealth[]
+}
+
+/** One provider of a channel, as its circuit breaker sees it (in this process). */
+export interface ProviderHealth {
+  /** The provider's name in the channel, e.g. `twilio-sms`. */
+  provider: string
+  /** `open`: skipped until its cool-down ends; `half-open`: the next send is the probe. */
+  state: 'closed' | 'open' | 'half-open'
+  /** Sends it accepted, since start. */
+  successes: number
+  /** Sends that failed in a way a retry may cure (5xx, 429, timeouts, unreachable), since start. */
+  failures: number
+  /** Sends it refused for this message (bad number, content): the provider is up, the message went on to the next. */
+  refusals: number
+  /** Sends that skipped it because its breaker was open. */
+  skipped: number
+  /** Times its breaker opened. */
+  opened: number
 }
 
 export interface ChannelCapabilities {

@@ -10,6 +10,7 @@ import type { IdGenerator } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
 import type { Pipeline } from '../pipeline/index.ts'
+import type { ChannelProviderHealth } from '../failover/health.ts'
 
 /** What the gateway hands a staff console when it mounts it. */
 export interface ConsoleContext {
@@ -29,8 +30,10 @@ export interface ConsoleContext {
   ids: IdGenerator
   log: Logger
   wakeOutbox: () => void
-  /** The lifecycle's steps the console offers beside the status changes (supervision notes). */
-  lifecycle: Pick<Lifecycle, 'supervise'>
+  /** The lifecycle's steps the console offers: transitions, extension and its decision, supervision notes. */
+  lifecycle: Pick<Lifecycle, 'transition' | 'requestExtension' | 'decideExtension' | 'supervise'>
+  /** Each failover channel's providers: breaker state and counts, from the process that sends. */
+  providerHealth: () => ChannelProviderHealth[]
 }
 
 /**

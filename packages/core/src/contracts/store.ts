@@ -15,6 +15,7 @@ import type {
 import type { AccountEvent, AccountEventInput, ApiToken, StaffSession, StaffUser } from '../access/model.ts'
 import type { CaseScope } from '../access/identity.ts'
 import type { ChainVerdict } from '../audit/chain.ts'
+import type { WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription } from '../webhooks/model.ts'
 
 /** The raw provider payload as it arrived, kept for audit and replay. */
 export interface InboxRow {
@@ -195,6 +196,9 @@ export type OutboxFailure =
   | { retryAt: number; error: string }
   | { dead: true; error: string }
 
+/** What one webhook attempt came to, with the receiver's HTTP status when it answered. */
+export type WebhookAttempt = ({ delivered: true } | OutboxFailure) & { responseStatus: number | null }
+
 /** Everything stored about one citizen on one channel, for a data request (`intake export-citizen`). */
 export interface CitizenExport {
   channelId: string
@@ -366,6 +370,38 @@ export interface Store {
   recordAccountEvent(event: AccountEventInput): Promise<void>
   listAccountEvents(filter?: { beforeId?: number; limit?: number }): Promise<AccountEvent[]>
 
+  /** Case events after `afterId` in id order, at most `limit`: the webhook feed reads the trail as it grows. */
+  listEventsAfter(afterId: number, limit: number): Promise<CaseEvent[]>
+  /**
+   * The id of the last case event the webhook feed has handled. The first call sets it to the newest
+   * event's id, so a deployment that starts using webhooks is not sent its history.
+   */
+  webhookCursor(): Promise<number>
+  /**
+   * Queue deliveries and move the feed's cursor from `move.from` to `move.to` in one transaction —
+   * only while the cursor is still at `from` (another process moved it first: nothing is written,
+   * false). A (subscription, event) already queued is not queued again.
+   */
+  enqueueWebhookDeliveries(move: { from: number; to: number }, deliveries: WebhookDelivery[]): Promise<boolean>
+  /**
+   * Lease up to `limit` due deliveries (pending and due, or sending with an expired lease) until
+   * `now + leaseMs`, counting the attempt — never one whose subscription still has an earlier event
+   * of the same case pending or sending, so a case's events reach a subscriber in order. Two
+   * workers never lease the same delivery.
+   */
+  claimWebhookDeliveries(now: number, limit: number, leaseMs: number): Promise<WebhookDelivery[]>
+  /** Record a leased attempt's outcome (a delivery no longer `sending` is left as it is). */
+  recordWebhookAttempt(id: string, attempt: WebhookAttempt, now: number): Promise<void>
+  /** A subscription's deliveries, newest event first. */
+  listWebhookDeliveries(filter: { subscriptionId: string; status?: WebhookDeliveryStatus; limit?: number }): Promise<WebhookDelivery[]>
+  /** Put a dead delivery of this subscription back in the queue, due now, its attempts reset. */
+  retryWebhookDelivery(subscriptionId: string, id: string, now: number): Promise<WebhookDelivery | undefined>
+  /** Add a subscription made through the API (the config's are never stored). */
+  saveWebhookSubscription(subscription: WebhookSubscription): Promise<void>
+  listWebhookSubscriptions(): Promise<WebhookSubscription[]>
+  /** Remove a subscription and every delivery of it; false when there was none with that id. */
+  deleteWebhookSubscription(id: string): Promise<boolean>
+
   /** Case events newest first, for the audit view; with a scope only cases of those offices. */
   listAuditEvents(filter?: { scope?: CaseScope; beforeId?: number; limit?: number }): Promise<CaseEvent[]>
   /** Walk both hash chains (case events, account events) and name the first row that does not fit. */
@@ -407,4 +443,19 @@ export type StoreAccessMethods = Pick<
   | 'listAccountEvents'
   | 'listAuditEvents'
   | 'verifyAudit'
+>
+
+/** The Store's event webhooks: subscriptions, the feed's cursor and the deliveries (a driver's webhooks module). */
+export type StoreWebhookMethods = Pick<
+  Store,
+  | 'listEventsAfter'
+  | 'webhookCursor'
+  | 'enqueueWebhookDeliveries'
+  | 'claimWebhookDeliveries'
+  | 'recordWebhookAttempt'
+  | 'listWebhookDeliveries'
+  | 'retryWebhookDelivery'
+  | 'saveWebhookSubscription'
+  | 'listWebhookSubscriptions'
+  | 'deleteWebhookSubscription'
 >

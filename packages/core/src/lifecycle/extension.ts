@@ -12,8 +12,17 @@ import { deadlineSet } from './transitions.ts'
  * request at a time; only an open case can be extended.
  */
 const OPEN: readonly Case['status'][] = ['received', 'dispatched', 'accepted', 'in_progress', 'replied']
-const MAY_REQUEST: readonly Role[] = ['caseworker', 'lead', 'admin']
-const MAY_DECIDE: readonly Role[] = ['supervisor', 'admin']
+export const MAY_REQUEST_EXTENSION: readonly Role[] = ['caseworker', 'lead', 'admin']
+/** Decided by a lead or supervisor of an office above the handling one (its parent, or higher). */
+export const MAY_DECIDE_EXTENSION: readonly Role[] = ['lead', 'supervisor', 'admin']
+const MAY_REQUEST = MAY_REQUEST_EXTENSION
+const MAY_DECIDE = MAY_DECIDE_EXTENSION
+
+/** Whether `actor` acts for an office above the one handling `kase` (or for none: above them all). */
+export function decidesAbove(ctx: Pick<LifecycleContext, 'offices'>, actor: Actor, kase: Pick<Case, 'officeId'>): boolean {
+  if (actor.officeId === undefined || actor.officeId === null) return true
+  return actor.officeId !== kase.officeId && ctx.offices.covers(actor.officeId, kase.officeId)
+}
 
 /** The request still waiting for a decision, if any. */
 export function pendingExtension(events: readonly CaseEvent[]): CaseEvent | undefined {
@@ -73,6 +82,9 @@ export async function decideExtension(
   const closed = refuseClosed(kase)
   if (closed) return closed
   if (!MAY_DECIDE.includes(input.actor.role)) return forbidden(input.actor, 'decide on an extension', MAY_DECIDE)
+  if (!decidesAbove(ctx, input.actor, kase)) {
+    return { ok: false, status: 403, code: 'not_above', message: `[lifecycle] an extension is decided by an office above the handling office "${kase.officeId}"` }
+  }
   const pending = pendingExtension(await ctx.store.listEvents(kase.id))
   if (!pending) return { ok: false, status: 409, code: 'no_extension_pending', message: '[lifecycle] no extension request is waiting for a decision' }
   const note = input.note ? { note: input.note } : {}

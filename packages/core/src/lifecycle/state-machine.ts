@@ -31,6 +31,11 @@ export interface Actor {
   /** Staff id, `system`, `citizen`. */
   id: string
   role: Role
+  /**
+   * The office they act for, where a step depends on it (an extension is decided above the handling
+   * office). Absent or null: Intake itself, or a deployment-wide key, above every office.
+   */
+  officeId?: string | null
 }
 
 interface Rule {

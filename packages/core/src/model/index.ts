@@ -383,6 +383,12 @@ export const CaseFilter = z.object({
   /** Open cases due at or after `dueAfter` and before `dueBefore` (due soon). */
   dueAfter: Timestamp.optional(),
   dueBefore: Timestamp.optional(),
+  /** The members of one duplicate cluster. */
+  clusterId: z.string().optional(),
+  /** Open cases escalated (督办) at least once: an `escalated` event is on their record. */
+  escalated: z.boolean().optional(),
+  /** Open cases with an extension request (延期) waiting for a decision. */
+  extensionPending: z.boolean().optional(),
   limit: z.number().int().min(1).max(500).default(50),
   /** Opaque cursor from the previous page. */
   cursor: z.string().optional(),

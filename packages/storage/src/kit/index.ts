@@ -17,10 +17,12 @@ import { accessCases } from './access.ts'
 import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
+import { webhookCases } from './webhooks.ts'
 
 export * from './fixtures.ts'
 export { staffUser } from './access.ts'
 export { seedStatsHistory } from './stats.ts'
+export { webhookSubscription } from './webhooks.ts'
 
 export interface TestStoreOptions {
   /**
@@ -85,6 +87,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
 
     clusterCases(test, () => store)
     statsCases(test, () => store)
+    webhookCases(test, () => store)
 
     test('names its driver and answers ping', async () => {
       expect(store.driver).toMatch(/\S/)
@@ -363,6 +366,34 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(idsOf((await store.listCases({ overdueAt: T + 4 * HOUR, status: 'replied' })).cases)).toEqual([
         atBoundary.newCase.id,
       ])
+    })
+
+    test('supervision filters: escalated, extension pending, one cluster (open cases only, counted alike)', async () => {
+      const [plain, escalated, asked, decided, askedAgain, closedEscalated] = await Promise.all(
+        [0, 1, 2, 3, 4, 5].map((i) => recordNew({ at: T + i, ...(i === 5 ? { case: { status: 'closed' } } : {}) }).then((w) => w.newCase.id)),
+      )
+      const event = (caseId: string, at: number, type: CaseEvent['type']) => store.applyCaseChange({ caseId, at, events: [{ caseId, at, type, actor: 'system', public: false, data: {} }] })
+      await event(escalated!, T + HOUR, 'escalated')
+      await event(closedEscalated!, T + HOUR, 'escalated')
+      await event(asked!, T + HOUR, 'extension_requested')
+      await event(decided!, T + HOUR, 'extension_requested')
+      await event(decided!, T + 2 * HOUR, 'extension_decided')
+      // Asked, decided, asked again: the second request waits.
+      await event(askedAgain!, T + HOUR, 'extension_requested')
+      await event(askedAgain!, T + 2 * HOUR, 'extension_decided')
+      await event(askedAgain!, T + 3 * HOUR, 'extension_requested')
+      const list = async (filter: Parameters<Store['listCases']>[0]) => idsOf((await store.listCases(filter)).cases)
+
+      expect(await list({ escalated: true })).toEqual([escalated])
+      expect(await list({ extensionPending: true })).toEqual([askedAgain, asked])
+      expect(await store.countCases({ extensionPending: true })).toBe(2)
+      expect(await list({ extensionPending: true, officeIds: ['elsewhere'] })).toEqual([])
+
+      const linked = await store.linkCluster({ op: 'pair', caseId: plain!, withCaseId: decided!, newClusterId: 'cluster-k', at: T + HOUR, actor: 'staff-1' })
+      expect(linked).toMatchObject({ ok: true, clusterId: 'cluster-k' })
+      expect(await list({ clusterId: 'cluster-k' })).toEqual([decided, plain])
+      expect(await store.countCases({ clusterId: 'cluster-k' })).toBe(2)
+      expect(await list({ clusterId: 'cluster-none' })).toEqual([])
     })
 
     test('pages through 120 cases 50 at a time: every case exactly once, newest first', async () => {

@@ -39,12 +39,16 @@ import {
   outbox,
   staffDuty,
   transcriptions,
+  webhookDeliveries,
 } from './schema.ts'
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
 import { accessMethods, appendCaseEvents, inScope } from './access.ts'
+import { START_WEBHOOK_CURSOR_SQL, webhookMethods } from './webhooks.ts'
+import { erasedWebhookPayload } from '../sqlite/webhooks.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
+import { escalatedCondition, extensionPendingCondition } from '../sqlite/supervision-conditions.ts'
 
 export { COMPONENT } from './errors.ts'
 
@@ -179,6 +183,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
         try {
           await applyMigrations(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER })
           await client.query(CASE_STATS_TRIGGERS)
+          await client.query(START_WEBHOOK_CURSOR_SQL)
           // Cases from before the stats rows existed get theirs from their events.
           const { rows } = await client.query<{ missing: boolean }>('select (select count(*) from cases) <> (select count(*) from case_stats) as missing')
           if (rows[0]!.missing) {
@@ -793,6 +798,9 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           const to = { channelId: row.payload.to.channelId, id: alias }
           await tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id))
         }
+        for (const row of await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.caseId, caseId))) {
+          await tx.update(webhookDeliveries).set({ payload: erasedWebhookPayload(row) }).where(eq(webhookDeliveries.id, row.id))
+        }
         await insertEvents(tx, [{ caseId, at, type: 'erased', actor: 'system', public: false, data: { reason } }])
       })
     },
@@ -809,6 +817,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     ...accessMethods(() => db(), (run) => write((tx) => run(tx))),
+    ...webhookMethods(() => db(), (run) => write((tx) => run(tx))),
   }
   return store
 }
@@ -955,7 +964,12 @@ function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | und
     filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
     filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
     filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
+    filter.clusterId !== undefined ? eq(cases.clusterId, filter.clusterId) : undefined,
   ]
+  // Supervision's lists, read from the case's record (supervision-conditions.ts).
+  if (filter.escalated || filter.extensionPending) where.push(inArray(cases.status, [...OPEN_STATUSES]))
+  if (filter.escalated) where.push(escalatedCondition(cases.id))
+  if (filter.extensionPending) where.push(extensionPendingCondition(cases.id))
   if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
   if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))
   if (filter.dueBefore !== undefined) where.push(lt(cases.deadlineAt, filter.dueBefore))

@@ -22,6 +22,8 @@ import type {
   AccountEvent,
   ApiToken,
   StaffUser,
+  WebhookDeliveryStatus,
+  WebhookEventType,
 } from '@intake/core'
 
 /** Milliseconds since the epoch. */
@@ -406,4 +408,56 @@ export const accountEvents = pgTable('account_events', {
   data: json('data').$type<Record<string, unknown>>().notNull(),
   prevHash: text('prev_hash'),
   hash: text('hash'),
+})
+
+/** Event subscriptions made through the API (the config's are not stored). */
+export const webhookSubscriptions = pgTable('webhook_subscriptions', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  // The HMAC key each delivery is signed with: kept as given, since signing needs it.
+  secret: text('secret').notNull(),
+  events: json('events').$type<WebhookEventType[]>().notNull(),
+  officeId: text('office_id'),
+  includeContact: boolean('include_contact').notNull(),
+  createdAt: millis('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+})
+
+/**
+ * One case event on its way to one subscription, worked like the outbox (leased, retried, dead).
+ * `subscription_id` has no foreign key: a config subscription has no row.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    subscriptionId: text('subscription_id').notNull(),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    caseId: text('case_id').notNull(),
+    eventType: text('event_type').$type<WebhookEventType>().notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    // The exact JSON text that is signed and sent on every attempt.
+    payload: text('payload').notNull(),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: millis('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    responseStatus: integer('response_status'),
+    leaseUntil: millis('lease_until'),
+    createdAt: millis('created_at').notNull(),
+    updatedAt: millis('updated_at').notNull(),
+  },
+  (t) => [
+    // An event is queued once per subscription, whoever's feed read it.
+    uniqueIndex('webhook_deliveries_event_uq').on(t.subscriptionId, t.eventId),
+    // The claim's "an earlier event of this case is still on its way" lookup.
+    index('webhook_deliveries_case_idx').on(t.subscriptionId, t.caseId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
+)
+
+/** How far the webhook feed has read the case events (one row, `name` = 'case_events'). */
+export const webhookCursor = pgTable('webhook_cursor', {
+  name: text('name').primaryKey(),
+  eventId: bigint('event_id', { mode: 'number' }).notNull(),
 })

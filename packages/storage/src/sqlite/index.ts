@@ -20,13 +20,15 @@ import {
   type Store,
 } from '@intake/core'
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
-import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, timers, transcriptions } from './schema.ts'
+import { attachments, cases, caseEvents, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, timers, transcriptions, webhookDeliveries } from './schema.ts'
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { CLUSTER_KEYS_TRIGGERS, SYNC_CLUSTER_KEYS } from './cluster-keys.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
+import { escalatedCondition, extensionPendingCondition } from './supervision-conditions.ts'
+import { erasedWebhookPayload, startWebhookCursor, webhookMethods } from './webhooks.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -338,6 +340,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       const missing = client.prepare('select (select count(*) from cases) != (select count(*) from case_stats)').pluck().get()
       if (missing) client.transaction(() => rebuildCaseStats(client))()
       chainUnhashedRows(client)
+      startWebhookCursor(client)
     },
 
     async close() {
@@ -876,6 +879,9 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
           const to = { channelId: row.payload.to.channelId, id: alias }
           tx.update(outbox).set({ payload: { ...row.payload, to, text: '' } }).where(eq(outbox.id, row.id)).run()
         }
+        for (const row of tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.caseId, caseId)).all()) {
+          tx.update(webhookDeliveries).set({ payload: erasedWebhookPayload(row) }).where(eq(webhookDeliveries.id, row.id)).run()
+        }
         insertEvents(q, [{ caseId, at, type: 'erased', actor: 'system', public: false, data: { reason } }])
       })
     },
@@ -892,6 +898,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return { channelId, citizenId, cases: found }
     },
     ...accessMethods({ db: connection, client: () => open().client, write }),
+    ...webhookMethods({ db: connection, write }),
   }
   return {
     store,
@@ -934,7 +941,12 @@ function caseConditions(filter: ReturnType<typeof CaseFilter.parse>): (SQL | und
     filter.updatedFrom !== undefined ? gte(cases.updatedAt, filter.updatedFrom) : undefined,
     filter.updatedTo !== undefined ? lt(cases.updatedAt, filter.updatedTo) : undefined,
     filter.open ? inArray(cases.status, [...OPEN_STATUSES]) : undefined,
+    filter.clusterId !== undefined ? eq(cases.clusterId, filter.clusterId) : undefined,
   ]
+  // Supervision's lists, read from the case's record (supervision-conditions.ts).
+  if (filter.escalated || filter.extensionPending) where.push(inArray(cases.status, [...OPEN_STATUSES]))
+  if (filter.escalated) where.push(escalatedCondition(cases.id))
+  if (filter.extensionPending) where.push(extensionPendingCondition(cases.id))
   if (filter.overdueAt !== undefined || filter.dueBefore !== undefined) where.push(inArray(cases.status, [...OPEN_STATUSES]))
   if (filter.overdueAt !== undefined) where.push(lt(cases.deadlineAt, filter.overdueAt))
   if (filter.dueBefore !== undefined) where.push(lt(cases.deadlineAt, filter.dueBefore))

@@ -20,6 +20,8 @@ import type {
   OutboundMessage,
   OutboxStatus,
   Urgency,
+  WebhookDeliveryStatus,
+  WebhookEventType,
 } from '@intake/core'
 
 export const offices = sqliteTable('offices', {
@@ -414,3 +416,55 @@ export const timers = sqliteTable(
   // (due_at, id) is the claim's ORDER BY: the due timers come off the index in order, no sort of the backlog.
   (t) => [index('timers_due_idx').on(t.dueAt, t.id), index('timers_case_idx').on(t.caseId)],
 )
+
+/** Event subscriptions made through the API (the config's are not stored). */
+export const webhookSubscriptions = sqliteTable('webhook_subscriptions', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  // The HMAC key each delivery is signed with: kept as given, since signing needs it.
+  secret: text('secret').notNull(),
+  events: text('events', { mode: 'json' }).$type<WebhookEventType[]>().notNull(),
+  officeId: text('office_id'),
+  includeContact: integer('include_contact', { mode: 'boolean' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+  createdBy: text('created_by').notNull(),
+})
+
+/**
+ * One case event on its way to one subscription, worked like the outbox (leased, retried, dead).
+ * `subscription_id` has no foreign key: a config subscription has no row.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    subscriptionId: text('subscription_id').notNull(),
+    eventId: integer('event_id').notNull(),
+    caseId: text('case_id').notNull(),
+    eventType: text('event_type').$type<WebhookEventType>().notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    // The exact JSON text that is signed and sent on every attempt.
+    payload: text('payload').notNull(),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    responseStatus: integer('response_status'),
+    leaseUntil: integer('lease_until'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    // An event is queued once per subscription, whoever's feed read it.
+    uniqueIndex('webhook_deliveries_event_uq').on(t.subscriptionId, t.eventId),
+    // The claim's "an earlier event of this case is still on its way" lookup.
+    index('webhook_deliveries_case_idx').on(t.subscriptionId, t.caseId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
+)
+
+/** How far the webhook feed has read the case events (one row, `name` = 'case_events'). */
+export const webhookCursor = sqliteTable('webhook_cursor', {
+  name: text('name').primaryKey(),
+  eventId: integer('event_id').notNull(),
+})

@@ -43,6 +43,12 @@ export const WRITE_METHODS = [
   'planTimers',
   'claimTimers',
   'completeTimer',
+  'enqueueWebhookDeliveries',
+  'claimWebhookDeliveries',
+  'recordWebhookAttempt',
+  'retryWebhookDelivery',
+  'saveWebhookSubscription',
+  'deleteWebhookSubscription',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 /**
- * Request signing for the api channel, both directions (integrator → Intake, Intake → callback):
+ * Request signing, one scheme for every signed HTTP request Intake sends or takes: the api channel
+ * (integrator → Intake, Intake → callback) and the event webhooks (Intake → subscriber):
  *   X-Intake-Timestamp: unix seconds
  *   X-Intake-Signature: v1=<hex HMAC-SHA256(secret, `${timestamp}.${raw body}`)>
  * The timestamp is inside the signed bytes, so an old request cannot be replayed with a new time.

@@ -1,0 +1,7 @@
+export * from './model.ts'
+export { webhookEventTypeOf } from './event-types.ts'
+export { idempotencyKeyOf, type WebhookPayload, type WebhookCase } from './payload.ts'
+export { webhookTargetProblem, type GatewayAddress } from './target-check.ts'
+export { WebhookSubscriptionInput, ConfigWebhookSubscription } from './subscriptions.ts'
+export { DELIVERY_HEADER, EVENT_HEADER, ATTEMPT_HEADER, type WebhookDeliveryOptions } from './delivery-worker.ts'
+export { createWebhooks, type Webhooks, type WebhooksOptions, type NewSubscription } from './service.ts'
