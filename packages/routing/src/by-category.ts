@@ -157,9 +157,29 @@ export function categorizer(taxonomy: readonly TaxonomyCategoryInput[]): (text: 
   const inSubject = new Uint32Array(automaton.termCount)
   let generation = 0
   const hits: { id: number; start: number; end: number }[] = []
+  const seenIds: number[] = []
+  /**
+   * The phrases each part begins, with where they belong: a phrase occurs only if its first part
+   * does, so a text looks at the few phrases its parts begin rather than every phrase of every
+   * category (hundreds) — the scores are the same.
+   */
+  interface PhraseRef {
+    category: number
+    weak: boolean
+    /** Its position in its category's list: matched phrases are reported in the taxonomy's order. */
+    index: number
+    phrase: CompiledPhrase
+  }
+  const byFirstPart: PhraseRef[][] = Array.from({ length: automaton.termCount }, () => [])
+  compiled.forEach((entry, category) => {
+    for (const [weak, list] of [[false, entry.phrases], [true, entry.weak]] as const) {
+      list.forEach((phrase, index) => {
+        if (phrase.ids.length > 0) byFirstPart[phrase.ids[0]!]!.push({ category, weak, index, phrase })
+      })
+    }
+  })
 
-  const score = (phrases: CompiledPhrase[], factor: number) => {
-    const occurring = phrases.filter((p) => p.ids.length > 0 && p.ids.every((id) => seen[id] === generation))
+  const score = (occurring: CompiledPhrase[], factor: number) => {
     // 工资 inside 拖欠工资 is one mention, not two.
     const matched = occurring.filter((p) => !occurring.some((q) => q !== p && q.phrase.length > p.phrase.length && q.phrase.includes(p.phrase)))
     let total = 0
@@ -172,19 +192,32 @@ export function categorizer(taxonomy: readonly TaxonomyCategoryInput[]): (text: 
     const text = subject ? `${subject}\n${normalizeForMatching(raw)}` : normalizeForMatching(raw)
     generation++
     hits.length = 0
+    seenIds.length = 0
     automaton.scan(text, (id, start, end) => {
       if (isOnWordBoundaries(text, start, end)) hits.push({ id, start, end })
     })
     for (const h of hits) {
       // Hidden by a longer part at the same place (工资 in 教师工资, 阳江 in 浦阳江).
       if (hits.some((o) => o.start <= h.start && o.end >= h.end && o.end - o.start > h.end - h.start)) continue
+      if (seen[h.id] !== generation) seenIds.push(h.id)
       seen[h.id] = generation
       if (h.start < subject.length) inSubject[h.id] = generation
     }
+    const occurring = new Map<number, { strong: PhraseRef[]; weak: PhraseRef[] }>()
+    for (const id of seenIds) {
+      for (const ref of byFirstPart[id]!) {
+        if (!ref.phrase.ids.every((part) => seen[part] === generation)) continue
+        let found = occurring.get(ref.category)
+        if (!found) occurring.set(ref.category, (found = { strong: [], weak: [] }))
+        ;(ref.weak ? found.weak : found.strong).push(ref)
+      }
+    }
+    const inOrder = (refs: PhraseRef[]) => refs.sort((a, b) => a.index - b.index).map((r) => r.phrase)
     const scored: { entry: CompiledCategory; matched: CompiledPhrase[]; weak: boolean; total: number }[] = []
-    for (const entry of compiled) {
-      const strong = score(entry.phrases, 1)
-      const weak = score(entry.weak, WEAK_FACTOR)
+    for (const [category, found] of occurring) {
+      const entry = compiled[category]!
+      const strong = score(inOrder(found.strong), 1)
+      const weak = score(inOrder(found.weak), WEAK_FACTOR)
       const total = strong.total + weak.total
       if (total > 0) scored.push({ entry, matched: strong.matched.length > 0 ? strong.matched : weak.matched, weak: strong.matched.length === 0, total })
     }

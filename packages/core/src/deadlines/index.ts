@@ -42,7 +42,28 @@ export function parseDuration(text: string): ParsedDuration {
 // Building an Intl.DateTimeFormat costs ~100 µs; a deadline looks at several days, so keep one per zone.
 const formatters = new Map<string, Intl.DateTimeFormat>()
 
+/**
+ * Answers by zone and quarter of an hour: every zone's offset (and every change of it) is a whole
+ * number of quarter hours, so all instants of one UTC quarter hour share a local date and, within
+ * a minute, a local clock. Every case's deadline walks the same few days, so nearly all are hits.
+ */
+const MAX_MEMO = 4096
+function memo<T>(cache: Map<string, T>, key: string, compute: () => T): T {
+  let value = cache.get(key)
+  if (value === undefined) {
+    if (cache.size >= MAX_MEMO) cache.clear()
+    cache.set(key, (value = compute()))
+  }
+  return value
+}
+const QUARTER_HOUR = 15 * 60_000
+const localDates = new Map<string, { ymd: string; weekday: number }>()
+
 function localDate(at: number, timeZone: string): { ymd: string; weekday: number } {
+  return memo(localDates, `${timeZone} ${Math.floor(at / QUARTER_HOUR)}`, () => formatLocalDate(at, timeZone))
+}
+
+function formatLocalDate(at: number, timeZone: string): { ymd: string; weekday: number } {
   let format = formatters.get(timeZone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short' })
@@ -135,7 +156,12 @@ const OFFICE_DEFAULT = { start: '09:00', end: '18:00' }
 const clockFormatters = new Map<string, Intl.DateTimeFormat>()
 
 /** Minutes since local midnight. */
+const localClocks = new Map<string, number>()
 function localMinutes(at: number, timeZone: string): number {
+  return memo(localClocks, `${timeZone} ${Math.floor(at / 60_000)}`, () => formatLocalMinutes(at, timeZone))
+}
+
+function formatLocalMinutes(at: number, timeZone: string): number {
   let format = clockFormatters.get(timeZone)
   if (!format) {
     format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })

@@ -3,7 +3,7 @@ import type { ClusterCandidate, ClusterKeys, InboundWrite, Store } from '../cont
 import type { IdGenerator } from '../ids/index.ts'
 import type { PlaceHint } from '../model/index.ts'
 import { boxAround, distanceMetres, placeKeyOf, type PlaceNames } from './cluster-place.ts'
-import { shingleSimilarity, textShingles } from './text-similarity.ts'
+import { shingleSimilarity, textShingles, type Shingles } from './text-similarity.ts'
 
 /**
  * Duplicate clusters at intake: a new case joins the cluster of an open case that has the same
@@ -84,7 +84,7 @@ export function bestDuplicate(
   keys: ClusterKeys,
   candidates: readonly ClusterCandidate[],
   options: ClusterOptions,
-  shinglesOf: (candidate: ClusterCandidate) => ReadonlySet<string> = (c) => textShingles(c.text),
+  shinglesOf: (candidate: ClusterCandidate) => Shingles = (c) => textShingles(c.text),
 ): { candidate: ClusterCandidate; score: number } | undefined {
   const shingles = textShingles(keys.text)
   const groups = new Map<string, { total: number; count: number; best: { candidate: ClusterCandidate; score: number } }>()
@@ -118,7 +118,7 @@ const SHINGLE_CACHE_SIZE = 10_000
 
 export function createClusterMatcher(deps: { store: Store; names: PlaceNames; ids: IdGenerator }, input: ClusterOptionsInput = {}): ClusterMatcher {
   const options = ClusterOptions.parse(input)
-  const cache = new Map<string, ReadonlySet<string>>()
+  const cache = new Map<string, Shingles>()
   const shinglesOf = (candidate: ClusterCandidate) => {
     let set = cache.get(candidate.caseId)
     if (!set) {

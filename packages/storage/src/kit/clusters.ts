@@ -46,6 +46,23 @@ export function clusterCases(test: (title: string, fn: () => Promise<void>) => v
     expect(ids(await store().findClusterCandidates({ category: 'streetlights', placeKey: 'code:653129', box, since: T - DAY, limit: 10 }))).toEqual([near.id, newer.id, older.id])
   })
 
+  test('clusters: a case stops being a candidate when it is resolved and is one again when reopened; a staff link shows in its candidate row', async () => {
+    const a = await open(keys({ text: 'lamp dark' }), { at: T })
+    const b = await open(keys({ text: 'lamp dark again' }), { at: T + HOUR })
+    const candidates = async () =>
+      (await store().findClusterCandidates({ category: 'streetlights', placeKey: 'code:653129', since: T - DAY, limit: 10 })).map((c) => [c.caseId, c.clusterId])
+    const change = (status: 'resolved' | 'received', at: number) =>
+      store().applyCaseChange({ caseId: a.id, at, patch: { status }, events: [{ caseId: a.id, at, type: 'status_changed', actor: 'staff-1', public: false, data: { to: status } }] })
+    await change('resolved', T + 2 * HOUR)
+    expect(await candidates()).toEqual([[b.id, null]])
+    await change('received', T + 3 * HOUR)
+    expect(await candidates()).toEqual([[b.id, null], [a.id, null]])
+    await store().linkCluster({ op: 'pair', caseId: b.id, withCaseId: a.id, newClusterId: 'k-link', at: T + 4 * HOUR, actor: 'staff-1' })
+    expect(await candidates()).toEqual([[b.id, 'k-link'], [a.id, 'k-link']])
+    await store().linkCluster({ op: 'leave', caseId: a.id, clusterId: 'k-link', at: T + 5 * HOUR, actor: 'staff-1' })
+    expect(await candidates()).toEqual([[b.id, 'k-link'], [a.id, null]])
+  })
+
   test('clusters: a new case written with joinCluster makes a cluster with the case it duplicates; the next joins that cluster', async () => {
     const first = await open(keys(), { at: T })
     const second = await open(keys(), { at: T + HOUR }, { withCaseId: first.id, newClusterId: 'cluster-a' })

@@ -24,6 +24,7 @@ import { attachments, cases, caseEvents, caseStats, clusterKeys, clusters, heldD
 import { pseudonym } from './pseudonym.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
+import { CLUSTER_KEYS_TRIGGERS, SYNC_CLUSTER_KEYS } from './cluster-keys.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
 import { escalatedCondition, extensionPendingCondition } from './supervision-conditions.ts'
@@ -336,6 +337,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       const db = connection()
       // Statements compiled against the old schema must not outlive a migration.
       opened!.hot = undefined
+      const hadClusterCopies = columnExists(opened!.client, 'cluster_keys', 'open')
       try {
         applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
       } catch {
@@ -345,7 +347,9 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         applyMigrations(db, { migrationsFolder: MIGRATIONS_FOLDER })
       }
       const client = opened!.client
-      for (const trigger of CASE_STATS_TRIGGERS) client.exec(trigger)
+      for (const trigger of [...CASE_STATS_TRIGGERS, ...CLUSTER_KEYS_TRIGGERS]) client.exec(trigger)
+      // The migration that gave cluster_keys its copies of the case's state filled them with defaults.
+      if (!hadClusterCopies) client.exec(SYNC_CLUSTER_KEYS)
       // Cases from before the stats rows existed (or written with the triggers missing) get theirs from their events.
       const missing = client.prepare('select (select count(*) from cases) != (select count(*) from case_stats)').pluck().get()
       if (missing) client.transaction(() => rebuildCaseStats(client))()
@@ -420,7 +424,8 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         applyTimerPlan(q, inbound.newCase?.id ?? inbound.touchCase?.id ?? inbound.message.caseId, inbound.timers)
         if (inbound.transcription) tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null }).run()
         if (inbound.newCase && inbound.clusterKeys) {
-          q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId: inbound.newCase.id, createdAt: inbound.newCase.createdAt })
+          const { id: caseId, createdAt, status, clusterId } = inbound.newCase
+          q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId, createdAt, open: OPEN_STATUSES.includes(status) ? 1 : 0, clusterId: clusterId ?? null })
         }
         if (inbound.newCase && inbound.joinCluster) {
           const { withCaseId, newClusterId, data } = inbound.joinCluster
@@ -972,6 +977,10 @@ interface Savepoint {
   begin: Database.Statement
   release: Database.Statement
   rollback: Database.Statement
+}
+
+function columnExists(client: Database.Database, table: string, column: string): boolean {
+  return (client.pragma(`table_info(${table})`) as Array<{ name: string }>).some((c) => c.name === column)
 }
 
 /** BEGIN IMMEDIATE that fails at once with SQLITE_BUSY when another connection holds the write lock. */

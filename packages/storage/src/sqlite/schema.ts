@@ -110,12 +110,19 @@ export const clusterKeys = sqliteTable(
     lon: real('lon'),
     createdAt: integer('created_at').notNull(),
     text: text('text').notNull(),
+    // Copies of the case's state, kept in step by triggers on cases (cluster-keys.ts): the candidate
+    // query at intake then reads this table's index alone, not one case row per candidate.
+    open: integer('open', { mode: 'boolean' }).notNull().default(true),
+    clusterId: text('cluster_id'),
   },
   (t) => [
-    // Candidates at intake: same category and place, newest first, within the window.
-    index('cluster_keys_place_idx').on(t.category, t.placeKey, t.createdAt).where(sql`${t.placeKey} is not null`),
-    // Candidates by point: same category, latitude in a band (longitude filtered on the rows found).
-    index('cluster_keys_point_idx').on(t.category, t.lat).where(sql`${t.lat} is not null`),
+    // Candidates at intake: same category and place, open, newest first, within the window — every
+    // column the query reads is in the index, so a page of it holds a place's recent candidates together.
+    index('cluster_keys_open_place_idx')
+      .on(t.category, t.placeKey, t.open, t.createdAt, t.caseId, t.clusterId, t.lat, t.lon, t.text)
+      .where(sql`${t.placeKey} is not null`),
+    // Candidates by point: same category, open, latitude in a band (longitude filtered on the rows found).
+    index('cluster_keys_open_point_idx').on(t.category, t.open, t.lat).where(sql`${t.lat} is not null`),
   ],
 )
 

@@ -104,26 +104,23 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
          @idempotencyKey, @payload, null, @createdAt, @updatedAt)`,
     ),
     insertClusterKeys: client.prepare(
-      `insert into cluster_keys (case_id, category, place_key, lat, lon, created_at, text)
-       values (@caseId, @category, @placeKey, @lat, @lon, @createdAt, @text)`,
+      `insert into cluster_keys (case_id, category, place_key, lat, lon, created_at, text, open, cluster_id)
+       values (@caseId, @category, @placeKey, @lat, @lon, @createdAt, @text, @open, @clusterId)`,
     ),
-    // Once per new case with a category and a place (cluster_keys_place_idx / cluster_keys_point_idx,
-    // then the case by its primary key for its status).
+    // Once per new case with a category and a place: cluster_keys_open_place_idx alone (it covers
+    // every column read), or cluster_keys_open_point_idx then the rows in the latitude band.
     clusterCandidatesByPlace: client.prepare(
-      `select k.case_id as caseId, c.cluster_id as clusterId, k.category, k.place_key as placeKey, k.lat, k.lon,
-         k.created_at as createdAt, k.text
-       from cluster_keys k join cases c on c.id = k.case_id
-       where k.category = @category and k.place_key = @placeKey and k.created_at >= @since
-         and c.status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})
-       order by k.created_at desc limit @limit`,
+      `select case_id as caseId, cluster_id as clusterId, category, place_key as placeKey, lat, lon, created_at as createdAt, text
+       from cluster_keys
+       where category = @category and place_key = @placeKey and open = 1 and created_at >= @since
+       order by created_at desc limit @limit`,
     ),
     clusterCandidatesByPoint: client.prepare(
-      `select k.case_id as caseId, c.cluster_id as clusterId, k.category, k.place_key as placeKey, k.lat, k.lon,
-         k.created_at as createdAt, k.text
-       from cluster_keys k join cases c on c.id = k.case_id
-       where k.category = @category and k.lat between @minLat and @maxLat and k.lon between @minLon and @maxLon
-         and k.created_at >= @since and c.status in (${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})
-       order by k.created_at desc limit @limit`,
+      `select case_id as caseId, cluster_id as clusterId, category, place_key as placeKey, lat, lon, created_at as createdAt, text
+       from cluster_keys
+       where category = @category and open = 1 and lat between @minLat and @maxLat and lon between @minLon and @maxLon
+         and created_at >= @since
+       order by created_at desc limit @limit`,
     ),
     // Cluster membership (linkCluster, and a new case joining at intake).
     setCaseCluster: client.prepare(`update cases set cluster_id = @clusterId, updated_at = @updatedAt where id = @id`),
