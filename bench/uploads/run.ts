@@ -65,7 +65,8 @@ const dir = mkdtempSync(join(tmpdir(), 'intake-bench-uploads-'))
 for (const variant of variants) {
   const port = await freePort()
   const gateway = startGateway({ name: `gateway-${variant}`, config: join(import.meta.dirname, 'intake.config.ts'), env: { INTAKE_PORT: String(port), INTAKE_DATA_DIR: join(dir, variant), BENCH_MAX_UPLOADS: String(VARIANTS[variant]) }, logDir: dir })
-  await waitForHttpOk(`http://127.0.0.1:${port}/readyz`, gateway, 'bench/uploads')
+  // The national place index takes a while to load on a busy machine.
+  await waitForHttpOk(`http://127.0.0.1:${port}/readyz`, gateway, 'bench/uploads', 180_000)
   const pid = gateway.proc.pid!
   const idle = kib(pid, 'VmRSS')
   const started = performance.now()

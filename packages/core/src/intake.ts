@@ -150,7 +150,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const lifecycleContext: LifecycleContext = {
     store,
     offices,
-    pipeline,
+    messaging: pipeline,
     policy: deadlinePolicy(offices, { base: resolved.deadlines, ...resolved.deadlineRules }, resolved.calendar),
     settings: resolved.lifecycle,
     channels: resolved.channels,
@@ -164,7 +164,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const actions: CaseActions = createCaseActions({
     store,
     offices,
-    pipeline,
+    messaging: pipeline,
     now,
     alertChannel: resolved.alerts?.channel,
     onOutboxQueued: () => deliveries.wake(),
