@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from './app/metrics.ts'
 import { openApiDocument, openApiReference } from './app/openapi.ts'
 import { createStatusPages } from './app/status-page.ts'
 import { remitProblems } from './config/remits.ts'
+import { officeProblems } from './config/office-places.ts'
 import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type Logger } from './log/index.ts'
@@ -317,6 +318,7 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
     problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
   }
   problems.push(...remitProblems(resolved.offices, resolved.routing))
+  problems.push(...officeProblems(resolved.offices, offices, resolved.routing, resolved.officesFile))
   // An office's own deadlines are read when a case reaches it: a typo fails at start instead.
   for (const office of offices.all) {
     const own = office.deadlines
