@@ -77,20 +77,7 @@ export function createMessaging(options: MessagingOptions): Messaging {
   const outbound: Messaging['outbound'] = (kase, kind, text, author, at, thread, template) =>
     outboundTo({ to: kase.citizen, language: kase.language }, kase, kind, text, author, at, thread, template)
 
-  /**
-   * A message to anyone on any channel, on a case's record or (`caseId` '') on none: a status answer
-   * goes to whoever asked, where they asked, and belongs to the case only when they are its citizen.
-   */
-  const outboundTo: Messaging['outboundTo'] = (
-    recipient: { to: Address; language: string; caseId?: string },
-    kase: Case | undefined,
-    kind: OutboundMessage['kind'],
-    text: string,
-    author: string,
-    at: number,
-    thread?: Thread,
-    template?: keyof MessageTemplates,
-  ): OutboundWrite => {
+  const outboundTo: Messaging['outboundTo'] = (recipient, kase, kind, text, author, at, thread, template) => {
     const messageId = ids()
     const outboxId = ids()
     const office = kase ? offices.get(kase.officeId) : undefined
