@@ -14,6 +14,7 @@ export * from './deadlines/index.ts'
 export * from './routing-chain/index.ts'
 export * from './ids/index.ts'
 export * from './templates/index.ts'
+export * from './messaging/index.ts'
 export * from './pipeline/index.ts'
 // Duplicate clusters (issue 10, part 5): one file per concept in the lifecycle area.
 export * from './lifecycle/text-similarity.ts'

@@ -9,6 +9,7 @@ import { createMetrics, type Metrics } from './app/metrics.ts'
 import { openApiDocument, openApiReference } from './app/openapi.ts'
 import { createStatusPages } from './app/status-page.ts'
 import { remitProblems } from './config/remits.ts'
+import { officeProblems } from './config/office-places.ts'
 import { ConfigError, resolveConfig, type IntakeConfig, type ResolvedConfig } from './config/index.ts'
 import { newId, type IdGenerator } from './ids/index.ts'
 import { createLogger, type LogFields, type Logger } from './log/index.ts'
@@ -168,7 +169,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const lifecycleContext: LifecycleContext = {
     store,
     offices,
-    pipeline,
+    messaging: pipeline,
     policy: deadlinePolicy(offices, { base: resolved.deadlines, ...resolved.deadlineRules }, resolved.calendar),
     settings: resolved.lifecycle,
     channels: resolved.channels,
@@ -182,7 +183,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const actions: CaseActions = createCaseActions({
     store,
     offices,
-    pipeline,
+    messaging: pipeline,
     now,
     alertChannel: resolved.alerts?.channel,
     onOutboxQueued: () => deliveries.wake(),
@@ -368,6 +369,7 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
   resolved.webhooks.subscriptions.forEach((subscription, i) => {
     for (const p of subscriptionProblems(subscription, resolved.server, offices)) problems.push(`config.webhooks.subscriptions[${i}] (${subscription.id}).${p.field}: ${p.message}`)
   })
+  problems.push(...officeProblems(resolved.offices, offices, resolved.routing, resolved.officesFile))
   // An office's own deadlines are read when a case reaches it: a typo fails at start instead.
   for (const office of offices.all) problems.push(...deadlineProblems(office.deadlines).map((p) => `offices[${office.id}].${p}`))
   if (problems.length) throw new ConfigError(problems)

@@ -4,6 +4,7 @@ import { RoutingConfigError } from './errors.ts'
 import { normalizeForMatching } from './text-match.ts'
 import { ADMINISTRATIVE_SUFFIXES, buildGazetteer, type Gazetteer, type MentionKind, type PlaceMention, type PlaceRef, type Reading } from './gazetteer.ts'
 import type { PlaceSource } from './place-gazetteer.ts'
+import { jurisdictionProblems } from './jurisdiction-check.ts'
 
 export interface ByJurisdictionOptions {
   /**
@@ -521,7 +522,11 @@ export function byJurisdiction(options: ByJurisdictionOptions = {}): RoutingStra
     else if (category !== undefined) reason += ` (no office serving it lists category ${category})`
     if (ignored.length > 0) reason += `; ignored ${ignored.map((i) => i.description).join(', ')} in the text: outside the place field`
     return { officeId: office.id, strategy: 'jurisdiction', reason, confidence, ...(place ? { place } : {}) }
-  }, { locates: true as const })
+  }, {
+    locates: true as const,
+    // Without a place list, the office tree's own places are all there is: nothing to check against.
+    checkOffices: (directory: OfficeDirectory) => (places ? jurisdictionProblems(directory, places.load()) : []),
+  })
 }
 
 /** The one place these readings name (code and name), when they name one place that has a code. */

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { Readable } from 'node:stream'
 import { z } from 'zod'
 import {
   cleanImage,
@@ -30,6 +32,7 @@ import {
   type FormLimits,
   type FormValues,
 } from './pages.ts'
+import { readForm, type FormReading } from './read-form.ts'
 
 export interface WebFormOptions {
   /** Photos one submission may carry (default 3; 0 hides the photo field). */
@@ -47,6 +50,12 @@ export interface WebFormOptions {
    * "try again" page: the memory uploads take stays under this many maximum-size bodies.
    */
   maxConcurrentUploads?: number
+  /**
+   * Where photos are written while the rest of a submission arrives, before they are checked
+   * (default: the system's temporary folder). Each submission gets a folder of its own there,
+   * removed when the submission is answered, stored or refused.
+   */
+  uploadDir?: string
 }
 
 export type ImageType = 'image/jpeg' | 'image/png' | 'image/webp'
@@ -80,7 +89,7 @@ const ERRORS = {
     place_too_long: `地点最多 ${MAX_PLACE_CHARS} 字。`,
     name_too_long: `姓名最多 ${MAX_NAME_CHARS} 字。`,
     invalid_photo: '照片需要通过“照片”一栏选择文件上传。',
-    too_many_photos: (max: number, got: number) => `最多可以附 ${max} 张照片，您选了 ${got} 张。`,
+    too_many_photos: (max: number) => `最多可以附 ${max} 张照片，您选的照片多于 ${max} 张。`,
     photo_too_large: (name: string, mb: string) => `照片“${name}”超过了 ${mb} MB，请换一张较小的照片。`,
     unsupported_photo: (name: string) => `“${name}”不是 JPEG、PNG 或 WebP 格式的图片。`,
     invalid_email: '电子邮箱地址的格式不对，应该像 name@example.com 这样。',
@@ -98,7 +107,7 @@ const ERRORS = {
     place_too_long: `The place can be at most ${MAX_PLACE_CHARS} characters.`,
     name_too_long: `The name can be at most ${MAX_NAME_CHARS} characters.`,
     invalid_photo: 'Photos have to be chosen as files in the Photos field.',
-    too_many_photos: (max: number, got: number) => `You can attach at most ${max} photos, and you chose ${got}.`,
+    too_many_photos: (max: number) => `You can attach at most ${max} photos, and you chose more than that.`,
     photo_too_large: (name: string, mb: string) => `The photo "${name}" is larger than ${mb} MB. Please choose a smaller one.`,
     unsupported_photo: (name: string) => `"${name}" is not a JPEG, PNG or WebP image.`,
     invalid_email: 'That email address does not look right; it should look like name@example.com.',
@@ -168,6 +177,7 @@ export function webForm({
   title,
   locale = 'zh-CN',
   maxConcurrentUploads = 8,
+  uploadDir = tmpdir(),
 }: WebFormOptions = {}): ChannelAdapter {
   if (!Number.isInteger(maxPhotos) || maxPhotos < 0 || maxPhotos > 20) {
     throw new Error(`[web-form] maxPhotos: expected a whole number from 0 to 20 (a message carries at most 20 attachments), got ${maxPhotos}`)
@@ -193,6 +203,9 @@ export function webForm({
   // The photos plus 64 KiB for the text, the other fields and the multipart framing; a text limit
   // raised past what 64 KiB holds (4 UTF-8 bytes per character at worst) widens that room.
   const maxBodyBytes = maxPhotos * maxPhotoBytes + Math.max(64 * 1024, 4 * maxTextChars + 16 * 1024)
+  // The longest text field, in UTF-8 bytes at worst (4 a character), plus one character: a longer
+  // one arrives cut, and is refused as too long.
+  const maxFieldBytes = 4 * (maxTextChars + 1)
   const titleOf = (lang: PageLanguage) => title?.[lang] ?? TEXT[lang].title
   // reject() cannot re-read the body, so parse leaves what it understood here; keyed weakly by the
   // request object core hands to both hooks, so nothing outlives the request.
@@ -204,16 +217,28 @@ export function webForm({
     if (!FORM_TYPES.test(contentType)) {
       return { rejected: { status: 415, code: 'unsupported_media_type', message: ERRORS[early].unsupported_media_type } }
     }
-    let form: FormData
+    const reading = await readForm(req.stream ?? Readable.from([req.body]), {
+      contentType,
+      limits: { maxPhotos, maxPhotoBytes, maxFieldBytes, maxFields: 32 },
+      photoField: 'photos',
+      tempDir: uploadDir,
+      // Refused as soon as they arrive, before the photos behind them are read.
+      stopAt: (name, value, truncated) =>
+        (name === 'submission' && !SUBMISSION_ID.test(value)) ||
+        (name === 'text' && (truncated || Array.from(value).length > maxTextChars)) ||
+        (name === 'place' && (truncated || Array.from(value.trim()).length > MAX_PLACE_CHARS)),
+      looksLikePhoto: (head) => sniffImageType(head) !== undefined,
+    })
     try {
-      form = await new Request(req.url, { method: 'POST', headers: { 'content-type': contentType }, body: req.body as BodyInit }).formData()
-    } catch {
-      return { rejected: { status: 400, code: 'malformed_form', message: ERRORS[early].malformed_form } }
+      return await checkSubmission(req, ctx, reading)
+    } finally {
+      await reading.discard()
     }
-    const field = (name: string) => {
-      const value = form.get(name)
-      return typeof value === 'string' ? value : ''
-    }
+  }
+
+  async function checkSubmission(req: RawRequest, ctx: RouteContext, reading: FormReading): Promise<InboundOutcome> {
+    const { fields, stopped } = reading
+    const field = (name: string) => fields.get(name) ?? ''
     const lang = requestLanguage(req, locale, field('lang'))
     const e = ERRORS[lang]
     const anonymous = field('anonymous') !== ''
@@ -236,6 +261,7 @@ export function webForm({
       return { rejected: { status, code, message } }
     }
 
+    if (stopped?.reason === 'malformed') return refuse(400, 'malformed_form', e.malformed_form)
     if (!state.submission) return refuse(400, 'missing_submission', e.missing_submission)
     // Bots fill every field they find; people never see this one. Answer as if all went well.
     if (field('website') !== '') return { ignored: 'honeypot filled' }
@@ -243,20 +269,14 @@ export function webForm({
     const textChars = Array.from(text).length
     if (textChars > maxTextChars) return refuse(400, 'text_too_long', e.text_too_long(maxTextChars, textChars), 'text')
     if (Array.from(values.place).length > MAX_PLACE_CHARS) return refuse(400, 'place_too_long', e.place_too_long, 'place')
+    if (stopped?.reason === 'text_in_photo_field') return refuse(400, 'invalid_photo', e.invalid_photo, 'photos')
+    if (stopped?.reason === 'too_many_photos') return refuse(400, 'too_many_photos', e.too_many_photos(maxPhotos), 'photos')
+    if (stopped?.reason === 'photo_too_large') return refuse(413, 'photo_too_large', e.photo_too_large(stopped.filename, megabytes(maxPhotoBytes)), 'photos')
+    if (stopped?.reason === 'not_a_photo') return refuse(415, 'unsupported_photo', e.unsupported_photo(stopped.filename || `#${stopped.index + 1}`), 'photos')
+    if (stopped) return refuse(400, 'malformed_form', e.malformed_form)
     if (!anonymous && Array.from(values.name).length > MAX_NAME_CHARS) return refuse(400, 'name_too_long', e.name_too_long, 'name')
 
-    const entries = form.getAll('photos')
-    const photos: File[] = []
-    for (const entry of entries) {
-      if (typeof entry === 'string') return refuse(400, 'invalid_photo', e.invalid_photo, 'photos')
-      // An empty file input is still sent, as a part with no file name and no bytes.
-      if (entry.size === 0 && entry.name === '') continue
-      photos.push(entry)
-    }
-    if (photos.length > maxPhotos) return refuse(400, 'too_many_photos', e.too_many_photos(maxPhotos, photos.length), 'photos')
-    for (const photo of photos) {
-      if (photo.size > maxPhotoBytes) return refuse(413, 'photo_too_large', e.photo_too_large(photo.name, megabytes(maxPhotoBytes)), 'photos')
-    }
+    const photos = reading.photos.filter((p) => p.size > 0 || p.filename !== '')
     if (!text.trim() && photos.length === 0) return refuse(400, 'empty_message', e.empty_message, 'text')
     // The cheap checks first: a form refused for its text or its contact decodes no photo.
     let contact: Contact | undefined
@@ -268,11 +288,10 @@ export function webForm({
     }
     const checked: { bytes: Uint8Array; type: ImageType; name: string }[] = []
     for (const [index, photo] of photos.entries()) {
-      const bytes = new Uint8Array(await photo.arrayBuffer())
-      // The magic bytes say what it claims to be; decoding the whole of it says whether it is.
-      const cleaned = sniffImageType(bytes) ? await cleanImage(bytes) : undefined
-      if (!cleaned?.ok) return refuse(415, 'unsupported_photo', e.unsupported_photo(photo.name || `#${index + 1}`), 'photos')
-      checked.push({ bytes: cleaned.bytes, type: cleaned.contentType, name: cleanFilename(photo.name, index, cleaned.contentType) })
+      // The first bytes said what it claims to be; decoding the whole of it says whether it is.
+      const cleaned = await cleanImage({ file: photo.file })
+      if (!cleaned.ok) return refuse(415, 'unsupported_photo', e.unsupported_photo(photo.filename || `#${index + 1}`), 'photos')
+      checked.push({ bytes: cleaned.bytes, type: cleaned.contentType, name: cleanFilename(photo.filename, index, cleaned.contentType) })
     }
     state.photos = checked.length
 
@@ -402,6 +421,8 @@ export function webForm({
         path: '/submit',
         maxBodyBytes,
         maxConcurrent: maxConcurrentUploads,
+        // Read as it arrives: photos go to files, and a form over a limit is refused before it has all arrived.
+        streamsBody: true,
         parse: parseSubmission,
         respond: respondWithConfirmation,
         reject: rejectWithPage,

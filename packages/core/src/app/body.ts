@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http'
+import { Readable, Transform } from 'node:stream'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 
 export class BodyTooLargeError extends Error {
   readonly code = 'body_too_large'
@@ -79,4 +81,67 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
     }
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
   })
+}
+
+/** A request body handed on as it arrives (`streamBodyLimited`). */
+export interface StreamedBody {
+  /** The bytes, counted: fails with BodyTooLargeError past the limit, ClientGoneError when the client hangs up. */
+  readonly stream: Readable
+  /** True once the client's body has been read to its end. */
+  readonly ended: boolean
+  /** Stop reading: what has not been read stays unread (the answer then closes the connection). */
+  stop(): void
+}
+
+/**
+ * The body as a stream, refused past `limit` bytes as they arrive — for routes that parse while the
+ * client is still sending (uploads). Reads Node's request directly on @hono/node-server, the web
+ * stream otherwise. Stopping (or failing) never destroys Node's request: its socket must stay open
+ * for the answer.
+ */
+export function streamBodyLimited(req: Request, limit: number, incoming?: IncomingMessage): StreamedBody {
+  const source: Readable =
+    incoming && !incoming.readableDidRead && incoming.listenerCount('data') === 0
+      ? incoming
+      : req.body
+        ? Readable.fromWeb(req.body as unknown as NodeReadableStream<Uint8Array>)
+        : Readable.from([])
+  let size = 0
+  let ended = false
+  let stopped = false
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.byteLength
+      if (size > limit) return done(new BodyTooLargeError())
+      done(null, chunk)
+    },
+  })
+  const onEnd = () => {
+    ended = true
+  }
+  const onGone = (error?: Error & { code?: string }) => {
+    if (ended || stopped || counted.destroyed) return
+    counted.destroy(!error || error.code === 'ECONNRESET' || error.message === 'aborted' || error.code === 'ERR_STREAM_PREMATURE_CLOSE' ? new ClientGoneError() : error)
+  }
+  const onClose = () => onGone()
+  const stop = () => {
+    stopped = true
+    source.unpipe(counted)
+    // Reading stops here; Node keeps the socket until the answer is written.
+    source.pause()
+    if (!counted.destroyed) counted.destroy()
+  }
+  source.once('end', onEnd).on('error', onGone).once('close', onClose)
+  counted.once('error', () => {
+    source.unpipe(counted)
+    source.pause()
+  })
+  source.pipe(counted)
+  return {
+    stream: counted,
+    get ended() {
+      return ended
+    },
+    stop,
+  }
 }

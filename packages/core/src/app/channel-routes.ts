@@ -14,7 +14,7 @@ import type { BlobStore } from '../contracts/blob-store.ts'
 import type { Store } from '../contracts/store.ts'
 import type { Logger } from '../log/index.ts'
 import { InboundValidationError, type Pipeline } from '../pipeline/index.ts'
-import { readBodyLimited, BodyTooLargeError, ClientGoneError } from './body.ts'
+import { readBodyLimited, streamBodyLimited, BodyTooLargeError, ClientGoneError, type StreamedBody } from './body.ts'
 import { turns, type Turns } from './turns.ts'
 import type { Metrics } from './metrics.ts'
 
@@ -78,6 +78,9 @@ export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
       app.on(page.method, base + page.path, (c) => page.handle(c, ctx))
     }
     for (const route of adapter.routes ?? []) {
+      if (route.streamsBody && route.verify) {
+        throw new Error(`[config] channels.${channelId}: route ${route.method} ${route.path} streams its body and cannot also verify a signature over it`)
+      }
       const limit = route.maxConcurrent !== undefined ? turns(route.maxConcurrent) : undefined
       app.on(route.method, base + route.path, (c) => (limit ? handleInTurn(c, limit, route, channelId, adapter, ctx, deps) : handleInbound(c, route, channelId, adapter, ctx, deps)))
     }
@@ -126,18 +129,18 @@ async function handleInbound(
 ): Promise<Response> {
   const limit = route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const url = new URL(c.req.url)
-  const rawRequest = (body: Uint8Array): RawRequest => ({
+  const rawRequest = (body: Uint8Array, stream?: StreamedBody): RawRequest => ({
     method: c.req.method,
     url,
     headers: c.req.raw.headers,
     body,
     text: () => new TextDecoder().decode(body),
+    ...(stream ? { stream: stream.stream } : {}),
   })
   let raw = rawRequest(new Uint8Array())
   const reject = (error: ChannelError) => (route.reject ? route.reject(error, raw, ctx) : jsonError(c, error))
-  try {
-    raw = rawRequest(await readBodyLimited(c.req.raw, limit, (c.env as { incoming?: IncomingMessage } | undefined)?.incoming))
-  } catch (err) {
+  /** The answer to a body that was too large or whose client went away, whether core or `parse` found it. */
+  const bodyRefusal = (err: unknown): Response | undefined => {
     if (err instanceof BodyTooLargeError) {
       deps.metrics.count('inbound_rejected', { channelId, code: 'body_too_large' })
       return reject({ status: 413, code: 'body_too_large', message: `the body is larger than ${limit} bytes` })
@@ -148,9 +151,54 @@ async function handleInbound(
       ctx.log.info('client went away before its body ended')
       return jsonError(c, { status: 400, code: err.code, message: err.message })
     }
-    throw err
+    return undefined
+  }
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  if (!route.streamsBody) {
+    try {
+      raw = rawRequest(await readBodyLimited(c.req.raw, limit, incoming))
+    } catch (err) {
+      const refused = bodyRefusal(err)
+      if (refused) return refused
+      throw err
+    }
+    return handleRequest(c, raw, reject, route, channelId, ctx, deps)
   }
 
+  const declared = Number(c.req.header('content-length') ?? NaN)
+  let res: Response
+  if (Number.isFinite(declared) && declared > limit) res = bodyRefusal(new BodyTooLargeError())!
+  else {
+    const streamed = streamBodyLimited(c.req.raw, limit, incoming)
+    raw = rawRequest(new Uint8Array(), streamed)
+    try {
+      res = await handleRequest(c, raw, reject, route, channelId, ctx, deps)
+    } catch (err) {
+      const refused = bodyRefusal(err)
+      if (!refused) throw err
+      res = refused
+    } finally {
+      if (!streamed.ended) streamed.stop()
+    }
+    if (streamed.ended) return res
+  }
+  // The rest of the body stays unread: close the connection after the answer instead of reading it
+  // to find the next request (RFC 9112 §9.6).
+  const headers = new Headers(res.headers)
+  headers.set('connection', 'close')
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers })
+}
+
+/** Verify, parse, hand to the pipeline and render the answer, for a request whose body is at hand (or streaming). */
+async function handleRequest(
+  c: Context,
+  raw: RawRequest,
+  reject: (error: ChannelError) => Response,
+  route: InboundRoute,
+  channelId: string,
+  ctx: RouteContext,
+  deps: ChannelMountDeps,
+): Promise<Response> {
   if (route.verify) {
     const verdict = await route.verify(raw, ctx)
     if (!verdict.ok) {

@@ -124,7 +124,7 @@ export function mountClusterRoutes(api: Hono<Env>, deps: ClusterApiDeps): void {
     const denied = forbidden(c, 'reply')
     if (denied) return denied
     if (!(await visible(c, c.req.param('id')))) return notFound(c)
-    const sent = await notifyCluster({ store, pipeline: deps.pipeline, onOutboxQueued: deps.wakeOutbox }, c.req.param('id'), { kind: 'reply', text: input.value.text, actor: c.get('identity').actor }, deps.now())
+    const sent = await notifyCluster({ store, messaging: deps.pipeline, onOutboxQueued: deps.wakeOutbox }, c.req.param('id'), { kind: 'reply', text: input.value.text, actor: c.get('identity').actor }, deps.now())
     if (!sent.ok) return c.json({ error: { code: sent.code, message: sent.message } }, sent.status)
     return c.json({ clusterId: sent.clusterId, cases: sent.changed, skipped: sent.skipped }, 201)
   })
@@ -136,7 +136,7 @@ export function mountClusterRoutes(api: Hono<Env>, deps: ClusterApiDeps): void {
     if (denied) return denied
     if (!(await visible(c, c.req.param('id')))) return notFound(c)
     const notice = { kind: 'status', to: 'resolved', transition: 'resolve', actor: c.get('identity').actor, template: 'resolved', ...(input.value.note ? { note: input.value.note } : {}) } as const
-    const sent = await notifyCluster({ store, pipeline: deps.pipeline, onOutboxQueued: deps.wakeOutbox, lifecycle: deps.lifecycle }, c.req.param('id'), notice, deps.now())
+    const sent = await notifyCluster({ store, messaging: deps.pipeline, onOutboxQueued: deps.wakeOutbox, lifecycle: deps.lifecycle }, c.req.param('id'), notice, deps.now())
     if (!sent.ok) return c.json({ error: { code: sent.code, message: sent.message } }, sent.status)
     return c.json({ clusterId: sent.clusterId, cases: sent.changed, skipped: sent.skipped })
   })

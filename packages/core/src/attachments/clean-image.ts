@@ -22,14 +22,17 @@ const KEEP_FORMAT: Record<string, CleanImageType> = { jpeg: 'image/jpeg', png: '
  * JPEG, PNG and WebP keep their format; anything else sharp decodes (GIF, TIFF, AVIF, HEIF where
  * libvips has it) becomes JPEG — or PNG when it has transparency.
  *
+ * The image is given as bytes, or as `{ file }`, the path of a file holding them (an upload
+ * streamed to disk), which spares holding the encoded image in memory beside its decoded pixels.
+ *
  * @example
  * const cleaned = await cleanImage(bytes)
  * if (cleaned.ok) await blobs.put(cleaned.bytes)
  */
-export async function cleanImage(bytes: Uint8Array, { maxPixels = 40_000_000 }: CleanImageOptions = {}): Promise<CleanImageResult> {
+export async function cleanImage(input: Uint8Array | { file: string }, { maxPixels = 40_000_000 }: CleanImageOptions = {}): Promise<CleanImageResult> {
   try {
     // failOn 'error': a truncated or corrupt image is refused instead of decoded as far as it goes.
-    const image = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, animated: false })
+    const image = sharp(input instanceof Uint8Array ? input : input.file, { failOn: 'error', limitInputPixels: maxPixels, animated: false })
     const meta = await image.metadata()
     const target = KEEP_FORMAT[meta.format ?? ''] ?? (meta.hasAlpha ? 'image/png' : 'image/jpeg')
     // rotate() with no angle applies the EXIF orientation; sharp writes no metadata unless asked to.

@@ -1,7 +1,7 @@
 import type { CaseChange, OutboundWrite, Store } from '../contracts/store.ts'
 import { OPEN_STATUSES, type Case, type CaseEventInput, type CaseMessage, type CaseStatus, type Office } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
-import type { Pipeline } from '../pipeline/index.ts'
+import type { Landing, Messaging } from '../messaging/index.ts'
 import type { LifecycleContext } from '../lifecycle/context.ts'
 import { allowedFrom, checkTransition, transitionTo, type Role, type Transition } from '../lifecycle/state-machine.ts'
 import type { Lifecycle } from '../lifecycle/service.ts'
@@ -26,7 +26,7 @@ export type ActionResult =
 export interface CaseActionsDeps {
   store: Store
   offices: OfficeDirectory
-  pipeline: Pipeline
+  messaging: Messaging
   now: () => number
   /** The channel urgent-case alerts go out on (office contact `alert` is the address there). */
   alertChannel?: string
@@ -51,13 +51,6 @@ export interface CaseActions {
   changeStatus(caseId: string, input: { status: CaseStatus; actor: string; role?: Role; note?: string }): Promise<ActionResult>
   /** The assignee, event and alert for a case landing in an office (used at intake as well). */
   landing(kase: Case, officeId: string, at: number, actor: string): Promise<Landing>
-}
-
-/** What landing in an office adds to a change. */
-export interface Landing {
-  assigneeId: string | null
-  events: CaseEventInput[]
-  outbound: OutboundWrite[]
 }
 
 /** The staff of an office who may get a case now: on duty, in the order the offices file lists them. */
@@ -91,7 +84,7 @@ export function pickAssignee(
 }
 
 export function createCaseActions(deps: CaseActionsDeps): CaseActions {
-  const { store, offices, pipeline, now } = deps
+  const { store, offices, messaging, now } = deps
 
   /** The office that announces urgent cases for `office`: itself, or the nearest above with an alert address. */
   const alertContact = (officeId: string) => offices.lineage(officeId).find((o) => o.contact.alert)
@@ -142,7 +135,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
     const contact = kase.urgency === 'urgent' && deps.alertChannel ? alertContact(officeId) : undefined
     if (contact && deps.alertChannel) {
       const landed = { ...kase, officeId }
-      const write = pipeline.outbound(landed, 'alert', pipeline.render('alert', landed, { summary: kase.summary }), 'system', at, undefined, 'alert')
+      const write = messaging.outbound(landed, 'alert', messaging.render('alert', landed, { summary: kase.summary }), 'system', at, undefined, 'alert')
       const to = { channelId: deps.alertChannel, id: contact.contact.alert! }
       outbound.push({
         message: { ...write.message, channelId: deps.alertChannel },
@@ -209,7 +202,7 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
         if (!check.ok) return { ok: false, status: check.status, code: check.code, message: check.message, allowed: check.allowed }
       }
       const at = now()
-      const out = pipeline.outbound(kase, 'reply', pipeline.render('reply', kase, { text }), actor, at, await pipeline.threadOf(kase), 'reply')
+      const out = messaging.outbound(kase, 'reply', messaging.render('reply', kase, { text }), actor, at, await messaging.threadOf(kase), 'reply')
       const firstAcceptance = answers && kase.acceptedAt === null
       const updated = await store.applyCaseChange({
         caseId,

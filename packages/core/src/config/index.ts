@@ -258,6 +258,8 @@ export class ConfigError extends Error {
 export interface ResolvedConfig {
   store: Store
   offices: Office[]
+  /** The offices file as the config names it (relative to the config file), when they come from one. */
+  officesFile?: string
   channels: Record<string, ChannelAdapter>
   routing: RoutingStrategy[]
   deadlines: DeadlinePolicy
@@ -346,6 +348,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
   return {
     store: input.store,
     offices,
+    ...(typeof c.offices === 'string' ? { officesFile: c.offices } : {}),
     channels: input.channels,
     routing: input.routing,
     deadlines: { ...DEFAULT_DEADLINES, ...pick(c.deadlines, ['urgent', 'normal', 'complex']) },

@@ -1,4 +1,5 @@
 import type { Branding } from '../config/branding.ts'
+import type { Readable } from 'node:stream'
 import type { Context } from 'hono'
 import type { InboundMessageInput, OutboundMessage } from '../model/index.ts'
 import type { BlobStore } from './blob-store.ts'
@@ -90,9 +91,16 @@ export interface RawRequest {
   readonly method: string
   readonly url: URL
   readonly headers: Headers
+  /** The whole body; empty on a route that `streamsBody` (read `stream` there). */
   readonly body: Uint8Array
   /** The body decoded as UTF-8. */
   text(): string
+  /**
+   * On a route that `streamsBody`: the body as it arrives, read once. Core counts its bytes: past
+   * the route's `maxBodyBytes` it fails with `BodyTooLargeError`, and a client that hangs up makes
+   * it fail with `ClientGoneError`; `parse` may let either propagate (core answers 413, or nobody).
+   */
+  readonly stream?: Readable
 }
 
 export interface ChannelError {
@@ -165,6 +173,26 @@ export interface InboundRoute {
    * take large bodies (uploads), so the memory they hold stays under `maxConcurrent × maxBodyBytes`.
    */
   readonly maxConcurrent?: number
+  /**
+   * Hand the body to `parse` unread, as `req.stream`, instead of reading it whole first (uploads):
+   * the adapter applies its own limits as the bytes arrive and may refuse before the client has
+   * finished sending. A declared Content-Length over `maxBodyBytes` is still 413 before `parse`.
+   * When the answer goes out with the body not read to its end, core closes the connection
+   * (`Connection: close`) instead of reading the rest. Such a route cannot have `verify`: a
+   * signature covers bytes that have not arrived yet.
+   *
+   * @example
+   * import type { InboundRoute } from '@intake/core'
+   * export const upload: InboundRoute = {
+   *   method: 'POST', path: '/upload', streamsBody: true, maxBodyBytes: 20 * 1024 * 1024,
+   *   async parse(req) {
+   *     let bytes = 0
+   *     for await (const chunk of req.stream!) if ((bytes += chunk.byteLength) > 5 * 1024 * 1024) return { rejected: { status: 413, code: 'too_large', message: 'at most 5 MiB' } }
+   *     return { ignored: `read ${bytes} bytes` }
+   *   },
+   * }
+   */
+  readonly streamsBody?: boolean
   /**
    * The provider expects the acknowledgement in the answer to its webhook (WeChat's passive reply,
    * TwiML that speaks the tracking code): the pipeline records it as delivered inline instead of

@@ -50,6 +50,23 @@ export type RoutingStrategy = ((draft: CaseDraft, ctx: RoutingContext) => Promis
    * for `labour` is an error naming the office instead of an office no case ever reaches.
    */
   readonly categories?: readonly string[]
+  /**
+   * What this strategy finds wrong with the offices as it reads them — a jurisdiction code or place
+   * name its place list does not have — checked when the gateway is assembled: each problem is a
+   * configuration error naming the offices file, the office and the key, instead of an office no
+   * case reaches.
+   *
+   * @example
+   * // [{ officeId: 'jiashi', key: 'jurisdiction.codes[0]', message: 'no place has the code "653199" in 中国行政区划 (65)' }]
+   */
+  readonly checkOffices?: (offices: OfficeDirectory) => readonly OfficeProblem[]
+}
+
+/** Something wrong with one office, for the start-up error: `key` is the path inside the office, e.g. `jurisdiction.places[0].name`. */
+export interface OfficeProblem {
+  officeId: string
+  key: string
+  message: string
 }
 
 /** One strategy's answer in the routing trail kept on the case's `routed` event. */

@@ -1,6 +1,6 @@
 import type { CaseChange, Store } from '../contracts/store.ts'
 import { OPEN_STATUSES, type Case, type CaseStatus } from '../model/index.ts'
-import type { Pipeline } from '../pipeline/index.ts'
+import type { Messaging } from '../messaging/index.ts'
 import type { MessageTemplates } from '../templates/index.ts'
 import type { LifecycleContext } from './context.ts'
 import { resolvedPlan } from './timer-plan.ts'
@@ -29,7 +29,7 @@ export type ClusterNotice =
 
 export interface ClusterFanOutDeps {
   store: Store
-  pipeline: Pipeline
+  messaging: Messaging
   onOutboxQueued?: () => void
   /** With it, a member resolved here gets its survey planned and its deadline's timers stopped (timer-plan.ts). */
   lifecycle?: LifecycleContext
@@ -54,7 +54,7 @@ export async function notifyCluster(deps: ClusterFanOutDeps, clusterId: string, 
   const skipped: Array<{ caseId: string; reason: string }> = []
   for (const member of view.members) {
     if (member.id === options.exceptCaseId) continue
-    const change = await changeFor(deps.pipeline, member, notice, clusterId, at)
+    const change = await changeFor(deps.messaging, member, notice, clusterId, at)
     if (deps.lifecycle && !('reason' in change) && notice.kind === 'status' && notice.to === 'resolved') {
       change.timers = resolvedPlan(at, canReachCitizen(deps.lifecycle, member), deps.lifecycle.settings, deps.lifecycle.policy.calendar)
       if (member.acceptedAt === null) change.patch = { ...change.patch, acceptedAt: at }
@@ -67,10 +67,10 @@ export async function notifyCluster(deps: ClusterFanOutDeps, clusterId: string, 
   return { ok: true, clusterId, changed, skipped }
 }
 
-async function changeFor(pipeline: Pipeline, member: Case, notice: ClusterNotice, clusterId: string, at: number): Promise<CaseChange | { reason: string }> {
-  const thread = await pipeline.threadOf(member)
+async function changeFor(messaging: Messaging, member: Case, notice: ClusterNotice, clusterId: string, at: number): Promise<CaseChange | { reason: string }> {
+  const thread = await messaging.threadOf(member)
   if (notice.kind === 'reply') {
-    const out = pipeline.outbound(member, 'reply', pipeline.render('reply', member, { text: notice.text }), notice.actor, at, thread)
+    const out = messaging.outbound(member, 'reply', messaging.render('reply', member, { text: notice.text }), notice.actor, at, thread)
     return {
       caseId: member.id,
       at,
@@ -81,7 +81,7 @@ async function changeFor(pipeline: Pipeline, member: Case, notice: ClusterNotice
   }
   if (member.status === notice.to) return { reason: `already ${notice.to}` }
   if (!OPEN_STATUSES.includes(member.status)) return { reason: `the case is ${member.status}` }
-  const out = notice.template ? [pipeline.outbound(member, 'notice', pipeline.render(notice.template, member, notice.values), notice.actor, at, thread)] : []
+  const out = notice.template ? [messaging.outbound(member, 'notice', messaging.render(notice.template, member, notice.values), notice.actor, at, thread)] : []
   return {
     caseId: member.id,
     at,

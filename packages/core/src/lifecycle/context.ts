@@ -3,7 +3,7 @@ import type { Store } from '../contracts/store.ts'
 import type { Logger } from '../log/index.ts'
 import type { Metrics } from '../app/metrics.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
-import type { Pipeline } from '../pipeline/index.ts'
+import type { Messaging } from '../messaging/index.ts'
 import type { DeadlinePolicyResolver } from './deadline-policy.ts'
 import type { LifecycleSettings } from './settings.ts'
 
@@ -11,7 +11,7 @@ import type { LifecycleSettings } from './settings.ts'
 export interface LifecycleContext {
   store: Store
   offices: OfficeDirectory
-  pipeline: Pipeline
+  messaging: Messaging
   policy: DeadlinePolicyResolver
   settings: LifecycleSettings
   channels: Record<string, ChannelAdapter>

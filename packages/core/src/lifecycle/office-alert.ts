@@ -20,7 +20,7 @@ export function officeAlert(
   const channel = ctx.alertChannel
   const contact: Office | undefined = ctx.offices.lineage(officeId).find((o) => o.contact.alert)
   if (!channel || !contact) return { outbound: [], events: [], sentTo: {} }
-  const write = ctx.pipeline.outbound(kase, 'alert', ctx.pipeline.render(template, kase, values), 'system', at, undefined, template)
+  const write = ctx.messaging.outbound(kase, 'alert', ctx.messaging.render(template, kase, values), 'system', at, undefined, template)
   const to = { channelId: channel, id: contact.contact.alert! }
   return {
     outbound: [

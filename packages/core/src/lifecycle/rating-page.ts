@@ -55,7 +55,7 @@ ${t.options.map((label, i) => html`<p><input type="radio" id="rating-${i + 1}" n
 /** The status page's own throttle: a rating form must not become a way around it to guess codes. */
 export function createRatingPage(lifecycle: Lifecycle, locale: string, guard: { throttle?: LookupThrottle; trustProxy?: boolean } = {}): Hono {
   const app = new Hono()
-  const { store, pipeline } = lifecycle.context
+  const { store, messaging } = lifecycle.context
   app.post('/status/:code/rating', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('too large', 413) }), async (c) => {
     const lang = pageLanguage(c, locale)
     const t = T[lang]
@@ -80,8 +80,8 @@ export function createRatingPage(lifecycle: Lifecycle, locale: string, guard: { 
     const outcome = await lifecycle.rateFromPage(kase, words ? `${rating}，${words}` : rating)
     if (outcome.kind === 'unreadable') return page(400, ratingForm(kase, lang, t.choose) || html`<p>${t.choose}</p>`)
     const forCase = { ...kase, language: lang }
-    if (outcome.kind === 'too_early') return page(409, html`<p role="status">${pipeline.render('ratingTooEarly', forCase)}</p>`)
-    if (outcome.kind === 'already_rated') return page(409, html`<p role="status">${pipeline.render('alreadyRated', forCase)}</p>`)
+    if (outcome.kind === 'too_early') return page(409, html`<p role="status">${messaging.render('ratingTooEarly', forCase)}</p>`)
+    if (outcome.kind === 'already_rated') return page(409, html`<p role="status">${messaging.render('alreadyRated', forCase)}</p>`)
     // The same words the citizen would have been sent: the thanks, or that the case went back to the office.
     const answer = outcome.change.outbound?.find((o) => o.message.channelId === kase.channelId)?.message.text ?? ''
     return page(200, html`<p role="status">${answer}</p>`)

@@ -1,6 +1,6 @@
 import type { CaseChange, OutboundWrite } from '../contracts/store.ts'
 import type { Case, CaseEventInput } from '../model/index.ts'
-import type { Thread } from '../pipeline/index.ts'
+import type { Thread } from '../messaging/index.ts'
 import type { LifecycleContext } from './context.ts'
 import { officeAlert, showTime } from './office-alert.ts'
 import { transitionChange } from './transitions.ts'
@@ -73,7 +73,7 @@ export async function ratingChange(
   opts: { messageId?: string; thread?: Thread } = {},
 ): Promise<RatingOutcome> {
   const answer = (template: 'rated' | 'reopened' | 'ratingTooEarly' | 'alreadyRated', forCase: Case, values: Record<string, string> = {}): OutboundWrite =>
-    ctx.pipeline.outbound(forCase, 'notice', ctx.pipeline.render(template, forCase, values), 'system', at, opts.thread, template)
+    ctx.messaging.outbound(forCase, 'notice', ctx.messaging.render(template, forCase, values), 'system', at, opts.thread, template)
   const open = !['resolved', 'closed'].includes(kase.status)
   if (open || (kase.status === 'closed' && kase.rating !== null)) {
     const kind = open ? 'too_early' : 'already_rated'

@@ -70,7 +70,7 @@ export const DEFAULT_TIMER_HANDLERS: Record<string, TimerHandler> = {
 
   async survey(ctx, _timer, kase, at) {
     if (kase.status !== 'resolved' || kase.rating !== null) return undefined
-    const survey = ctx.pipeline.outbound(kase, 'notice', ctx.pipeline.render('survey', kase), 'system', at, await ctx.pipeline.threadOf(kase), 'survey')
+    const survey = ctx.messaging.outbound(kase, 'notice', ctx.messaging.render('survey', kase), 'system', at, await ctx.messaging.threadOf(kase), 'survey')
     return {
       caseId: kase.id,
       at,

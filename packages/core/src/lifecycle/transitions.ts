@@ -91,7 +91,7 @@ export async function transitionChange(
     case 'resolve':
       change.patch!.resolvedAt = at
       if (firstAcceptance) change.patch!.acceptedAt = at
-      outbound.push(ctx.pipeline.outbound(kase, 'notice', ctx.pipeline.render('resolved', kase), input.actor.id, at, await ctx.pipeline.threadOf(kase), 'resolved'))
+      outbound.push(ctx.messaging.outbound(kase, 'notice', ctx.messaging.render('resolved', kase), input.actor.id, at, await ctx.messaging.threadOf(kase), 'resolved'))
       change.timers = resolvedPlan(at, canReachCitizen(ctx, kase), ctx.settings, ctx.policy.calendar)
       break
     case 'close':

@@ -4,30 +4,28 @@ import type { CaseDraft, RoutingStrategy } from '../contracts/routing.ts'
 import type { BlobStore } from '../contracts/blob-store.ts'
 import { StoreConflictError, type CaseChange, type OutboundWrite, type PendingTranscription, type Store, type TimerPlan } from '../contracts/store.ts'
 import { parseRating, type ParsedRating, type RatingOutcome } from '../lifecycle/rating.ts'
-import type { Transcriber, Transcript } from '../contracts/transcriber.ts'
+import type { Transcriber } from '../contracts/transcriber.ts'
 import { deadlineFor, type DeadlinePolicy, type WorkCalendar } from '../deadlines/index.ts'
 import type { IdGenerator } from '../ids/index.ts'
 import type { Logger } from '../log/index.ts'
 import {
   InboundMessage,
   OPEN_STATUSES,
-  type Address,
   type Case,
   type CaseEventInput,
   type CaseMessage,
   type InboundMessageInput,
-  type OutboundMessage,
 } from '../model/index.ts'
 import type { OfficeDirectory } from '../offices/index.ts'
-import type { Landing } from '../case-actions/index.ts'
+import { createMessaging, type LandCase, type Messaging, type Thread } from '../messaging/index.ts'
 import { runRoutingChain } from '../routing-chain/index.ts'
 import type { ClusterMatcher } from '../lifecycle/cluster-matching.ts'
-import { pickLanguage, renderTemplate, type MessageTemplates } from '../templates/index.ts'
+import { pickLanguage, type MessageTemplates } from '../templates/index.ts'
 import { findTrackingCodes, newTrackingCode } from '../tracking-code/index.ts'
 import { classifyMessage, type MessageClass } from '../lifecycle/classify-message.ts'
 import { answerStatusQuery, isCitizenOf } from '../lifecycle/status-answer.ts'
 import { createLookupThrottle, type LookupThrottle } from '../throttle/index.ts'
-import { audioToTranscribe, transcribeStored, TRANSCRIPTION_DEFAULTS } from '../transcription/index.ts'
+import { audioToTranscribe, transcribeStored, TRANSCRIPTION_DEFAULTS, type ApplyTranscript } from '../transcription/index.ts'
 
 export interface PipelineOptions {
   store: Store
@@ -59,7 +57,7 @@ export interface PipelineOptions {
   /** How long after resolution a rating still finds its case (the survey's delay plus its expiry). */
   surveyWindowMs?: number
   /** Assignment and urgent alerts for a case landing in an office (the case actions provide it). */
-  landing?: (kase: Case, officeId: string, at: number, actor: string) => Promise<Landing>
+  landing?: LandCase
   /** Finds the open case a new one duplicates (same place, category and matter): both join its cluster. */
   clusters?: ClusterMatcher
   /** A new case's deadlines, events and first timers (the lifecycle provides it). */
@@ -88,42 +86,26 @@ export class InboundValidationError extends Error {
   }
 }
 
-export interface Pipeline {
+/**
+ * The intake pipeline. It renders and builds outbound messages through `Messaging` (messaging/),
+ * which it also offers to whoever holds it; the case actions, the lifecycle and the transcription
+ * worker depend on `Messaging` and their own narrow types, never on the pipeline, so the pipeline
+ * sits below them.
+ */
+export interface Pipeline extends Messaging {
   /** Persist one message (idempotent on channel + external id), route it, queue the acknowledgement. */
   ingest(input: InboundMessageInput, options?: IngestOptions): Promise<IntakeResult>
-  statusUrl(trackingCode: string): string
-  /** Render a template in the case's language. */
-  render(kind: keyof MessageTemplates, kase: Case, values?: Record<string, string>): string
-  /**
-   * Build the message row and outbox row for something the citizen must receive. `template` names the
-   * template the text was rendered from: a channel that may send only pre-approved templates (Chinese
-   * SMS) picks its own by it.
-   */
-  outbound(kase: Case, kind: OutboundMessage['kind'], text: string, author: string, at: number, thread?: Thread, template?: keyof MessageTemplates): OutboundWrite
-  /** The provider ids a reply on this case answers and refers to, so it threads on the citizen's side. */
-  threadOf(kase: Case): Promise<Thread>
   /**
    * What a late transcript changes on its case: the event, the summary when the voice message
    * opened the case, and a new office when the case waited at the intake desk for want of words.
    */
-  transcribed(caseId: string, messageId: string, transcript: Transcript, engine: string, at: number): Promise<CaseChange>
+  transcribed: ApplyTranscript
 }
 
 export interface IngestOptions {
   /** The channel answers the provider's webhook with the acknowledgement (see InboundRoute.acknowledgesInline). */
   inlineAck?: boolean
 }
-
-/** Where an outbound message sits in the conversation (email In-Reply-To/References, a chat reply). */
-export interface Thread {
-  inReplyTo?: string
-  references: string[]
-  /** The citizen's latest subject, for channels with subjects (an email answer is `Re:` it). */
-  subject?: string
-}
-
-/** Email clients and servers cap References; the newest ids matter most. */
-const MAX_REFERENCES = 20
 
 const MAX_CODE_ATTEMPTS = 4
 const VOICE_SUMMARY = '(voice message, transcript pending)'
@@ -134,94 +116,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const transcriptionRetryMs = options.transcription?.baseDelayMs ?? TRANSCRIPTION_DEFAULTS.baseDelayMs
   const inlineTranscriptionMs = Math.min(transcriptionTimeoutMs, options.transcription?.inlineTimeoutMs ?? TRANSCRIPTION_DEFAULTS.inlineTimeoutMs)
   const languages = Object.keys(options.templates)
-  const statusUrl = (code: string) => `${options.publicUrl.replace(/\/$/, '')}/status/${code}`
   const lookups = options.lookups ?? createLookupThrottle()
   // A survey is answered days after resolution: a resolved case waits for its rating this long.
   const surveyWindowMs = Math.max(options.followUpWindowMs, options.surveyWindowMs ?? 0)
 
-  const render: Pipeline['render'] = (kind, kase, values = {}) => {
-    const t = options.templates[kase.language] ?? options.templates[options.locale] ?? Object.values(options.templates)[0]!
-    const office = offices.get(kase.officeId)
-    const officeName = (kase.language.startsWith('zh') ? office?.name : office?.names[kase.language.split('-')[0]!]) ?? office?.name ?? ''
-    return renderTemplate(t[kind], { trackingCode: kase.trackingCode, officeName, statusUrl: statusUrl(kase.trackingCode), ...values })
-  }
-
-  const outbound: Pipeline['outbound'] = (kase, kind, text, author, at, thread, template) =>
-    outboundTo({ to: kase.citizen, language: kase.language }, kase, kind, text, author, at, thread, template)
-
-  /**
-   * A message to anyone on any channel, on a case's record or (`caseId` '') on none: a status answer
-   * goes to whoever asked, where they asked, and belongs to the case only when they are its citizen.
-   */
-  const outboundTo = (
-    recipient: { to: Address; language: string; caseId?: string },
-    kase: Case | undefined,
-    kind: OutboundMessage['kind'],
-    text: string,
-    author: string,
-    at: number,
-    thread?: Thread,
-    template?: keyof MessageTemplates,
-  ): OutboundWrite => {
-    const messageId = ids()
-    const outboxId = ids()
-    const office = kase ? offices.get(kase.officeId) : undefined
-    const caseId = recipient.caseId ?? kase?.id ?? ''
-    const payload: OutboundMessage = {
-      id: messageId,
-      caseId,
-      channelId: recipient.to.channelId,
-      to: recipient.to,
-      kind,
-      text,
-      trackingCode: kase?.trackingCode ?? '',
-      statusUrl: kase ? statusUrl(kase.trackingCode) : `${options.publicUrl.replace(/\/$/, '')}/status`,
-      language: recipient.language,
-      ...(template ? { template } : {}),
-      ...(thread?.inReplyTo ? { inReplyTo: thread.inReplyTo } : {}),
-      ...(thread?.subject ? { subject: thread.subject } : {}),
-      ...(thread?.references.length ? { references: thread.references.slice(-MAX_REFERENCES) } : {}),
-      ...(office ? { office: { id: office.id, name: office.name, ...(office.contact.email ? { email: office.contact.email } : {}) } } : {}),
-    }
-    const message: CaseMessage = {
-      id: messageId,
-      caseId,
-      direction: 'out',
-      channelId: recipient.to.channelId,
-      externalId: null,
-      author,
-      subject: null,
-      text,
-      attachments: [],
-      deliveryStatus: 'pending',
-      createdAt: at,
-    }
-    return {
-      message,
-      outbox: {
-        id: outboxId,
-        messageId,
-        caseId,
-        channelId: recipient.to.channelId,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: at,
-        lastError: null,
-        providerId: null,
-        idempotencyKey: `intake-${outboxId}`,
-        payload,
-        createdAt: at,
-        updatedAt: at,
-      },
-    }
-  }
-
-  const threadOf: Pipeline['threadOf'] = async (kase) => {
-    const onChannel = (await store.listMessages(kase.id)).filter((m) => m.channelId === kase.channelId && m.externalId)
-    const inbound = onChannel.filter((m) => m.direction === 'in')
-    const subject = [...inbound].reverse().find((m) => m.subject)?.subject ?? undefined
-    return { inReplyTo: inbound.at(-1)?.externalId ?? undefined, references: onChannel.map((m) => m.externalId!), ...(subject ? { subject } : {}) }
-  }
+  const messaging = createMessaging({ store, offices, templates: options.templates, locale: options.locale, publicUrl: options.publicUrl, ids })
+  const { statusUrl, render, outbound, outboundTo } = messaging
 
   /**
    * The case a message joins. A cited code joins only its own citizen's case (same channel and
@@ -586,7 +486,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return { caseId, at, patch, events }
   }
 
-  return { ingest, statusUrl, render, outbound, threadOf, transcribed }
+  return { ...messaging, ingest, transcribed }
 }
 
 interface TranscriptEvent {

@@ -1,11 +1,16 @@
 import type { BlobStore } from '../contracts/blob-store.ts'
-import type { PendingTranscription, Store } from '../contracts/store.ts'
+import type { CaseChange, PendingTranscription, Store } from '../contracts/store.ts'
 import type { Transcriber, Transcript } from '../contracts/transcriber.ts'
 import type { Logger } from '../log/index.ts'
 import type { Attachment } from '../model/index.ts'
 import { backoffDelay } from '../outbox/index.ts'
-import type { Pipeline } from '../pipeline/index.ts'
 import { pollingLoop, type PollingLoop } from '../polling/index.ts'
+
+/**
+ * What a late transcript changes on its case (the pipeline's `transcribed`): the worker hands each
+ * transcript on and writes the change it gets back.
+ */
+export type ApplyTranscript = (caseId: string, messageId: string, transcript: Transcript, engine: string, at: number) => Promise<CaseChange>
 
 export interface TranscriptionOptions {
   /** How long one attempt may take, at intake or in the worker (default 10 s). */
@@ -74,7 +79,7 @@ export interface TranscriptionWorkerDeps {
   store: Store
   blobs: BlobStore
   transcriber: Transcriber
-  pipeline: Pipeline
+  pipeline: { transcribed: ApplyTranscript }
   log: Logger
   now?: () => number
   random?: () => number

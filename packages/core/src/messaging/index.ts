@@ -1,0 +1,2 @@
+export * from './outbound.ts'
+export * from './landing.ts'
