@@ -32,6 +32,7 @@ import type { TimerWorker } from './lifecycle/timer-worker.ts'
 import { addDuration, parseDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
+import { createCaseRecords } from './records/index.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 
 export interface IntakeOptions {
@@ -241,7 +242,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const notices: string[] = []
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
   app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
-  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding })
+  const records = createCaseRecords({ store, offices, auth })
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding, records })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
@@ -253,7 +255,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
 
   let started = false
   const channelContext = (channelId: string) => ({
-    ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
+    ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding, records }, resolved.channels[channelId]?.mountPath),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
     metrics,
   })

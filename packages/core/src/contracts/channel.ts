@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { InboundMessageInput, OutboundMessage } from '../model/index.ts'
 import type { BlobStore } from './blob-store.ts'
 import type { Logger } from '../log/index.ts'
+import type { CaseRecords } from '../records/index.ts'
 
 /**
  * A channel adapter: how citizens reach Intake on one provider, and how replies go back. A complete
@@ -37,8 +38,13 @@ export interface ChannelAdapter {
   /** Provider kind: `web-form`, `api`, `twilio-sms`, `smtp-email`... */
   readonly kind: string
   readonly capabilities: ChannelCapabilities
-  /** Webhooks the adapter needs, mounted under `/channels/:channelId`. */
+  /** Webhooks the adapter needs, mounted under `/channels/:channelId` (or `mountPath`). */
   readonly routes?: readonly InboundRoute[]
+  /**
+   * Where its routes and pages are mounted instead of `/channels/:channelId`: for a protocol whose
+   * clients expect a fixed address of its own (Open311's `/open311/v2`). Starts with `/`.
+   */
+  readonly mountPath?: string
   /** Public pages the adapter serves (a form, a verification echo), mounted beside its routes. */
   readonly pages?: readonly PageRoute[]
   /** Values that must never reach a log line (tokens, shared secrets). */
@@ -192,6 +198,11 @@ export interface RouteContext {
   readonly now: () => number
   /** Where this channel is mounted, e.g. `/channels/web`. */
   readonly basePath: string
+  /**
+   * The channel's cases as it may publish them, the offices, and the API's key check: for protocols
+   * that answer lookups (Open311's GET requests). Every gateway gives it; a context built by hand may not.
+   */
+  readonly records?: CaseRecords
   /** The agency's name, hotline and privacy notice, for pages a channel serves (renderPage's `branding`). */
   readonly branding?: Branding
   /**

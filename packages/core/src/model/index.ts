@@ -70,6 +70,16 @@ export const InboundMessage = z.object({
    * button (a WeChat menu click); text may then be empty.
    */
   intent: z.enum(['status']).optional(),
+  /**
+   * The category the citizen chose (an Open311 service_code, a form's list): routing starts from it
+   * (`CaseDraft.category`) instead of reading one from the words.
+   */
+  category: z.string().max(100).optional(),
+  /**
+   * The message opens a case of its own: never read as a status query or a rating, never joined to
+   * an earlier case of the same sender (each Open311 service request is one case).
+   */
+  standalone: z.boolean().default(false),
   /** Provider thread references (email Message-ID chain, a replied-to message id). */
   threadRefs: z.array(text()).default([]),
   receivedAt: Timestamp,
