@@ -54,6 +54,41 @@ export interface ChannelAdapter {
   stop?(): Promise<void>
   /** Deliver one outbound message. Errors are values, classified for the outbox. */
   send(msg: OutboundMessage, ctx: SendContext): Promise<SendResult>
+  /**
+   * For an adapter that hands cases to another system (an office's `forwardTo`): `send` takes the
+   * `forward` messages (the provider id it returns is the other system's id for the case), and
+   * `forwarding.poll` reads back what that system did since.
+   */
+  readonly forwarding?: CaseForwarding
+}
+
+/**
+ * Reading back cases handed to another system. The gateway polls every `pollMs` with the ids of the
+ * forwarded cases still open; what changed becomes events on the case, the other system's notes a
+ * reply to the citizen on their own channel, and `closed` resolves the case.
+ *
+ * @example
+ * const forwarding: CaseForwarding = {
+ *   pollMs: 60_000,
+ *   poll: async (ids) => ids.map((externalId) => ({ externalId, status: 'open' })),
+ * }
+ */
+export interface CaseForwarding {
+  /** How often to ask (default 60 s). */
+  readonly pollMs?: number
+  /** What the other system says now about these cases. An id it does not mention is left as it was; a failure throws and is retried at the next poll. */
+  poll(externalIds: readonly string[], ctx: { log: Logger; now: () => number }): Promise<ExternalStatus[]>
+}
+
+/** One forwarded case as the other system reports it. */
+export interface ExternalStatus {
+  externalId: string
+  status: 'open' | 'closed'
+  /** Its latest public note (Open311's status_notes): sent to the citizen when it changes. */
+  notes?: string
+  /** Who works on it there (Open311's agency_responsible). */
+  agency?: string
+  updatedAt?: number
 }
 
 export interface ChannelCapabilities {

@@ -17,6 +17,7 @@ import { accessCases } from './access.ts'
 import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
+import { forwardingCases } from './forwarding.ts'
 
 export * from './fixtures.ts'
 export { staffUser } from './access.ts'
@@ -84,6 +85,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
     }
 
     clusterCases(test, () => store)
+    forwardingCases(test, () => store)
     statsCases(test, () => store)
 
     test('names its driver and answers ping', async () => {

@@ -43,6 +43,7 @@ import {
 import { caseNotFound, COMPONENT, isRetryable, isUniqueViolation, outboxNotFound, pgError } from './errors.ts'
 import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, timerCaseId, timerId } from './record-inbound.ts'
 import { accessMethods, appendCaseEvents, inScope } from './access.ts'
+import { forwardingMethods } from './forwarding.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 
@@ -809,6 +810,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     ...accessMethods(() => db(), (run) => write((tx) => run(tx))),
+    ...forwardingMethods({ db, write, applyChange, appendEvents: insertEvents }),
   }
   return store
 }

@@ -26,6 +26,7 @@ import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread }
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
+import { forwardingMethods } from './forwarding.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -887,6 +888,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return { channelId, citizenId, cases: found }
     },
     ...accessMethods({ db: connection, client: () => open().client, write }),
+    ...forwardingMethods({ db: connection, write, applyChange: (tx, change) => applyChange(tx, change, false), appendEvents: (events) => insertEvents(hot(), events) }),
   }
   return {
     store,

@@ -43,6 +43,8 @@ export const WRITE_METHODS = [
   'planTimers',
   'claimTimers',
   'completeTimer',
+  'linkExternal',
+  'applyExternalUpdate',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
