@@ -25,6 +25,7 @@ export { nextStatuses, narrowerRole, RULES as TRANSITION_RULES, type Transition,
 export * from './outbox/index.ts'
 export * from './polling/index.ts'
 export * from './records/index.ts'
+export * from './forwarding/index.ts'
 export * from './config/index.ts'
 export { intakeThread, type IntakeThread } from './config/intake-thread.ts'
 export * from './intake.ts'

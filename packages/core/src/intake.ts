@@ -33,6 +33,8 @@ import { addDuration, parseDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
 import { createCaseRecords } from './records/index.ts'
+import { createForwardingWorker } from './forwarding/index.ts'
+import type { PollingLoop } from './polling/index.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 
 export interface IntakeOptions {
@@ -74,6 +76,8 @@ export interface Intake {
   readonly transcriptions?: TranscriptionWorker
   /** Present when the config sets `retention`: erases citizen data of cases closed long enough ago. */
   readonly retention?: Retention
+  /** Present when a channel forwards cases (an office's `forwardTo`): reads back what the other system did (`drain()` in tests). */
+  readonly forwarding?: PollingLoop
   readonly metrics: Metrics
   readonly config: ResolvedConfig
   readonly log: Logger
@@ -171,6 +175,14 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     onOutboxQueued: () => deliveries.wake(),
     lifecycle: lifecycleContext,
     transition: (caseId, transition, input) => lifecycle.transition(caseId, transition, input),
+  })
+  const forwarding = createForwardingWorker({
+    store,
+    channels: resolved.channels,
+    lifecycle: lifecycleContext,
+    log: log.child({ component: 'forwarding' }),
+    now,
+    onOutboxQueued: () => deliveries.wake(),
   })
   const transcriptions = resolved.transcriber
     ? createTranscriptionWorker(
@@ -270,6 +282,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     lifecycle,
     transcriptions,
     retention,
+    forwarding,
     metrics,
     config: resolved,
     log,
@@ -285,6 +298,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
       retention?.loop.start()
+      forwarding?.start()
       lifecycle.timers.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
@@ -294,6 +308,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
+      await forwarding?.stop()
       for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
       started = false
     },
@@ -315,6 +330,12 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
       problems.push(`config.dispatchRules[${i}].to: "${rule.to}" is not below "${rule.from}" (dispatch goes down the tree)`)
     }
   })
+  for (const office of offices.all) {
+    if (office.forwardTo === undefined) continue
+    const adapter = resolved.channels[office.forwardTo]
+    if (!adapter) problems.push(`offices[${office.id}].forwardTo: no channel "${office.forwardTo}" is configured`)
+    else if (!adapter.forwarding) problems.push(`offices[${office.id}].forwardTo: channel "${office.forwardTo}" (${adapter.kind}) does not forward cases (use an adapter with forwarding, e.g. open311Sender)`)
+  }
   if (resolved.alerts && !resolved.channels[resolved.alerts.channel]) {
     problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
   }

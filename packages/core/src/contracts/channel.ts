@@ -68,7 +68,10 @@ export interface ChannelAdapter {
  * reply to the citizen on their own channel, and `closed` resolves the case.
  *
  * @example
- * const forwarding: CaseForwarding = {
+ * import type { CaseForwarding } from '@intake/core'
+ *
+ * // A system that only ever says "open": nothing changes on the cases.
+ * export const forwarding: CaseForwarding = {
  *   pollMs: 60_000,
  *   poll: async (ids) => ids.map((externalId) => ({ externalId, status: 'open' })),
  * }
