@@ -1,12 +1,14 @@
 /**
  * The default demo: a prefecture's 12345 hotline (喀什地区) with three counties, their townships and
- * bureaus. `pnpm start` runs it on SQLite with the web form and the api channel; SMS, voice, email,
+ * bureaus. `pnpm start` runs it on SQLite with the web form, the api channel and Open311; SMS, voice, email,
  * Telegram, WeChat and speech come on with their environment variables (see channels-from-env.ts).
  */
 import { join } from 'node:path'
 import { isMainThread } from 'node:worker_threads'
 import { defineConfig } from '@intake/core'
 import { apiChannel } from '@intake/channels/api'
+import { open311Server } from '@intake/channels/open311'
+import { defaultTaxonomy } from '@intake/routing'
 import { webForm } from '@intake/channels/web-form'
 import { postgresStore } from '@intake/storage/postgres'
 import { postgresLimiters } from '@intake/storage/postgres/limiters'
@@ -50,6 +52,8 @@ export default defineConfig({
   channels: {
     web: webForm(),
     api: apiChannel({ secret: apiSecret, callbackUrl: env.INTAKE_API_CALLBACK_URL }),
+    // Open311 GeoReport v2 at /open311/v2: the taxonomy's categories are its services; posting takes an API key or token.
+    open311: open311Server({ categories: defaultTaxonomy() }),
     ...(await channelsFromEnv(env)),
   },
   transcriber: await transcriberFromEnv(env),

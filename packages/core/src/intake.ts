@@ -36,6 +36,9 @@ import type { TimerWorker } from './lifecycle/timer-worker.ts'
 import { addDuration } from './deadlines/index.ts'
 import { createAuthenticator, type Authenticator } from './access/authenticate.ts'
 import { memoryLimiters } from './throttle/limiter-store.ts'
+import { createCaseRecords } from './records/index.ts'
+import { createForwardingWorker } from './forwarding/index.ts'
+import type { PollingLoop } from './polling/index.ts'
 import { mountFavicon, securityHeaders } from './app/security-headers.ts'
 import { providerHealthOf, renderProviderHealth, type ChannelProviderHealth } from './failover/health.ts'
 import { createWebhooks, type Webhooks } from './webhooks/service.ts'
@@ -90,6 +93,8 @@ export interface Intake {
   readonly retention?: Retention
   /** Event webhooks: the feed from the audit trail and the signed deliveries (`drain()` in tests). */
   readonly webhooks: Webhooks
+  /** Present when a channel forwards cases (an office's `forwardTo`): reads back what the other system did (`drain()` in tests). */
+  readonly forwarding?: PollingLoop
   readonly metrics: Metrics
   readonly config: ResolvedConfig
   readonly log: Logger
@@ -190,6 +195,14 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     lifecycle: lifecycleContext,
     transition: (caseId, transition, input) => lifecycle.transition(caseId, transition, input),
   })
+  const forwarding = createForwardingWorker({
+    store,
+    channels: resolved.channels,
+    lifecycle: lifecycleContext,
+    log: log.child({ component: 'forwarding' }),
+    now,
+    onOutboxQueued: () => deliveries.wake(),
+  })
   const transcriptions = resolved.transcriber
     ? createTranscriptionWorker(
         { store, blobs, transcriber: resolved.transcriber, pipeline, log: log.child({ component: 'transcription' }), now, random: options.random },
@@ -266,7 +279,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   const notices: string[] = []
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
   app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
-  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding })
+  const records = createCaseRecords({ store, offices, auth })
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding, records })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
@@ -291,7 +305,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   })
   let officeRefresh: ReturnType<typeof setInterval> | undefined
   const channelContext = (channelId: string) => ({
-    ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding }),
+    ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding, records }, resolved.channels[channelId]?.mountPath),
     ingest: (msg: InboundMessageInput) => pipeline.ingest({ ...msg, channelId }),
     metrics,
   })
@@ -307,6 +321,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     transcriptions,
     retention,
     webhooks,
+    forwarding,
     metrics,
     config: resolved,
     log,
@@ -329,6 +344,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
       retention?.loop.start()
+      forwarding?.start()
       lifecycle.timers.start()
       webhooks.start()
       started = true
@@ -341,6 +357,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
+      await forwarding?.stop()
       await listeners.stop()
       started = false
     },
@@ -362,6 +379,12 @@ function checkDispatchAndAlerts(resolved: ResolvedConfig, offices: OfficeDirecto
       problems.push(`config.dispatchRules[${i}].to: "${rule.to}" is not below "${rule.from}" (dispatch goes down the tree)`)
     }
   })
+  for (const office of offices.all) {
+    if (office.forwardTo === undefined) continue
+    const adapter = resolved.channels[office.forwardTo]
+    if (!adapter) problems.push(`offices[${office.id}].forwardTo: no channel "${office.forwardTo}" is configured`)
+    else if (!adapter.forwarding) problems.push(`offices[${office.id}].forwardTo: channel "${office.forwardTo}" (${adapter.kind}) does not forward cases (use an adapter with forwarding, e.g. open311Sender)`)
+  }
   if (resolved.alerts && !resolved.channels[resolved.alerts.channel]) {
     problems.push(`config.alerts.channel: no channel "${resolved.alerts.channel}" is configured`)
   }

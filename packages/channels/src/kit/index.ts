@@ -191,7 +191,7 @@ export async function kitGateway(adapter: ChannelAdapter, channelId = 'test'): P
   return {
     intake,
     lines,
-    channelUrl: `${KIT_BASE}/channels/${channelId}`,
+    channelUrl: `${KIT_BASE}${adapter.mountPath ?? `/channels/${channelId}`}`,
     fetch: (req) => Promise.resolve(intake.app.fetch(req)),
     async close() {
       await intake.stop()

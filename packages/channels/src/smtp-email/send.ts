@@ -50,8 +50,8 @@ export function outboundMessageId(msg: Pick<OutboundMessage, 'id'>, domain: stri
 }
 
 const SUBJECTS: Record<'zh' | 'en', Record<OutboundMessage['kind'], string>> = {
-  zh: { acknowledgement: '您的来信已受理', reply: '关于您来信的答复', notice: '您的来信有新进展', alert: '紧急案件' },
-  en: { acknowledgement: 'We received your message', reply: 'Reply to your message', notice: 'Update on your message', alert: 'Urgent case' },
+  zh: { acknowledgement: '您的来信已受理', reply: '关于您来信的答复', notice: '您的来信有新进展', alert: '紧急案件', forward: '案件转办' },
+  en: { acknowledgement: 'We received your message', reply: 'Reply to your message', notice: 'Update on your message', alert: 'Urgent case', forward: 'Case forwarded' },
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
 } from '../contracts/channel.ts'
 import type { BlobStore } from '../contracts/blob-store.ts'
 import type { Store } from '../contracts/store.ts'
+import type { CaseRecords } from '../records/index.ts'
 import type { Logger } from '../log/index.ts'
 import { InboundValidationError, type Pipeline } from '../pipeline/index.ts'
 import { readBodyLimited, streamBodyLimited, BodyTooLargeError, ClientGoneError, type StreamedBody } from './body.ts'
@@ -32,9 +33,14 @@ export interface ChannelMountDeps {
   now: () => number
   metrics: Metrics
   branding?: Branding
+  records?: CaseRecords
 }
 
-export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'store' | 'blobs' | 'publicUrl' | 'log' | 'now' | 'branding'>): RouteContext {
+export function routeContext(
+  channelId: string,
+  deps: Pick<ChannelMountDeps, 'store' | 'blobs' | 'publicUrl' | 'log' | 'now' | 'branding' | 'records'>,
+  mountPath?: string,
+): RouteContext {
   const log = deps.log.child({ channelId })
   return {
     channelId,
@@ -43,7 +49,8 @@ export function routeContext(channelId: string, deps: Pick<ChannelMountDeps, 'st
     blobs: deps.blobs,
     log,
     now: deps.now,
-    basePath: `/channels/${channelId}`,
+    basePath: mountPath ?? `/channels/${channelId}`,
+    records: deps.records,
     async setOptOut(citizenId, optedOut) {
       await deps.store.setOptOut(channelId, citizenId, optedOut, deps.now())
       // No address in the log: for SMS it is a phone number.
@@ -72,7 +79,13 @@ export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(channelId)) {
       throw new Error(`[config] channels.${channelId}: channel ids are kebab-case (a-z, 0-9, -)`)
     }
-    const ctx = routeContext(channelId, deps)
+    if (adapter.mountPath !== undefined && !/^(\/[A-Za-z0-9._~-]+)+$/.test(adapter.mountPath)) {
+      throw new Error(`[config] channels.${channelId}.mountPath: expected a path such as /open311/v2, got "${adapter.mountPath}"`)
+    }
+    if (adapter.mountPath !== undefined && /^\/(api|channels|console|status)(\/|$)/.test(adapter.mountPath)) {
+      throw new Error(`[config] channels.${channelId}.mountPath: "${adapter.mountPath}" is a path of the gateway's own`)
+    }
+    const ctx = routeContext(channelId, deps, adapter.mountPath)
     const base = ctx.basePath
     for (const page of adapter.pages ?? []) {
       app.on(page.method, base + page.path, (c) => page.handle(c, ctx))

@@ -7,6 +7,7 @@ import { allowedFrom, checkTransition, transitionTo, type Role, type Transition 
 import type { Lifecycle } from '../lifecycle/service.ts'
 import { landed } from '../lifecycle/timer-plan.ts'
 import { deadlineSet, landingDeadlines, statusChanged } from '../lifecycle/transitions.ts'
+import { forwardWrite } from '../forwarding/forward-message.ts'
 
 /**
  * What staff (and rules) do with a case once it is in: dispatch it down the office tree (派单),
@@ -143,6 +144,8 @@ export function createCaseActions(deps: CaseActionsDeps): CaseActions {
       })
       events.push({ caseId: kase.id, at, type: 'alerted', actor: 'system', public: false, data: { officeId: contact.id, channelId: deps.alertChannel, to: to.id } })
     }
+    // The office works in another system: the case goes there too (the id it gives comes back as a `forwarded` event).
+    if (office.forwardTo) outbound.push(forwardWrite(messaging, kase, { ...office, forwardTo: office.forwardTo }, at))
     return { assigneeId, events, outbound }
   }
 

@@ -4,6 +4,7 @@ import type { Context } from 'hono'
 import type { InboundMessageInput, OutboundMessage } from '../model/index.ts'
 import type { BlobStore } from './blob-store.ts'
 import type { Logger } from '../log/index.ts'
+import type { CaseRecords } from '../records/index.ts'
 
 /**
  * A channel adapter: how citizens reach Intake on one provider, and how replies go back. A complete
@@ -38,8 +39,13 @@ export interface ChannelAdapter {
   /** Provider kind: `web-form`, `api`, `twilio-sms`, `smtp-email`... */
   readonly kind: string
   readonly capabilities: ChannelCapabilities
-  /** Webhooks the adapter needs, mounted under `/channels/:channelId`. */
+  /** Webhooks the adapter needs, mounted under `/channels/:channelId` (or `mountPath`). */
   readonly routes?: readonly InboundRoute[]
+  /**
+   * Where its routes and pages are mounted instead of `/channels/:channelId`: for a protocol whose
+   * clients expect a fixed address of its own (Open311's `/open311/v2`). Starts with `/`.
+   */
+  readonly mountPath?: string
   /** Public pages the adapter serves (a form, a verification echo), mounted beside its routes. */
   readonly pages?: readonly PageRoute[]
   /** Values that must never reach a log line (tokens, shared secrets). */
@@ -54,6 +60,12 @@ export interface ChannelAdapter {
    * breaker and counts, for /metrics and the console. A single-provider adapter leaves it out.
    */
   providerHealth?(): ProviderHealth[]
+  /**
+   * For an adapter that hands cases to another system (an office's `forwardTo`): `send` takes the
+   * `forward` messages (the provider id it returns is the other system's id for the case), and
+   * `forwarding.poll` reads back what that system did since.
+   */
+  readonly forwarding?: CaseForwarding
 }
 
 /** One provider of a channel, as its circuit breaker sees it (in this process). */
@@ -72,6 +84,38 @@ export interface ProviderHealth {
   skipped: number
   /** Times its breaker opened. */
   opened: number
+}
+
+/**
+ * Reading back cases handed to another system. The gateway polls every `pollMs` with the ids of the
+ * forwarded cases still open; what changed becomes events on the case, the other system's notes a
+ * reply to the citizen on their own channel, and `closed` resolves the case.
+ *
+ * @example
+ * import type { CaseForwarding } from '@intake/core'
+ *
+ * // A system that only ever says "open": nothing changes on the cases.
+ * export const forwarding: CaseForwarding = {
+ *   pollMs: 60_000,
+ *   poll: async (ids) => ids.map((externalId) => ({ externalId, status: 'open' })),
+ * }
+ */
+export interface CaseForwarding {
+  /** How often to ask (default 60 s). */
+  readonly pollMs?: number
+  /** What the other system says now about these cases. An id it does not mention is left as it was; a failure throws and is retried at the next poll. */
+  poll(externalIds: readonly string[], ctx: { log: Logger; now: () => number }): Promise<ExternalStatus[]>
+}
+
+/** One forwarded case as the other system reports it. */
+export interface ExternalStatus {
+  externalId: string
+  status: 'open' | 'closed'
+  /** Its latest public note (Open311's status_notes): sent to the citizen when it changes. */
+  notes?: string
+  /** Who works on it there (Open311's agency_responsible). */
+  agency?: string
+  updatedAt?: number
 }
 
 export interface ChannelCapabilities {
@@ -243,6 +287,11 @@ export interface RouteContext {
   readonly now: () => number
   /** Where this channel is mounted, e.g. `/channels/web`. */
   readonly basePath: string
+  /**
+   * The channel's cases as it may publish them, the offices, and the API's key check: for protocols
+   * that answer lookups (Open311's GET requests). Every gateway gives it; a context built by hand may not.
+   */
+  readonly records?: CaseRecords
   /** The agency's name, hotline and privacy notice, for pages a channel serves (renderPage's `branding`). */
   readonly branding?: Branding
   /**

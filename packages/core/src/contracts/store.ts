@@ -435,6 +435,32 @@ export interface Store {
   listAuditEvents(filter?: { scope?: CaseScope; beforeId?: number; limit?: number }): Promise<CaseEvent[]>
   /** Walk both hash chains (case events, account events) and name the first row that does not fit. */
   verifyAudit(): Promise<{ caseEvents: ChainVerdict; accountEvents: ChainVerdict }>
+
+  /**
+   * Keep the id another system gave a forwarded case (one per case and channel; a later answer
+   * replaces it), with a `forwarded` event the first time. Returns whether the link is new.
+   */
+  linkExternal(link: { caseId: string; channelId: string; externalId: string; at: number }): Promise<boolean>
+  /** The forwarded cases of a channel that are still open (received … replied), oldest link first. */
+  listExternalLinks(channelId: string, limit: number): Promise<ExternalLink[]>
+  /** A case's links to other systems. */
+  externalLinksOf(caseId: string): Promise<ExternalLink[]>
+  /**
+   * Record what the other system said (`seen`, a fingerprint of it) and apply its change, in one
+   * transaction — only if the link still has `expectedSeen`, so two processes polling at once apply
+   * an update once. Returns whether it applied.
+   */
+  applyExternalUpdate(update: { caseId: string; channelId: string; expectedSeen: string | null; seen: string; at: number; change?: CaseChange }): Promise<boolean>
+}
+
+/** A case handed to another system, and the last thing that system said about it. */
+export interface ExternalLink {
+  caseId: string
+  channelId: string
+  externalId: string
+  linkedAt: number
+  /** The fingerprint of the other system's last report (null: none read yet). */
+  seen: string | null
 }
 
 export interface VolumeQuery {
@@ -454,6 +480,9 @@ export interface VolumeRow {
   status: CaseStatus
   count: number
 }
+
+/** The Store's links to other systems (forwarded cases): what a driver implements in its forwarding module. */
+export type StoreForwardingMethods = Pick<Store, 'linkExternal' | 'listExternalLinks' | 'externalLinksOf' | 'applyExternalUpdate'>
 
 /** The Store's accounts, sessions, tokens and audit chain: what a driver implements in its access module. */
 export type StoreAccessMethods = Pick<

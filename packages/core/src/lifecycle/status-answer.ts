@@ -5,6 +5,7 @@ import type { OfficeDirectory } from '../offices/index.ts'
 import { pickLanguage } from '../templates/index.ts'
 import { senderKey, type LookupThrottle } from '../throttle/index.ts'
 import type { MessageClass } from './classify-message.ts'
+import { latestPublicReply } from '../records/index.ts'
 
 /** What a status query is answered with, on the channel it was asked from. */
 export interface StatusAnswer {
@@ -121,16 +122,6 @@ export async function answerStatusQuery(deps: StatusAnswerDeps, msg: InboundMess
   if (cases.length === 0) return { outcome: 'open_cases', text: t.noOpenCases, language }
   const lines = cases.map((c) => t.line(c.trackingCode, t.statuses[c.status], clip(c.summary, 40)))
   return { outcome: 'open_cases', text: t.openCases(lines), language, own: cases[0]! }
-}
-
-/** The office's latest answer to the citizen, as the status page shows it. */
-async function latestPublicReply(store: Store, kase: Case): Promise<string | undefined> {
-  const events = await store.listEvents(kase.id)
-  const replied = events.filter((e) => e.type === 'replied' && e.public).at(-1)
-  if (!replied) return undefined
-  if (typeof replied.data.text === 'string') return replied.data.text
-  const id = replied.data.messageId
-  return (await store.listMessages(kase.id)).find((m) => m.id === id)?.text
 }
 
 /** The asker's language: chosen, else written (Chinese, or an English query word), else the deployment's. */

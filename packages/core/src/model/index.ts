@@ -70,6 +70,16 @@ export const InboundMessage = z.object({
    * button (a WeChat menu click); text may then be empty.
    */
   intent: z.enum(['status']).optional(),
+  /**
+   * The category the citizen chose (an Open311 service_code, a form's list): routing starts from it
+   * (`CaseDraft.category`) instead of reading one from the words.
+   */
+  category: z.string().max(100).optional(),
+  /**
+   * The message opens a case of its own: never read as a status query or a rating, never joined to
+   * an earlier case of the same sender (each Open311 service request is one case).
+   */
+  standalone: z.boolean().default(false),
   /** Provider thread references (email Message-ID chain, a replied-to message id). */
   threadRefs: z.array(text()).default([]),
   receivedAt: Timestamp,
@@ -190,6 +200,10 @@ export const CaseEventType = z.enum([
   'unclustered',
   /** Someone opened the citizen's contact details (only the handling office may). */
   'contact_viewed',
+  /** The case was handed to the other system its office works in: data { channelId, externalId }. */
+  'forwarded',
+  /** That system changed the case: data { channelId, externalId, status, notes? }. */
+  'external_update',
   /** 督办: a supervising office's note on an overdue or escalated case. */
   'supervision_note',
   // A new case citing another citizen's case: data { caseId, trackingCode } of the cited one.
@@ -234,14 +248,32 @@ export const CaseMessage = z.object({
 })
 export type CaseMessage = z.infer<typeof CaseMessage>
 
+/** A case as it is handed to another system (`OutboundMessage.forward`). */
+export const ForwardedCase = z.object({
+  trackingCode: z.string(),
+  category: z.string().nullable(),
+  /** The citizen's first message, as written. */
+  description: z.string(),
+  subject: z.string().nullable(),
+  /** The place the citizen named, else the place routing found. */
+  place: z.string().nullable(),
+  placeCode: z.string().nullable(),
+  contact: Contact.nullable(),
+  createdAt: Timestamp,
+})
+export type ForwardedCase = z.infer<typeof ForwardedCase>
+
 /** What the outbox asks an adapter to deliver. */
 export const OutboundMessage = z.object({
   id: z.string(),
   caseId: z.string(),
   channelId: z.string(),
   to: Address,
-  /** `alert` goes to an office (an urgent case), not to the citizen. */
-  kind: z.enum(['acknowledgement', 'reply', 'notice', 'alert']),
+  /**
+   * `alert` goes to an office (an urgent case), not to the citizen; `forward` hands the case to the
+   * other system an office works in (an Open311 endpoint), with its facts in `forward`.
+   */
+  kind: z.enum(['acknowledgement', 'reply', 'notice', 'alert', 'forward']),
   subject: z.string().optional(),
   text: z.string(),
   /**
@@ -279,8 +311,11 @@ export const OutboundMessage = z.object({
   /** The office answering, for channels that show a sender (email From / Reply-To). */
   office: z.object({ id: z.string(), name: z.string(), email: z.string().optional() }).optional(),
   language: z.string(),
+  /** For `forward`: the case as the other system needs it, read by the outbox when it sends. */
+  forward: ForwardedCase.optional(),
 })
 export type OutboundMessage = z.infer<typeof OutboundMessage>
+
 
 export const OutboxStatus = z.enum(['pending', 'sending', 'sent', 'dead'])
 export type OutboxStatus = z.infer<typeof OutboxStatus>
@@ -349,6 +384,11 @@ export const Office = z.object({
   assignment: z.enum(['none', 'round-robin', 'least-open']).default('none'),
   /** The office where a person dispatches what no rule could route. */
   intakeDesk: z.boolean().default(false),
+  /**
+   * The office works in another system: every case that lands here is forwarded through this
+   * channel (an adapter with `forwarding`, e.g. `open311Sender`), and what that system does comes back.
+   */
+  forwardTo: z.string().optional(),
   /**
    * This office's deadlines, over the deployment's (and its parents'): `{ normal: '3 working days',
    * categories: { roads: { urgent: '4h' } } }`. The most specific policy wins (lifecycle/deadline-policy.ts).

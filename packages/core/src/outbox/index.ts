@@ -4,6 +4,7 @@ import type { Store } from '../contracts/store.ts'
 import type { Logger } from '../log/index.ts'
 import type { OutboxItem } from '../model/index.ts'
 import { pollingLoop, type PollingLoop } from '../polling/index.ts'
+import { forwardedCase } from '../forwarding/forward-message.ts'
 
 export interface OutboxOptions {
   /** Attempts before a delivery is dead-lettered (default 8). */
@@ -74,8 +75,15 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
       return { ok: false, error: { code: 'stopped', retryable: false, message: 'the citizen opted out of this channel (STOP)' } }
     }
     await pace(item.channelId)
+    let payload = item.payload
+    if (payload.kind === 'forward') {
+      // The case as it stands when it leaves, not when it was queued.
+      const forward = await forwardedCase(store, item.caseId)
+      if (!forward) return { ok: false, error: { code: 'config', retryable: false, message: `case ${item.caseId} is gone` } }
+      payload = { ...payload, forward }
+    }
     try {
-      return await adapter.send(item.payload, {
+      return await adapter.send(payload, {
         channelId: item.channelId,
         idempotencyKey: item.idempotencyKey,
         attempt: item.attempts,
@@ -91,6 +99,9 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
 
   async function record(item: OutboxItem, result: SendResult, at: number): Promise<void> {
     if (result.ok) {
+      // The other system's id for a forwarded case is kept before the row is done: a crash in
+      // between re-sends with the same idempotency key, and the link is written again.
+      if (item.payload.kind === 'forward') await store.linkExternal({ caseId: item.caseId, channelId: item.channelId, externalId: result.providerId, at })
       await store.completeOutbox(item.id, result.providerId, at)
       log.info('outbox delivered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts })
       return

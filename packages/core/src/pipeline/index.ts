@@ -165,7 +165,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       throw new InboundValidationError([{ code: 'custom', path: ['text'], message: 'a message needs text or an attachment', input: msg.text }])
     }
     const at = now()
-    const asked: MessageClass = msg.attachments.length ? { kind: 'text' } : classifyMessage(`${msg.subject ? `${msg.subject} ` : ''}${msg.text}`, msg.intent)
+    const asked: MessageClass = msg.attachments.length || msg.standalone ? { kind: 'text' } : classifyMessage(`${msg.subject ? `${msg.subject} ` : ''}${msg.text}`, msg.intent)
     if (asked.kind === 'status_query') return statusQuery(msg, asked, at, inlineAck)
     const voice = audioToTranscribe(msg.text, msg.attachments)
     let transcript: TranscriptEvent | undefined
@@ -193,7 +193,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
     const found = findTrackingCodes(`${msg.subject ?? ''}\n${msg.text}`)
     const cited: Case[] = []
-    const existing = await findExistingCase(msg, found.valid, cited)
+    const existing = msg.standalone ? undefined : await findExistingCase(msg, found.valid, cited)
     const messageId = ids()
     const message: CaseMessage = {
       id: messageId,
@@ -281,6 +281,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       to: msg.to,
       from: msg.from,
       language: msg.language,
+      category: msg.category,
       trackingCodes: found.valid,
     }
     const { decision, trail } = await runRoutingChain(options.routing, draft, {

@@ -19,6 +19,7 @@ import { statsCases } from './stats.ts'
 
 import { clusterCases } from './clusters.ts'
 import { webhookCases } from './webhooks.ts'
+import { forwardingCases } from './forwarding.ts'
 
 export * from './fixtures.ts'
 export { staffUser } from './access.ts'
@@ -87,6 +88,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
     }
 
     clusterCases(test, () => store)
+    forwardingCases(test, () => store)
     statsCases(test, () => store)
     webhookCases(test, () => store)
 

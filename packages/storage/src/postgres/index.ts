@@ -48,6 +48,7 @@ import { dedupeTimers, RECORD_INBOUND_SQL, recordInboundParams, splitInbound, ti
 import { accessMethods, appendCaseEvents, appendCaseEventsAndCommit, CASE_CHAIN_FUNCTION, inScope } from './access.ts'
 import { START_WEBHOOK_CURSOR_SQL, webhookMethods } from './webhooks.ts'
 import { erasedWebhookPayload } from '../sqlite/webhooks.ts'
+import { forwardingMethods } from './forwarding.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 import { escalatedCondition, extensionPendingCondition } from '../sqlite/supervision-conditions.ts'
@@ -830,6 +831,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
     ...accessMethods(() => db(), (run) => write((tx) => run(tx))),
     ...webhookMethods(() => db(), (run) => write((tx) => run(tx))),
+    ...forwardingMethods({ db, write, applyChange, appendEvents: insertEvents }),
   }
   return store
 }

@@ -238,6 +238,21 @@ export const optOuts = pgTable(
   (t) => [primaryKey({ columns: [t.channelId, t.citizenId] })],
 )
 
+/** Cases handed to another system (an office's `forwardTo`): the id it gave, and what it said last. */
+export const caseLinks = pgTable(
+  'case_links',
+  {
+    caseId: text('case_id')
+      .notNull()
+      .references(() => cases.id),
+    channelId: text('channel_id').notNull(),
+    externalId: text('external_id').notNull(),
+    linkedAt: millis('linked_at').notNull(),
+    seen: text('seen'),
+  },
+  (t) => [primaryKey({ columns: [t.caseId, t.channelId] }), index('case_links_channel_idx').on(t.channelId)],
+)
+
 /** Voice messages waiting for a transcript; the row goes when the transcript (or the last attempt) is recorded. */
 export const transcriptions = pgTable(
   'transcriptions',

@@ -29,6 +29,7 @@ import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound
 import { accessMethods, chainUnhashedRows } from './access.ts'
 import { escalatedCondition, extensionPendingCondition } from './supervision-conditions.ts'
 import { erasedWebhookPayload, startWebhookCursor, webhookMethods } from './webhooks.ts'
+import { forwardingMethods } from './forwarding.ts'
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created), or `':memory:'` for a throwaway store. */
@@ -916,6 +917,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     },
     ...accessMethods({ db: connection, client: () => open().client, write }),
     ...webhookMethods({ db: connection, write }),
+    ...forwardingMethods({ db: connection, write, applyChange: (tx, change) => applyChange(tx, change, false), appendEvents: (events) => insertEvents(hot(), events) }),
   }
   return {
     store,

@@ -50,6 +50,8 @@ export const WRITE_METHODS = [
   'retryWebhookDelivery',
   'saveWebhookSubscription',
   'deleteWebhookSubscription',
+  'linkExternal',
+  'applyExternalUpdate',
 ] as const satisfies ReadonlyArray<keyof Store>
 
 export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
