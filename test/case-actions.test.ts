@@ -124,7 +124,7 @@ describe('assignment inside an office', () => {
   it('least-open counts the cases it has just given out, even before they are committed', async () => {
     const t = await setup({
       offices: [
-        { id: 'city', name: 'City Hall', jurisdiction: { codes: [], places: [{ name: 'Springfield', aliases: [] }] } },
+        { id: 'city', name: 'City Hall', jurisdiction: { codes: [], places: [{ name: '伽师县', aliases: [] }] } },
         { id: 'desk', name: 'Desk', parentId: 'city', intakeDesk: true, assignment: 'least-open', staff: [{ id: 'ann', name: 'Ann' }, { id: 'bob', name: 'Bob' }] },
       ],
     })
@@ -135,7 +135,7 @@ describe('assignment inside an office', () => {
   it('by hand, or by policy on request; least-open picks whoever has the fewest open cases', async () => {
     const t = await setup({
       offices: [
-        { id: 'city', name: 'City Hall', jurisdiction: { codes: [], places: [{ name: 'Springfield', aliases: [] }] } },
+        { id: 'city', name: 'City Hall', jurisdiction: { codes: [], places: [{ name: '伽师县', aliases: [] }] } },
         { id: 'desk', name: 'Desk', parentId: 'city', intakeDesk: true, assignment: 'least-open', staff: [{ id: 'ann', name: 'Ann' }, { id: 'bob', name: 'Bob' }] },
       ],
     })
