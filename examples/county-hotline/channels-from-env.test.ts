@@ -23,7 +23,7 @@ async function configured(env: Record<string, string>): Promise<{ channels: stri
 
 describe('the demo configuration', () => {
   it('runs the web form and the api channel when nothing else is configured', async () => {
-    expect(await configured({})).toEqual({ channels: ['web', 'api'], transcriber: null })
+    expect(await configured({})).toEqual({ channels: ['web', 'api', 'open311'], transcriber: null })
   })
 
   it('adds SMS, voice, email, Telegram, WeChat, Alibaba Cloud SMS, WeCom, Weibo, Douyin and speech from their environment variables', async () => {
@@ -54,6 +54,6 @@ describe('the demo configuration', () => {
       DOUYIN_COMMENTS: 'keywords:拖欠|污染',
       INTAKE_TRANSCRIBE_URL: 'http://127.0.0.1:9/v1',
     }
-    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village', 'weibo-1902538057', 'weibo-1902538058', 'douyin'], transcriber: 'openai-transcriber' })
+    expect(await configured(env)).toEqual({ channels: ['web', 'api', 'open311', 'sms', 'voice', 'mail', 'tg', 'wechat', 'aliyun', 'village', 'weibo-1902538057', 'weibo-1902538058', 'douyin'], transcriber: 'openai-transcriber' })
   })
 })

@@ -2,10 +2,23 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { addDuration, CaseStatus, linkToCluster, RETURN_REASONS, unlinkFromCluster, type ActionResult, type Case, type LifecycleStep } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
-import type { ShowCase } from './case-page.tsx'
 import { EXTENSION_DAYS, extendedDeadline, IN_PLACE_STEPS, MAX_NOTE, MAX_REPLY, STEP_PERMISSIONS } from './case-steps.tsx'
 import type { Dict } from './i18n.ts'
 import { fillReplyTemplate, templatesForCase, type ReplyTemplate } from './reply-templates.ts'
+
+export interface Shown {
+  status?: number
+  error?: string
+  field?: string
+  notice?: string
+  contact?: boolean
+  /** What the user typed, kept when the form is shown again. */
+  draft?: string
+  /** The reply template last inserted (kept selected). */
+  templateId?: string
+}
+
+export type ShowCase = (c: Context<ConsoleEnv>, kase: Case, s?: Shown) => Promise<Response>
 
 /** A refusal as the lifecycle, case actions and cluster links give it. */
 type Refusal = { ok: false; status: 400 | 403 | 404 | 409 | 422; code: string; message: string; allowed?: readonly string[] }

@@ -1,26 +1,14 @@
 import type { Context, Hono } from 'hono'
 import { handlesCase, localText, maskCase, maskMessage, OPEN_STATUSES, pendingExtension, type Case, type CaseEvent, type ClusterView } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
-import { caseFormRoutes } from './case-forms.tsx'
+import { caseFormRoutes, type Shown, type ShowCase } from './case-forms.tsx'
 import { ClusterPanel, MAX_NOTE, MAX_REPLY, returnsTo, stepsFor, StepsPanel } from './case-steps.tsx'
 import { ErrorSummary } from './layout.tsx'
 import { formatTime, iso } from './format.ts'
 import { parseReplyTemplates, templatesForCase } from './reply-templates.ts'
 
-export interface Shown {
-  status?: number
-  error?: string
-  field?: string
-  notice?: string
-  contact?: boolean
-  /** What the user typed, kept when the form is shown again. */
-  draft?: string
-  /** The reply template last inserted (kept selected). */
-  templateId?: string
-}
 
 /** Renders the case page (again, with a message or a draft), for the form routes. */
-export type ShowCase = (c: Context<ConsoleEnv>, kase: Case, s?: Shown) => Promise<Response>
 
 /**
  * One case: the conversation on every channel in order, attachments through an authorised route,

@@ -72,6 +72,3 @@ export function buildOfficeDirectory(offices: readonly Office[]): OfficeDirector
   }
 }
 
-export * from './settings.ts'
-export * from './live-directory.ts'
-export * from './office-changes.ts'
