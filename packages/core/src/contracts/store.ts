@@ -398,6 +398,8 @@ export interface Store {
    * event's id, so a deployment that starts using webhooks is not sent its history.
    */
   webhookCursor(): Promise<number>
+  /** The id of the newest case event (0 when there is none): the feed moves past events no subscription wants without reading them. */
+  newestEventId(): Promise<number>
   /**
    * Queue deliveries and move the feed's cursor from `move.from` to `move.to` in one transaction —
    * only while the cursor is still at `from` (another process moved it first: nothing is written,
@@ -510,6 +512,7 @@ export type StoreWebhookMethods = Pick<
   Store,
   | 'listEventsAfter'
   | 'webhookCursor'
+  | 'newestEventId'
   | 'enqueueWebhookDeliveries'
   | 'claimWebhookDeliveries'
   | 'recordWebhookAttempt'

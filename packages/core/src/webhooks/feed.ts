@@ -33,15 +33,30 @@ const MOVES = new Set<CaseEvent['type']>(['dispatched', 'transferred', 'returned
  * commit order in both drivers — an append holds the chain's lock until it commits — so the cursor
  * never passes an event that is not committed yet.
  */
+const IDLE_SKIP_MS = 60_000
+
 export function createWebhookFeed(deps: WebhookFeedDeps, { batchSize = 500, pollMs = 1_000 }: { batchSize?: number; pollMs?: number } = {}): PollingLoop {
   const { store, offices, now, ids, log } = deps
 
+  /** When the cursor last skipped ahead while nobody subscribed. */
+  let skippedAt = -Infinity
+
   async function cycle(): Promise<number> {
+    const subscriptions = await deps.subscriptions()
     const from = await store.webhookCursor()
+    if (subscriptions.length === 0) {
+      // Nobody to tell: reading every event the gateway writes would only cost the intake path. The
+      // cursor still moves (now and then, without reading rows), so a subscription added later is
+      // not sent the history from before it — a config one has no creation time to filter on.
+      if (now() - skippedAt < IDLE_SKIP_MS) return 0
+      skippedAt = now()
+      const newest = await store.newestEventId()
+      if (newest > from) await store.enqueueWebhookDeliveries({ from, to: newest }, [])
+      return 0
+    }
     const events = (await store.listEventsAfter(from, batchSize)) as Array<CaseEvent & { id: number }>
     if (events.length === 0) return 0
-    const subscriptions = await deps.subscriptions()
-    const deliveries = subscriptions.length > 0 ? await deliveriesFor(events, subscriptions) : []
+    const deliveries = await deliveriesFor(events, subscriptions)
     const moved = await store.enqueueWebhookDeliveries({ from, to: events.at(-1)!.id }, deliveries)
     if (!moved) {
       log.debug('webhook feed: another process moved the cursor first', { from })

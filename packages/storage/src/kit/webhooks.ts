@@ -65,6 +65,7 @@ export function webhookCases(test: (title: string, fn: () => Promise<void>) => v
     expect(all.map((e) => e.type).slice(0, 2)).toEqual(['received', 'routed'])
     const after = await store().listEventsAfter(a.eventIds.at(-1)!, 2)
     expect(after.map((e) => e.id)).toEqual(b.eventIds.slice(0, 2))
+    expect(await store().newestEventId()).toBe(b.eventIds.at(-1))
   })
 
   test('webhooks: the cursor moves only from where it is, and an event is queued once per subscription', async () => {

@@ -22,6 +22,11 @@ export function webhookMethods(db: () => Q, write: <T>(run: (tx: Q) => Promise<T
       return rows.map(toEvent)
     },
 
+    async newestEventId() {
+      const [row] = await db().select({ id: sql<string | number | null>`max(${caseEvents.id})` }).from(caseEvents)
+      return Number(row?.id ?? 0)
+    },
+
     async webhookCursor() {
       const [row] = await db().select({ eventId: webhookCursor.eventId }).from(webhookCursor).where(eq(webhookCursor.name, CURSOR))
       return row?.eventId ?? 0

@@ -91,6 +91,10 @@ export function webhookMethods({ db, write }: WebhookContext): StoreWebhookMetho
       return db().select().from(caseEvents).where(gt(caseEvents.id, afterId)).orderBy(asc(caseEvents.id)).limit(limit).all().map(toEvent)
     },
 
+    async newestEventId() {
+      return db().select({ id: sql<number | null>`max(${caseEvents.id})` }).from(caseEvents).get()?.id ?? 0
+    },
+
     async webhookCursor() {
       return db().select({ eventId: webhookCursor.eventId }).from(webhookCursor).where(eq(webhookCursor.name, CURSOR)).get()?.eventId ?? 0
     },
