@@ -22,6 +22,7 @@ import {
 import { COMPONENT, decodeCursor, encodeCursor, toCase, toEvent, toMessage, toOutboxItem } from './rows.ts'
 import { attachments, cases, caseEvents, caseStats, clusterKeys, clusters, heldDeliveryReports, inbox, messages, offices, optOuts, outbox, staffDuty, timers, transcriptions, webhookDeliveries } from './schema.ts'
 import { pseudonym } from './pseudonym.ts'
+import { withCandidateCache } from './candidate-cache.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { CLUSTER_KEYS_TRIGGERS, SYNC_CLUSTER_KEYS } from './cluster-keys.ts'
@@ -81,9 +82,9 @@ export function sqliteStore({ file, synchronous = 'full', busyTimeoutMs = 5000, 
     throw optionError('writer', "'inline' for ':memory:' (a second connection would open another, empty database)", writer)
   }
   const local = inlineStore(file, synchronous, busyTimeoutMs)
-  if (writer === 'inline') return local.store
+  if (writer === 'inline') return withCandidateCache(local.store)
   const thread = isMainThread ? startWriterThread({ file, synchronous, busyTimeoutMs }) : joinWriterThread(file)
-  return thread ? withWriterThread(local, thread) : local.store
+  return withCandidateCache(thread ? withWriterThread(local, thread) : local.store)
 }
 
 /** The store with its writes sent to the writer thread and its reads on this thread's connection. */

@@ -113,14 +113,14 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
       `select case_id as caseId, cluster_id as clusterId, category, place_key as placeKey, lat, lon, created_at as createdAt, text
        from cluster_keys
        where category = @category and place_key = @placeKey and open = 1 and created_at >= @since
-       order by created_at desc limit @limit`,
+       order by created_at desc, case_id desc limit @limit`,
     ),
     clusterCandidatesByPoint: client.prepare(
       `select case_id as caseId, cluster_id as clusterId, category, place_key as placeKey, lat, lon, created_at as createdAt, text
        from cluster_keys
        where category = @category and open = 1 and lat between @minLat and @maxLat and lon between @minLon and @maxLon
          and created_at >= @since
-       order by created_at desc limit @limit`,
+       order by created_at desc, case_id desc limit @limit`,
     ),
     // Cluster membership (linkCluster, and a new case joining at intake).
     setCaseCluster: client.prepare(`update cases set cluster_id = @clusterId, updated_at = @updatedAt where id = @id`),
