@@ -35,12 +35,16 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
     const channels = [...new Set(volumes.byDayAndChannel.map((r) => r.channelId))].sort()
     const perDay = channels.map((ch) => ({ name: ch, values: days.map((d) => perDayAndChannel.get(`${d}|${ch}`) ?? 0) }))
     const officeName = (id: string) => deps.offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? deps.offices.get(id)?.name ?? id
-    const byOffice = volumes.byOffice.map((r) => ({ label: officeName(r.officeId), value: r.count })).sort((a, b) => b.value - a.value)
+    // Largest first, ties by name: the same order whatever order a store returns its groups in.
+    const largestFirst = (a: { label: string; value: number }, b: { label: string; value: number }) => b.value - a.value || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)
+    const byOffice = volumes.byOffice.map((r) => ({ label: officeName(r.officeId), value: r.count })).sort(largestFirst)
     // A city has a hundred offices: the chart draws the busiest (a hundred bars are unreadable, and
     // each costs the SVG renderer); the table beside it lists every one.
     const officeBars = byOffice.length <= OFFICE_BARS ? byOffice : [...byOffice.slice(0, OFFICE_BARS - 1), { label: t.otherOffices(byOffice.length - OFFICE_BARS + 1), value: byOffice.slice(OFFICE_BARS - 1).reduce((n, r) => n + r.value, 0) }]
-    const byCategory = volumes.byCategory.map((r) => ({ label: r.category ?? '—', value: r.count }))
-    const byStatus = volumes.byStatus.map((r) => ({ label: t.statuses[r.status] ?? r.status, value: r.count }))
+    const byCategory = volumes.byCategory.map((r) => ({ label: r.category ?? '—', value: r.count })).sort(largestFirst)
+    const byStatus = [...volumes.byStatus]
+      .sort((a, b) => CaseStatus.options.indexOf(a.status) - CaseStatus.options.indexOf(b.status))
+      .map((r) => ({ label: t.statuses[r.status] ?? r.status, value: r.count }))
     const total = volumes.byOffice.reduce((n, r) => n + r.count, 0)
     // The three rates, from the statistics (computed from the events): the user's office and each
     // office below it, every row counting its own subtree.
