@@ -19,6 +19,7 @@ beforeEach(async () => {
   const people = [
     { login: 'jiashi.worker', officeId: 'jiashi', role: 'caseworker' },
     { login: 'jiashi.lead', officeId: 'jiashi', role: 'lead' },
+    { login: 'jiashi.supervisor', officeId: 'jiashi', role: 'supervisor' },
     { login: 'bairen.worker', officeId: 'jiashi-bairen', role: 'caseworker' },
     { login: 'shule.worker', officeId: 'shule', role: 'caseworker' },
   ] as const
@@ -82,6 +83,23 @@ describe('office scope through the API', () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('forbidden')
     expect((await gw.intake.store.getCase(kase.id))?.officeId).toBe('jiashi')
     expect((await as('integration', `/cases?limit=1`)).status).toBe(200)
+  })
+
+  it("an extension is decided by a supervisor of the office above (who has no status permission), not by a caseworker there (403)", async () => {
+    const kase = await openJiashiCase()
+    expect((await as('jiashi.lead', `/cases/${kase.id}/dispatch`, { method: 'POST', body: { officeId: 'jiashi-bairen' } })).status).toBe(200)
+    const asked = await as('bairen.worker', `/cases/${kase.id}/extension`, { method: 'POST', body: { reason: '需要协调供电公司', within: '3 working days' } })
+    expect(asked.status).toBe(200)
+    const refused = await as('jiashi.worker', `/cases/${kase.id}/extension/decision`, { method: 'POST', body: { approved: true } })
+    expect(refused.status).toBe(403)
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('forbidden')
+    expect((await gw.intake.store.listEvents(kase.id)).some((e) => e.type === 'extension_decided')).toBe(false)
+    const before = (await gw.intake.store.getCase(kase.id))!.deadlineAt!
+    const approved = await as('jiashi.supervisor', `/cases/${kase.id}/extension/decision`, { method: 'POST', body: { approved: true, note: '同意' } })
+    expect(approved.status).toBe(200)
+    expect(((await approved.json()) as Case).deadlineAt).toBeGreaterThan(before)
+    const decided = (await gw.intake.store.listEvents(kase.id)).filter((e) => e.type === 'extension_decided')
+    expect(decided.map((e) => [e.actor, e.data.approved])).toEqual([['jiashi.supervisor', true]])
   })
 
   it("a disabled user's token is refused at once (403) and changes nothing", async () => {

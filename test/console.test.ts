@@ -70,6 +70,14 @@ describe('the console, in-process', () => {
     // One case received, accepted within its acceptance deadline, resolved by its deadline, not rated yet.
     expect(rates).toMatch(/<th scope="row">[^<]*伽师[^<]*<\/th><td>1<\/td><td>100%<\/td><td>100%<\/td><td>100%<\/td><td>—<\/td><td>0<\/td><td>0<\/td>/)
     expect(rates).toContain('<svg')
+    // The volumes: the one case, on the day's channel, at the county, in its category, resolved.
+    expect(/id="volume-total">([^<]*)/.exec(page)?.[1]).toBe("共 1 件")
+    const table = (id: string) => page.slice(page.indexOf(`id="${id}"`), page.indexOf('</figure>', page.indexOf(`id="${id}"`)))
+    expect(table('c-day')).toContain(`<th scope="row">${kase.channelId}</th><td>1</td>`)
+    expect(table('c-office')).toMatch(/<th scope="row">[^<]*伽师[^<]*<\/th><td>1<\/td>/)
+    expect(table('c-category')).toContain(`<th scope="row">${kase.category ?? '—'}</th><td>1</td>`)
+    expect(table('c-status')).toContain('<th scope="row">已办结</th><td>1</td>')
+    expect(table('c-status')).toContain('<th scope="row">已受理</th><td>0</td>')
     const other = await gw.signIn('shule.worker')
     const theirs = await (await other.get('/console/dashboard')).text()
     expect(theirs.slice(theirs.indexOf('id="rates"'))).not.toMatch(/伽师/)

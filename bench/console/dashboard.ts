@@ -56,12 +56,12 @@ const dashboard = (cookie: string) => async () => {
   if (res.status !== 200) throw new Error(`dashboard answered ${res.status}`)
   return res.text()
 }
-/** What the page asks the store, alone: the 30 days' volumes and the rates per office. */
+/** What the page asks the store, alone, with the user's scope (a user's is always its office's subtree): the 30 days' volumes and the rates per office (no median: the page shows none). */
 const queries = (officeId: string, scope: { officeIds: string[] } | undefined) => async () => {
   const until = now()
   const since = until - 30 * DAY
-  await intake.store.caseVolumes({ scope, since, until, utcOffsetMinutes: 480 })
-  await statsReport({ store: intake.store, offices: intake.offices, calendar: intake.config.calendar, utcOffsetMs: 480 * 60_000 }, { groupBy: 'office', from: since, to: until + 1, officeId }, until)
+  await intake.store.caseVolumes({ scope, since, until: until + 1, utcOffsetMinutes: 480 })
+  await statsReport({ store: intake.store, offices: intake.offices, calendar: intake.config.calendar, utcOffsetMs: 480 * 60_000 }, { groupBy: 'office', from: since, to: until + 1, officeId, median: false }, until)
 }
 
 console.log(`${CASES} cases over 2025, dashboard of the last 30 days, ${REQUESTS} requests each after a warm-up (${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`)
@@ -72,7 +72,7 @@ const sample = await dashboard(cityCookie)()
 const total = /id="volume-total">([^<]+)</.exec(sample)?.[1]
 console.log(`the city's page: ${total}, ${(sample.length / 1024).toFixed(0)} KiB, ${(sample.match(/<svg/g) ?? []).length} charts\n`)
 
-const baseCity = await time('baseline: caseVolumes + statsReport(per office), whole city', queries('city', undefined))
+const baseCity = await time('baseline: caseVolumes + statsReport(per office), whole city', queries('city', { officeIds: subtreeOf(intake.offices, 'city') }))
 const city = await time('console: GET /console/dashboard, city administrator', dashboard(cityCookie))
 const baseCounty = await time('baseline: caseVolumes + statsReport(per office), county-03', queries('county-03', county))
 const countyPage = await time('console: GET /console/dashboard, county-03 caseworker', dashboard(countyCookie))

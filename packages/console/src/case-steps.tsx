@@ -1,4 +1,4 @@
-import { addDuration, availableSteps, RETURN_REASONS, type Case, type CaseEvent, type ClusterView, type Identity, type LifecycleStep, type Office, type Permission, type StaffUser, type WorkCalendar } from '@intake/core'
+import { addDuration, availableSteps, DECIDE_EXTENSION_PERMISSIONS, RETURN_REASONS, type Case, type CaseEvent, type ClusterView, type Identity, type LifecycleStep, type Office, type Permission, type StaffUser, type WorkCalendar } from '@intake/core'
 import type { Dict, Lang } from './i18n.ts'
 import { formatTime } from './format.ts'
 
@@ -23,7 +23,7 @@ export const STEP_PERMISSIONS: Record<LifecycleStep, readonly Permission[]> = {
   reopen: ['status'],
   request_extension: ['status'],
   // An office lead approves (dispatch), a supervisor too (supervise); either from an office above.
-  decide_extension: ['dispatch', 'supervise'],
+  decide_extension: DECIDE_EXTENSION_PERMISSIONS,
 }
 
 /** Status changes made in place, one button each. */

@@ -26,34 +26,34 @@ export function dashboardRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void 
     const until = now
     const since = now - 30 * DAY
     await loadCharts()
-    const rows = await deps.store.caseVolumes({ scope: c.get('identity').scope, since, until, utcOffsetMinutes: offset })
+    // Four small counts from the store (day × channel, office, category, status), not one row per case.
+    // [since, until + 1): a case received this very millisecond counts, as in the rates below.
+    const volumes = await deps.store.caseVolumes({ scope: c.get('identity').scope, since, until: until + 1, utcOffsetMinutes: offset })
     const days: string[] = []
     for (let d = since; d <= until; d += DAY) days.push(new Date(d + offset * 60_000).toISOString().slice(0, 10))
-    const sum = (key: (r: (typeof rows)[number]) => string) => {
-      const out = new Map<string, number>()
-      for (const r of rows) out.set(key(r), (out.get(key(r)) ?? 0) + r.count)
-      return [...out].map(([label, value]) => ({ label, value }))
-    }
-    // One pass over the rows (a month of a city's cases is tens of thousands of them), not one per day and channel.
-    const perDayAndChannel = new Map<string, number>()
-    for (const r of rows) perDayAndChannel.set(`${r.day}|${r.channelId}`, (perDayAndChannel.get(`${r.day}|${r.channelId}`) ?? 0) + r.count)
-    const channels = [...new Set(rows.map((r) => r.channelId))].sort()
+    const perDayAndChannel = new Map(volumes.byDayAndChannel.map((r) => [`${r.day}|${r.channelId}`, r.count]))
+    const channels = [...new Set(volumes.byDayAndChannel.map((r) => r.channelId))].sort()
     const perDay = channels.map((ch) => ({ name: ch, values: days.map((d) => perDayAndChannel.get(`${d}|${ch}`) ?? 0) }))
     const officeName = (id: string) => deps.offices.get(id)?.names[lang === 'en' ? 'en' : 'zh-CN'] ?? deps.offices.get(id)?.name ?? id
-    const byOffice = sum((r) => officeName(r.officeId)).sort((a, b) => b.value - a.value)
+    // Largest first, ties by name: the same order whatever order a store returns its groups in.
+    const largestFirst = (a: { label: string; value: number }, b: { label: string; value: number }) => b.value - a.value || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0)
+    const byOffice = volumes.byOffice.map((r) => ({ label: officeName(r.officeId), value: r.count })).sort(largestFirst)
     // A city has a hundred offices: the chart draws the busiest (a hundred bars are unreadable, and
     // each costs the SVG renderer); the table beside it lists every one.
     const officeBars = byOffice.length <= OFFICE_BARS ? byOffice : [...byOffice.slice(0, OFFICE_BARS - 1), { label: t.otherOffices(byOffice.length - OFFICE_BARS + 1), value: byOffice.slice(OFFICE_BARS - 1).reduce((n, r) => n + r.value, 0) }]
-    const byCategory = sum((r) => r.category ?? '—')
-    const byStatus = sum((r) => t.statuses[r.status] ?? r.status)
-    const total = rows.reduce((n, r) => n + r.count, 0)
+    const byCategory = volumes.byCategory.map((r) => ({ label: r.category ?? '—', value: r.count })).sort(largestFirst)
+    const byStatus = [...volumes.byStatus]
+      .sort((a, b) => CaseStatus.options.indexOf(a.status) - CaseStatus.options.indexOf(b.status))
+      .map((r) => ({ label: t.statuses[r.status] ?? r.status, value: r.count }))
+    const total = volumes.byOffice.reduce((n, r) => n + r.count, 0)
     // The three rates, from the statistics (computed from the events): the user's office and each
     // office below it, every row counting its own subtree.
     const identity = c.get('identity')
     const report = await statsReport(
       { store: deps.store, offices: deps.offices, calendar: deps.calendar, utcOffsetMs: offset * 60_000 },
       // [from, to): a case received this very millisecond counts too.
-      { groupBy: 'office', from: since, to: until + 1, ...(identity.officeId ? { officeId: identity.officeId } : {}) },
+      // The page shows no median handling time: the store reads counts only, no row per resolved case.
+      { groupBy: 'office', from: since, to: until + 1, median: false, ...(identity.officeId ? { officeId: identity.officeId } : {}) },
       now,
     )
     const rated = report.rows.filter((r) => r.received > 0).slice(0, 12)

@@ -130,11 +130,12 @@ function utcOffset(timeZone: string, at: number): number {
 
 type Env = { Variables: { identity: Identity } }
 
-/** 403 naming what is missing, or undefined when the identity may. */
-function forbidden(c: Context<Env>, permission: Permission): Response | undefined {
+/** 403 naming what is missing, or undefined when the identity may (with a list: any one of them). */
+function forbidden(c: Context<Env>, permission: Permission | readonly Permission[]): Response | undefined {
   const who = c.get('identity')
-  if (who.permissions.has(permission)) return undefined
-  return c.json({ error: { code: 'forbidden', message: `${who.role ? `the ${who.role} role` : 'this token'} may not ${permission}` } }, 403)
+  const any: readonly Permission[] = typeof permission === 'string' ? [permission] : permission
+  if (any.some((p) => who.permissions.has(p))) return undefined
+  return c.json({ error: { code: 'forbidden', message: `${who.role ? `the ${who.role} role` : 'this token'} may not ${any.join(' or ')}` } }, 403)
 }
 
 /** The lifecycle role the caller acts with: their user's role (tokens of integrations and config keys act as admin), narrowed if the body asks. */

@@ -271,8 +271,12 @@ export interface Store {
   listCases(filter?: CaseFilterInput): Promise<CasePage>
   /** How many cases match (the same filter as listCases, cursor and limit ignored); with `upTo`, counting stops there. */
   countCases(filter?: CaseFilterInput, upTo?: number): Promise<number>
-  /** Cases created per day (in the offset's time zone), office, channel, category and status, for the dashboard. */
-  caseVolumes(query: VolumeQuery): Promise<VolumeRow[]>
+  /**
+   * The cases received in [since, until) in a scope, counted the four ways the dashboard draws them:
+   * per local day and channel, per office, per category, per status. Each is the size of the period
+   * or of its dimension, never of the number of cases (their product would be about one row per case).
+   */
+  caseVolumes(query: VolumeQuery): Promise<CaseVolumes>
   /** The newest open case from this sender on this channel updated at or after `since`. */
   findOpenCaseBySender(channelId: string, citizenId: string, since: number): Promise<Case | undefined>
   /** The newest resolved (not yet rated) case from this sender on this channel, resolved at or after `since`. */
@@ -473,14 +477,18 @@ export interface VolumeQuery {
   utcOffsetMinutes: number
 }
 
-export interface VolumeRow {
-  /** YYYY-MM-DD */
-  day: string
-  officeId: string
-  channelId: string
-  category: string | null
-  status: CaseStatus
-  count: number
+/**
+ * @example
+ * { byDayAndChannel: [{ day: '2025-12-01', channelId: 'sms', count: 412 }, …], byOffice: [{ officeId: 'county-03', count: 8012 }, …],
+ *   byCategory: [{ category: 'roads', count: 10233 }, { category: null, count: 12 }, …], byStatus: [{ status: 'resolved', count: 50117 }, …] }
+ */
+export interface CaseVolumes {
+  /** Per local day (`YYYY-MM-DD`, in the offset's time zone) and channel. */
+  byDayAndChannel: Array<{ day: string; channelId: string; count: number }>
+  byOffice: Array<{ officeId: string; count: number }>
+  /** `category: null`: the cases without one. */
+  byCategory: Array<{ category: string | null; count: number }>
+  byStatus: Array<{ status: CaseStatus; count: number }>
 }
 
 /** The Store's links to other systems (forwarded cases): what a driver implements in its forwarding module. */

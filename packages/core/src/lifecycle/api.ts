@@ -1,6 +1,8 @@
 import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { parseDuration, addDuration } from '../deadlines/index.ts'
+import type { Permission } from '../access/roles.ts'
+import { DECIDE_EXTENSION_PERMISSIONS } from './extension.ts'
 import type { Lifecycle, LifecycleResult } from './service.ts'
 import { ROLES, type Actor, type Role } from './state-machine.ts'
 
@@ -46,8 +48,8 @@ export interface LifecycleRouteHelpers {
   acting(c: AnyContext, asked?: Role): Actor
   /** Whether the case is in the caller's office subtree. */
   inScope(c: AnyContext, caseId: string): Promise<boolean>
-  /** A 403 when the caller lacks the permission. */
-  forbidden(c: AnyContext, permission: 'status' | 'supervise' | 'read'): Response | undefined
+  /** A 403 when the caller lacks the permission (with a list: lacks every one of them). */
+  forbidden(c: AnyContext, permission: Permission | readonly Permission[]): Response | undefined
   /** The offices the caller may see (undefined: all). */
   visibleOffices(c: AnyContext): readonly string[] | undefined
 }
@@ -61,7 +63,7 @@ export function mountLifecycleRoutes(api: Hono<any>, lifecycle: Lifecycle, helpe
       : c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
 
   const notFound = (c: AnyContext, what: string) => c.json({ error: { code: 'not_found', message: `${what} not found` } }, 404)
-  const post = <S extends z.ZodType>(path: string, schema: S, permission: 'status' | 'supervise', act: (caseId: string, input: z.infer<S>, who: Actor) => Promise<LifecycleResult>) =>
+  const post = <S extends z.ZodType>(path: string, schema: S, permission: Permission | readonly Permission[], act: (caseId: string, input: z.infer<S>, who: Actor) => Promise<LifecycleResult>) =>
     api.post(`/cases/:id/${path}`, async (c) => {
       const body = await helpers.jsonBody(c)
       if (!body.ok) return body.response
@@ -81,7 +83,9 @@ export function mountLifecycleRoutes(api: Hono<any>, lifecycle: Lifecycle, helpe
     const deadlineAt = b.deadlineAt ?? addDuration((await store.getCase(id))?.deadlineAt ?? now(), b.within!, policy.calendar)
     return lifecycle.requestExtension(id, { actor: who, reason: b.reason, deadlineAt })
   })
-  post('extension/decision', ExtensionDecision, 'status', (id, b, who) =>
+  // The console's rule (a lead dispatches, a supervisor supervises; neither is a caseworker's): a
+  // supervisor has no `status` and must still be able to decide.
+  post('extension/decision', ExtensionDecision, DECIDE_EXTENSION_PERMISSIONS, (id, b, who) =>
     lifecycle.decideExtension(id, { actor: who, approved: b.approved, ...(b.note ? { note: b.note } : {}), ...(b.deadlineAt !== undefined ? { deadlineAt: b.deadlineAt } : {}) }),
   )
   post('supervision', SupervisionNote, 'supervise', (id, b, who) => {

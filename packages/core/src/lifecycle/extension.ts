@@ -1,3 +1,4 @@
+import type { Permission } from '../access/roles.ts'
 import type { CaseChange } from '../contracts/store.ts'
 import type { Case, CaseEvent } from '../model/index.ts'
 import type { LifecycleContext, LifecycleRefusal } from './context.ts'
@@ -15,6 +16,8 @@ const OPEN: readonly Case['status'][] = ['received', 'dispatched', 'accepted', '
 export const MAY_REQUEST_EXTENSION: readonly Role[] = ['caseworker', 'lead', 'admin']
 /** Decided by a lead or supervisor of an office above the handling one (its parent, or higher). */
 export const MAY_DECIDE_EXTENSION: readonly Role[] = ['lead', 'supervisor', 'admin']
+/** The staff permissions of those roles that decide one (any of them): the API's and the console's check. */
+export const DECIDE_EXTENSION_PERMISSIONS: readonly Permission[] = ['dispatch', 'supervise']
 const MAY_REQUEST = MAY_REQUEST_EXTENSION
 const MAY_DECIDE = MAY_DECIDE_EXTENSION
 

@@ -23,6 +23,11 @@ export interface StatsSelection {
   placeDigits?: number
   /** With groupBy month or day: the zone's offset from UTC, so periods are local. */
   utcOffsetMs?: number
+  /**
+   * `false`: leave every group's `spans` empty, for a caller that shows no median handling time —
+   * the store then reads only its counts, not a row per resolved case. Default true.
+   */
+  spans?: boolean
 }
 
 /** The store's answer per group: counts from the per-case rows, and the spans for the median. */

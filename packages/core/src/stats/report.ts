@@ -32,7 +32,10 @@ export class StatsQueryError extends Error {
  */
 export async function statsReport(
   deps: { store: Store; offices: OfficeDirectory; calendar: WorkCalendar; utcOffsetMs?: number },
-  query: Omit<StatsQuery, 'format'>,
+  query: Omit<StatsQuery, 'format'> & {
+    /** `false`: no median handling time (null in every row), so no span per resolved case is read (the dashboard's rates). */
+    median?: boolean
+  },
   now: number,
 ): Promise<StatsReport> {
   const to = query.to ?? now
@@ -54,6 +57,7 @@ export async function statsReport(
     ...(query.placeDigits !== undefined ? { placeDigits: query.placeDigits } : {}),
     ...(deps.utcOffsetMs !== undefined ? { utcOffsetMs: deps.utcOffsetMs } : {}),
     groupBy: query.groupBy,
+    ...(query.median === false ? { spans: false } : {}),
   }
   let groups = await deps.store.caseStats(selection)
   if (query.groupBy === 'office') groups = subtreeTotals(groups, deps.offices, officeIds)

@@ -16,6 +16,7 @@ import {
 import { accessCases } from './access.ts'
 import { leaseCases } from './lease.ts'
 import { statsCases } from './stats.ts'
+import { volumeCases } from './volumes.ts'
 
 import { clusterCases } from './clusters.ts'
 import { webhookCases } from './webhooks.ts'
@@ -90,6 +91,7 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
     clusterCases(test, () => store)
     forwardingCases(test, () => store)
     statsCases(test, () => store)
+    volumeCases(test, () => store)
     webhookCases(test, () => store)
 
     test('names its driver and answers ping', async () => {

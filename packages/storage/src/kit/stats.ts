@@ -132,6 +132,10 @@ export function statsCases(test: Test, store: () => Store): void {
         counts('town-b', { received: 2, acceptedInTime: 1, resolved: 1, resolvedOnTime: 1, everResolved: 1, closedNotRated: 1, overdue: 1, spans: [T + 3 * HOUR, T + DAY] }),
       ]),
     )
+    // Without spans (no median wanted): the same counts, and no span read.
+    const withSpans = await s.caseStats({ ...PERIOD, officeIds: ['town-a', 'town-b'], groupBy: 'office' })
+    expect(sorted(await s.caseStats({ ...PERIOD, officeIds: ['town-a', 'town-b'], groupBy: 'office', spans: false }))).toEqual(sorted(withSpans.map((g) => ({ ...g, spans: [] }))))
+    expect((await s.caseStats({ ...PERIOD, from: T - 30 * DAY, groupBy: 'month', spans: false })).map((g) => [g.key, g.received, g.spans])).toEqual([['2024-12', 1, []], ['2025-01', 4, []]])
     expect((await s.caseStats({ ...PERIOD, officeIds: ['county'] }))).toEqual([])
     expect((await s.caseStats({ ...PERIOD, from: T - 30 * DAY, officeIds: ['county'] }))[0]).toMatchObject({ received: 1, overdue: 1 })
     expect((await s.caseStats({ ...PERIOD, channelId: 'wechat' }))[0]).toMatchObject({ received: 1, reopened: 1 })

@@ -116,11 +116,14 @@ export async function queryCaseStats(pool: pg.Pool, sel: StatsSelection): Promis
     params,
   )
   const groups = new Map(counts.rows.map((c) => [c.key, { ...c, spans: [] as number[] }]))
-  const spans = await pool.query<{ key: string | null; received: string; resolved: string }>(
-    `select ${key} as key, received_at as received, resolved_at as resolved from case_stats where ${filter} and resolved_at is not null`,
-    params.slice(0, params.length - 1),
-  )
-  for (const s of spans.rows) groups.get(s.key)?.spans.push(Number(s.received), Number(s.resolved))
+  // Without a median to compute, no row per resolved case is read.
+  if (sel.spans !== false) {
+    const spans = await pool.query<{ key: string | null; received: string; resolved: string }>(
+      `select ${key} as key, received_at as received, resolved_at as resolved from case_stats where ${filter} and resolved_at is not null`,
+      params.slice(0, params.length - 1),
+    )
+    for (const s of spans.rows) groups.get(s.key)?.spans.push(Number(s.received), Number(s.resolved))
+  }
   if (sel.groupBy === 'day' || sel.groupBy === 'month') return byPeriod([...groups.values()], sel.groupBy)
   return [...groups.values()]
 }

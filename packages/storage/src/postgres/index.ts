@@ -50,6 +50,7 @@ import { START_WEBHOOK_CURSOR_SQL, webhookMethods } from './webhooks.ts'
 import { erasedWebhookPayload } from '../sqlite/webhooks.ts'
 import { forwardingMethods } from './forwarding.ts'
 import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
+import { queryCaseVolumes } from './case-volumes.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 import { escalatedCondition, extensionPendingCondition } from '../sqlite/supervision-conditions.ts'
 import { inlineParameters } from './simple-protocol.ts'
@@ -432,17 +433,8 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       return row?.n ?? 0
     },
 
-    async caseVolumes({ scope, since, until, utcOffsetMinutes }) {
-      const offset = utcOffsetMinutes * 60_000
-      // The offset inlined (a number): as a parameter, the SELECT's and the GROUP BY's would be two expressions.
-      // From the stats rows, as the SQLite store does: their covering index, not one table row per case.
-      const day = sql<number>`((${caseStats.receivedAt} + ${sql.raw(String(Math.trunc(offset)))}) / 86400000)::int`
-      const rows = await db()
-        .select({ day, officeId: caseStats.officeId, channelId: caseStats.channelId, category: caseStats.category, status: caseStats.status, count: sql<number>`count(*)::int` })
-        .from(caseStats)
-        .where(and(gte(caseStats.receivedAt, since), lt(caseStats.receivedAt, until), scope ? inScope(caseStats.officeId, scope.officeIds) : undefined))
-        .groupBy(day, caseStats.officeId, caseStats.channelId, caseStats.category, caseStats.status)
-      return rows.map((r) => ({ ...r, day: new Date(r.day * 86_400_000).toISOString().slice(0, 10) }))
+    async caseVolumes(query) {
+      return queryCaseVolumes(open().pool, query)
     },
 
     async listCases(input = {}) {

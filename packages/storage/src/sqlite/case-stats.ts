@@ -97,7 +97,7 @@ export function queryCaseStats(client: Database.Database, sel: StatsSelection): 
     params.placeHi = sel.placeCode + '\uffff'
     where.push('place_code >= @placeLo and place_code < @placeHi')
   }
-  params.offset = sel.utcOffsetMs ?? 0
+  const offset = Math.trunc(Number(sel.utcOffsetMs ?? 0))
   params.digits = sel.placeDigits ?? 1000
   const key = {
     none: 'null',
@@ -106,9 +106,11 @@ export function queryCaseStats(client: Database.Database, sel: StatsSelection): 
     category: 'category',
     place: 'substr(place_code, 1, @digits)',
     // The local day's number: integer arithmetic per row (strftime per row cost more than the rest
-    // of the query); days are named, and merged into months, below.
-    month: '(received_at + @offset) / 86400000',
-    day: '(received_at + @offset) / 86400000',
+    // of the query); days are named, and merged into months, below. The offset is written into the
+    // SQL: better-sqlite3 binds every number as a REAL, and a REAL offset made the division a
+    // fraction — one group per millisecond, merged into days only in JavaScript.
+    month: `(received_at + ${offset}) / 86400000`,
+    day: `(received_at + ${offset}) / 86400000`,
   }[sel.groupBy]
   const filter = where.join(' and ')
   const counts = client
@@ -127,14 +129,17 @@ export function queryCaseStats(client: Database.Database, sel: StatsSelection): 
     )
     .all(params) as Array<Omit<StatsCounts, 'spans'>>
   const groups = new Map(counts.map((c) => [c.key, { ...c, spans: [] as number[] }]))
-  const spans = client
-    .prepare(`select ${key} as key, received_at, resolved_at from case_stats where ${filter} and resolved_at is not null`)
-    .raw()
-    .iterate(params) as IterableIterator<[string | null, number, number]>
-  let current: { key: string | null; list: number[] } | undefined
-  for (const [k, received, resolved] of spans) {
-    if (current?.key !== k) current = { key: k, list: groups.get(k)!.spans }
-    current.list.push(received, resolved)
+  // Without a median to compute, no row per resolved case is read.
+  if (sel.spans !== false) {
+    const spans = client
+      .prepare(`select ${key} as key, received_at, resolved_at from case_stats where ${filter} and resolved_at is not null`)
+      .raw()
+      .iterate(params) as IterableIterator<[string | null, number, number]>
+    let current: { key: string | null; list: number[] } | undefined
+    for (const [k, received, resolved] of spans) {
+      if (current?.key !== k) current = { key: k, list: groups.get(k)!.spans }
+      current.list.push(received, resolved)
+    }
   }
   if (sel.groupBy === 'day' || sel.groupBy === 'month') return byPeriod([...groups.values()], sel.groupBy)
   return [...groups.values()]

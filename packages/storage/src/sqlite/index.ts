@@ -25,6 +25,7 @@ import { pseudonym } from './pseudonym.ts'
 import { withCandidateCache } from './candidate-cache.ts'
 import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread } from './writer.ts'
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
+import { queryCaseVolumes } from './case-volumes.ts'
 import { CLUSTER_KEYS_TRIGGERS, SYNC_CLUSTER_KEYS } from './cluster-keys.ts'
 import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
@@ -572,19 +573,8 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return connection().select({ n: sql<number>`count(*)` }).from(capped).get()?.n ?? 0
     },
 
-    async caseVolumes({ scope, since, until, utcOffsetMinutes }) {
-      const offset = utcOffsetMinutes * 60_000
-      // From the stats rows (kept with every case write): per office, one range of their covering
-      // index (office, received time, …, status, channel, category), never a table row. The cases
-      // table would be one random row read per case: 15 s for a month of a city (bench/console/dashboard.ts).
-      const day = sql<number>`(${caseStats.receivedAt} + ${offset}) / 86400000`
-      return connection()
-        .select({ day, officeId: caseStats.officeId, channelId: caseStats.channelId, category: caseStats.category, status: caseStats.status, count: sql<number>`count(*)` })
-        .from(caseStats)
-        .where(and(sql`${caseStats.receivedAt} >= ${since}`, lt(caseStats.receivedAt, until), scope ? inArray(caseStats.officeId, [...scope.officeIds]) : undefined))
-        .groupBy(day, caseStats.officeId, caseStats.channelId, caseStats.category, caseStats.status)
-        .all()
-        .map((r) => ({ ...r, day: new Date(r.day * 86_400_000).toISOString().slice(0, 10) }))
+    async caseVolumes(query) {
+      return queryCaseVolumes(open().client, query)
     },
 
     async findOpenCaseBySender(channelId, citizenId, since) {
