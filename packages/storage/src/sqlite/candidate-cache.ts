@@ -12,8 +12,8 @@ import { WRITE_METHODS } from './writer.ts'
  * the answer exact by following the store's own writes:
  *
  * - a new case recorded at intake is added to its place's answer, with the cluster it joined, once
- *   its write has committed (a new case that starts a cluster with its duplicate empties the cache:
- *   which of the writes in flight named the cluster is the database's to say);
+ *   its write has committed (a new case that starts a cluster with its duplicate drops its place's
+ *   answer: which of the writes in flight named the cluster is the database's to say);
  * - any other write that can change a case's open-ness or cluster (a case change, a cluster link, a
  *   follow-up, a timer firing, an erasure, an external update…) empties the cache, when it is sent
  *   and again when it has committed (a read in between could have seen the state before it);
@@ -99,10 +99,14 @@ export function withCandidateCache(store: Store, { ttlMs = 2_000, now = () => pe
       let clusterId = kase.clusterId ?? null
       if (write.joinCluster) {
         const partner = answer.rows.find((r) => r.caseId === write.joinCluster!.withCaseId)
-        // The partner is at another place (a point match) or no longer among the newest, or the two
-        // make a new cluster (whose id the write decided among those in flight): read the database next time.
-        if (!partner?.clusterId) {
+        // The partner is at another place (a point match) or no longer among the newest: read the database next time.
+        if (!partner) {
           forgetAll()
+          return
+        }
+        // The two make a new cluster, whose id the write decided among those in flight: read this place again.
+        if (!partner.clusterId) {
+          places.delete(place)
           return
         }
         clusterId = partner.clusterId
