@@ -410,7 +410,10 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
           return { duplicate: true as const, caseId: first.caseId, messageId: first.messageId }
         }
 
-        if (inbound.newCase) insertCase(q, inbound.newCase)
+        // A new case joining its duplicate's cluster is inserted as a member, not inserted and then updated.
+        const partner = inbound.newCase && inbound.joinCluster && !inbound.newCase.clusterId ? q.caseById.get({ id: inbound.joinCluster.withCaseId }) : undefined
+        const joins = partner?.clusterId ?? undefined
+        if (inbound.newCase) insertCase(q, joins ? { ...inbound.newCase, clusterId: joins } : inbound.newCase)
         if (inbound.touchCase) {
           const { id, updatedAt, reopen, rating, patch } = inbound.touchCase
           // A rating closes the case; a reopened case is no longer resolved, so its resolution time goes with it.
@@ -428,11 +431,15 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         if (inbound.transcription) tx.insert(transcriptions).values({ ...inbound.transcription, leaseUntil: null }).run()
         if (inbound.newCase && inbound.clusterKeys) {
           const { id: caseId, createdAt, status, clusterId } = inbound.newCase
-          q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId, createdAt, open: OPEN_STATUSES.includes(status) ? 1 : 0, clusterId: clusterId ?? null })
+          q.insertClusterKeys.run({ ...inbound.clusterKeys, caseId, createdAt, open: OPEN_STATUSES.includes(status) ? 1 : 0, clusterId: joins ?? clusterId ?? null })
         }
         if (inbound.newCase && inbound.joinCluster) {
           const { withCaseId, newClusterId, data } = inbound.joinCluster
-          link({ op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at: inbound.newCase.createdAt, actor: 'system', ...(data ? { data } : {}) })
+          const at = inbound.newCase.createdAt
+          if (joins) {
+            q.touchCluster.run({ id: joins, updatedAt: at })
+            insertEvents(q, [{ caseId: inbound.newCase.id, at, type: 'clustered', actor: 'system', public: false, data: { clusterId: joins, ...data } }])
+          } else link({ op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
         }
         return { duplicate: false as const }
       })
