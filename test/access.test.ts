@@ -189,5 +189,11 @@ describe('the public surface', () => {
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff')
       expect(res.headers.get('referrer-policy'), path).toBeTruthy()
     }
+    // A channel's answer too (here a refusal: no signature), and the body is still whole.
+    const refused = await gw.intake.app.request(`${BASE}/channels/api/messages`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
+    expect(refused.headers.get('x-frame-options')).toBe('DENY')
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBeTruthy()
   })
 })
