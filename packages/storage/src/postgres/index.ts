@@ -53,7 +53,7 @@ import { CASE_STATS_TRIGGERS, foldStatsEvents, queryCaseStats, rebuildCaseStats 
 import { pseudonym } from '../sqlite/pseudonym.ts'
 import { escalatedCondition, extensionPendingCondition } from '../sqlite/supervision-conditions.ts'
 import { inlineParameters } from './simple-protocol.ts'
-import { CALL_RECORD_INBOUND_SQL, inOneCall, RECORD_INBOUND_FUNCTION, recordInboundCallParams } from './record-inbound-function.ts'
+import { inOneCall, RECORD_INBOUND_FUNCTION, recordInboundCallParams, recordInOneCall } from './record-inbound-function.ts'
 import { tryHoldAdvisoryLease } from './lease.ts'
 
 export { COMPONENT } from './errors.ts'
@@ -268,9 +268,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
       const params = oneCall ? recordInboundCallParams(inbound) : recordInboundParams(inbound)
       for (let attempt = 1; ; attempt++) {
         try {
-          const query = oneCall
-            ? { name: 'intake_record_inbound_call', text: CALL_RECORD_INBOUND_SQL, values: params }
-            : { name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params }
+          const query = { name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params }
           const join = inbound.newCase && inbound.joinCluster ? { ...inbound.joinCluster, caseId: inbound.newCase.id, at: inbound.newCase.createdAt } : undefined
           // Events that change the stats of a case other than the new one (whose row the statement
           // writes folded already) are folded after the statement, in the same transaction.
@@ -280,7 +278,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
           const later = splitInbound(inbound).later
           // The events go on the audit chain after the statement, in the same transaction.
-          const { rows } = oneCall ? await pool.query<{ claimed: number; touched: number }>(query) : await onOneConnection(async (client, tx, chain) => {
+          const { rows } = oneCall ? await recordInOneCall(pool, params) : await onOneConnection(async (client, tx, chain) => {
             const written = await client.query<{ claimed: number; touched: number }>(query)
             if (written.rows[0]!.claimed === 1) {
               if (later.patch && inbound.touchCase) {

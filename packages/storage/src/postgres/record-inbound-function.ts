@@ -10,9 +10,11 @@
  * case patch, no timer cancel, and no stats folded into another case's row. The rest go the
  * transaction's way (index.ts), which does those in TypeScript.
  */
+import type pg from 'pg'
 import { STATS_EVENT_TYPES, type InboundWrite } from '@intake/core'
 import { chainInput } from './access.ts'
 import { RECORD_INBOUND_SQL, recordInboundParams, splitInbound } from './record-inbound.ts'
+import { inlineParameters } from './simple-protocol.ts'
 
 /**
  * The cluster link of a new case (`link` is `{caseId, withCaseId, newClusterId, at, actor, data}`,
@@ -55,7 +57,36 @@ begin
   if jsonb_array_length(v_events) > 0 then perform intake_append_case_events(v_events::json); end if;
 end $$;`
 
-export const CALL_RECORD_INBOUND_SQL = `select o_claimed as claimed, o_touched as touched from intake_record_inbound(${Array.from({ length: 22 }, (_, i) => `$${i + 1}`).join(', ')})`
+const CALL_SQL = `select o_claimed as claimed, o_touched as touched from intake_record_inbound(${Array.from({ length: 22 }, (_, i) => `$${i + 1}`).join(', ')})`
+
+/**
+ * The call, in one round trip that returns only once the write is durable, without holding the
+ * audit chain's lock across the WAL flush. The chain's lock is held to the end of the transaction;
+ * with a synchronous commit that end is after the commit's fsync, so every intake write of every
+ * process would wait for the previous one's fsync in turn (one commit per fsync: no group commit).
+ * So the transaction commits asynchronously (the lock goes as soon as the commit record is in the
+ * WAL buffers), and a second transaction in the same query — one that takes a transaction id and
+ * commits synchronously — waits until the WAL is flushed past it, and so past this write's commit:
+ * the caller still hears of the write only once it is on disk (a 2xx still means stored), and the
+ * flushes of concurrent writers are shared. Whoever acts on the write durably (the outbox's claim,
+ * the webhook feed's enqueue, a follow-up's write) commits after it in the WAL, so it cannot
+ * outlive it in a crash; only a bare read in the few milliseconds before the flush may show what
+ * a crash of the machine then loses.
+ */
+export async function recordInOneCall(pool: pg.Pool, params: unknown[]): Promise<pg.QueryResult<{ claimed: number; touched: number }>> {
+  const client = await pool.connect()
+  let broken: Error | undefined
+  try {
+    const text = inlineParameters(client, CALL_SQL, params as Array<string | number | boolean | null>)
+    const results = (await client.query(`begin; set local synchronous_commit = off; ${text}; commit; select txid_current()`)) as unknown as pg.QueryResult[]
+    return results[2] as pg.QueryResult<{ claimed: number; touched: number }>
+  } catch (error) {
+    await client.query('rollback').catch((e: Error) => (broken = e))
+    throw error
+  } finally {
+    client.release(broken)
+  }
+}
 
 /** Whether the function takes this write whole (else the transaction's way). */
 export function inOneCall(write: InboundWrite): boolean {
