@@ -90,9 +90,10 @@ const inclusivePhases: Array<[string, Match]> = [
   ['  store.findOpenCaseBySender', fn('findOpenCaseBySender')],
   ['  store.recordInbound (the transaction)', fn('recordInbound')],
   ['outbox: claim', fn('claimOutbox')],
-  ['outbox: deliver (send + complete)', fn('deliver', '/core/src/outbox/')],
+  ['outbox: send', fn('send', '/core/src/outbox/')],
   ['  api channel send (fetch to the callback)', fn('send', '/channels/src/api/')],
-  ['  store.completeOutbox (the transaction)', fn('completeOutbox')],
+  ["outbox: record a batch's verdicts", fn('recordBatch')],
+  ['  store.completeOutboxBatch (the sends, one write)', fn('completeOutboxBatch')],
   ['  store.failOutbox (the transaction)', fn('failOutbox')],
   ['drizzle-orm (query building, and the SQLite calls under it)', (n) => n.callFrame.url.includes('drizzle-orm')],
 ]

@@ -303,6 +303,25 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       for (const adapter of Object.values(resolved.channels)) await adapter.stop?.()
     },
   })
+  // Pollers that want one reader among the processes, not one each: the read-back of forwarded
+  // cases (it asks the other system about every one of them) and the webhook feed (it reads every
+  // event after the cursor; with several readers all but one throw their cycle away). Both stay
+  // correct with several (the store applies a read-back only over the report it was computed
+  // from; the cursor only moves from where it was read), so this lease saves work, not a wrong
+  // write. Outbox, timers and webhook deliveries run everywhere: their rows are leased.
+  const pollers = leasedWork({
+    store,
+    name: 'pollers',
+    log,
+    begin: async () => {
+      forwarding?.start()
+      webhooks.feed.start()
+    },
+    end: async () => {
+      await forwarding?.stop()
+      await webhooks.feed.stop()
+    },
+  })
   let officeRefresh: ReturnType<typeof setInterval> | undefined
   const channelContext = (channelId: string) => ({
     ...routeContext(channelId, { store, blobs, publicUrl, log, now, branding: resolved.branding, records }, resolved.channels[channelId]?.mountPath),
@@ -344,20 +363,20 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
       if (!options.deliveries) outbox.start()
       transcriptions?.start()
       retention?.loop.start()
-      forwarding?.start()
+      await pollers.start()
       lifecycle.timers.start()
-      webhooks.start()
+      webhooks.deliveries.start()
       started = true
       log.info('intake started', { store: store.driver, channels: Object.keys(resolved.channels), offices: resolved.offices.length, publicUrl })
     },
     async stop() {
       clearInterval(officeRefresh)
       await lifecycle.timers.stop()
-      await webhooks.stop()
+      await pollers.stop()
+      await webhooks.deliveries.stop()
       await outbox.stop()
       await transcriptions?.stop()
       await retention?.loop.stop()
-      await forwarding?.stop()
       await listeners.stop()
       started = false
     },

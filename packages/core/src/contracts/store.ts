@@ -302,6 +302,15 @@ export interface Store {
    */
   claimOutbox(now: number, limit: number, leaseMs: number): Promise<OutboxItem[]>
   completeOutbox(id: string, providerId: string, now: number): Promise<void>
+  /**
+   * `completeOutbox` for a batch of deliveries the providers accepted, in one write (the outbox
+   * worker records a claimed batch's sends together). Returns the ids it found no row for, in the
+   * order given; the others are recorded all the same.
+   *
+   * @example
+   * const missing = await store.completeOutboxBatch([{ id: 'ob-1', providerId: 'SM1' }, { id: 'ob-2', providerId: 'SM2' }], now)
+   */
+  completeOutboxBatch(deliveries: ReadonlyArray<{ id: string; providerId: string }>, now: number): Promise<string[]>
   failOutbox(id: string, failure: OutboxFailure, now: number): Promise<void>
   /** With `officeIds`, only rows of cases at those offices. */
   listOutbox(filter: { status?: OutboxStatus; caseId?: string; limit?: number; officeIds?: readonly string[] }): Promise<OutboxItem[]>
@@ -365,6 +374,8 @@ export interface Store {
   setOptOut(channelId: string, citizenId: string, optedOut: boolean, at: number): Promise<void>
   /** Whether this address asked for no more messages on this channel. */
   isOptedOut(channelId: string, citizenId: string): Promise<boolean>
+  /** `isOptedOut` for several addresses in one lookup (an outbox batch's), answered in the order given. */
+  areOptedOut(addresses: ReadonlyArray<{ channelId: string; citizenId: string }>): Promise<boolean[]>
 
   /** Ids of closed cases last changed before `before` whose citizen data is not erased yet, oldest first. */
   listCasesToErase(before: number, limit: number): Promise<string[]>

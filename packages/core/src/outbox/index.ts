@@ -64,14 +64,14 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     if (slot > t) await new Promise((r) => setTimeout(r, slot - t))
   }
 
-  /** Send one item through its adapter; the verdict is recorded by `record`, with the rest of its batch. */
-  async function send(item: OutboxItem): Promise<SendResult> {
+  /** Send one item through its adapter; the verdict is recorded by `recordBatch`, with the rest of its batch. */
+  async function send(item: OutboxItem, optedOut: boolean): Promise<SendResult> {
     const adapter = channels[item.channelId]
     if (!adapter) {
       return { ok: false, error: { code: 'config', retryable: false, message: `no channel "${item.channelId}" is configured` } }
     }
     // A citizen who sent STOP gets nothing more on that channel, whatever was queued before.
-    if (await store.isOptedOut(item.channelId, item.payload.to.id)) {
+    if (optedOut) {
       return { ok: false, error: { code: 'stopped', retryable: false, message: 'the citizen opted out of this channel (STOP)' } }
     }
     await pace(item.channelId)
@@ -97,24 +97,59 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
     }
   }
 
-  async function record(item: OutboxItem, result: SendResult, at: number): Promise<void> {
-    if (result.ok) {
-      // The other system's id for a forwarded case is kept before the row is done: a crash in
-      // between re-sends with the same idempotency key, and the link is written again.
-      if (item.payload.kind === 'forward') await store.linkExternal({ caseId: item.caseId, channelId: item.channelId, externalId: result.providerId, at })
-      await store.completeOutbox(item.id, result.providerId, at)
-      log.info('outbox delivered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts })
-      return
-    }
-    const error = describe(result.error)
+  /**
+   * A batch's verdicts: the sends in one write (completeOutboxBatch), each failure on its own. A
+   * forwarded case's id in the other system is kept before its row is done: a crash in between
+   * re-sends with the same idempotency key, and the link is written again.
+   */
+  async function recordBatch(batch: OutboxItem[], results: SendResult[], at: number): Promise<void> {
+    const sent = batch.flatMap((item, i) => {
+      const result = results[i]!
+      return result.ok ? [{ item, providerId: result.providerId }] : []
+    })
+    const linked = await Promise.all(
+      sent.map(async ({ item, providerId }) => {
+        if (item.payload.kind !== 'forward') return true
+        return store.linkExternal({ caseId: item.caseId, channelId: item.channelId, externalId: providerId, at }).then(
+          () => true,
+          (error) => (recordFailed(item, error), false),
+        )
+      }),
+    )
+    const done = sent.filter((_, i) => linked[i])
+    // In one turn, so a store that groups writes commits the failures and the sends together.
+    const failures = batch.map((item, i) => {
+      const result = results[i]!
+      return result.ok ? undefined : recordFailure(item, result.error, at).catch((error) => recordFailed(item, error))
+    })
+    const completed = done.length === 0 ? Promise.resolve() : store.completeOutboxBatch(done.map(({ item, providerId }) => ({ id: item.id, providerId })), at).then(
+      (missing) => {
+        for (const { item } of done) {
+          if (missing.includes(item.id)) recordFailed(item, Object.assign(new Error(`[outbox] no outbox row ${item.id}`), { code: 'outbox_not_found' }))
+          else log.info('outbox delivered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts })
+        }
+      },
+      (error) => {
+        for (const { item } of done) recordFailed(item, error)
+      },
+    )
+    await Promise.all([...failures, completed])
+  }
+
+  function recordFailed(item: OutboxItem, error: unknown): void {
+    log.error('outbox record failed', { outboxId: item.id, error })
+  }
+
+  async function recordFailure(item: OutboxItem, failure: SendError, at: number): Promise<void> {
+    const error = describe(failure)
     // The provider says the citizen unsubscribed or blocked us: remember it for every later reply.
-    if (result.error.code === 'stopped') await store.setOptOut(item.channelId, item.payload.to.id, true, at)
-    if (!result.error.retryable || item.attempts >= maxAttempts) {
+    if (failure.code === 'stopped') await store.setOptOut(item.channelId, item.payload.to.id, true, at)
+    if (!failure.retryable || item.attempts >= maxAttempts) {
       await store.failOutbox(item.id, { dead: true, error }, at)
       log.warn('outbox dead-lettered', { outboxId: item.id, caseId: item.caseId, channelId: item.channelId, attempts: item.attempts, error })
       return
     }
-    const delay = Math.max(result.error.retryAfterMs ?? 0, backoffDelay(item.attempts, baseDelayMs, maxDelayMs, random))
+    const delay = Math.max(failure.retryAfterMs ?? 0, backoffDelay(item.attempts, baseDelayMs, maxDelayMs, random))
     await store.failOutbox(item.id, { retryAt: at + delay, error }, at)
     log.info('outbox retry scheduled', { outboxId: item.id, channelId: item.channelId, attempts: item.attempts, delayMs: delay, error })
   }
@@ -135,12 +170,12 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
       // groups writes commits the whole batch at once instead of once per delivery (which also
       // keeps the write lock free for intake). A crash before that commit re-sends the batch once
       // the lease runs out, with the same idempotency keys.
-      const results = await Promise.all(batch.map(send))
+      // Whether each citizen opted out, asked for the batch at once (the check before every send).
+      const stopped = await store.areOptedOut(batch.map((item) => ({ channelId: item.channelId, citizenId: item.payload.to.id })))
+      const results = await Promise.all(batch.map((item, i) => send(item, stopped[i]!)))
       const at = now()
       await recording
-      recording = Promise.all(
-        batch.map((item, i) => record(item, results[i]!, at).catch((err) => log.error('outbox record failed', { outboxId: item.id, error: err }))),
-      )
+      recording = recordBatch(batch, results, at)
     }
   }
 

@@ -19,7 +19,7 @@ export function clusterCases(test: (title: string, fn: () => Promise<void>) => v
     text: 'streetlight out on Elm Street',
     ...over,
   })
-  async function open(clusterKeys?: ClusterKeys, options: InboundWriteOptions = {}, joinCluster?: { withCaseId: string; newClusterId: string }) {
+  async function open(clusterKeys?: ClusterKeys, options: InboundWriteOptions = {}, joinCluster?: { withCaseId: string; newClusterId: string; data?: Record<string, unknown> }) {
     const write = makeInboundWrite({ citizenId: fixtureId('+1555'), ...options })
     await expect(store().recordInbound({ ...write, ...(clusterKeys ? { clusterKeys } : {}), ...(joinCluster ? { joinCluster } : {}) })).resolves.toEqual({ duplicate: false })
     return write.newCase
@@ -66,7 +66,9 @@ export function clusterCases(test: (title: string, fn: () => Promise<void>) => v
   test('clusters: a new case written with joinCluster makes a cluster with the case it duplicates; the next joins that cluster', async () => {
     const first = await open(keys(), { at: T })
     const second = await open(keys(), { at: T + HOUR }, { withCaseId: first.id, newClusterId: 'cluster-a' })
-    const third = await open(keys(), { at: T + 2 * HOUR }, { withCaseId: second.id, newClusterId: 'cluster-unused' })
+    // The matcher's findings ride on the new case's event, after the cluster's id (quotes and all).
+    const data = { withCaseId: second.id, similarity: 0.875, via: 'intake', note: 'lamp "Elm" \\ 路灯' }
+    const third = await open(keys(), { at: T + 2 * HOUR }, { withCaseId: second.id, newClusterId: 'cluster-unused', data })
 
     const view = await store().getCluster('cluster-a')
     expect(view?.cluster).toEqual({ id: 'cluster-a', createdAt: T + HOUR, updatedAt: T + 2 * HOUR, createdBy: 'system' })
@@ -78,7 +80,8 @@ export function clusterCases(test: (title: string, fn: () => Promise<void>) => v
     expect(await store().getCluster('cluster-unused')).toBeUndefined()
     expect((await store().getCase(third.id))?.clusterId).toBe('cluster-a')
     expect((await store().listEvents(first.id)).filter((e) => e.type === 'clustered').map((e) => e.data)).toEqual([{ clusterId: 'cluster-a', withCaseId: second.id }])
-    expect((await store().listEvents(third.id)).filter((e) => e.type === 'clustered').map((e) => e.data.clusterId)).toEqual(['cluster-a'])
+    expect((await store().listEvents(third.id)).filter((e) => e.type === 'clustered').map((e) => [e.actor, e.at, e.data])).toEqual([['system', T + 2 * HOUR, { clusterId: 'cluster-a', ...data }]])
+    expect((await store().verifyAudit()).caseEvents).toMatchObject({ ok: true })
     const candidates = await store().findClusterCandidates({ category: 'streetlights', placeKey: 'code:653129', since: T - DAY, limit: 10 })
     expect(candidates.map((c) => c.clusterId)).toEqual(['cluster-a', 'cluster-a', 'cluster-a'])
   })

@@ -735,6 +735,28 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       expect(await status(stale)).toBe('sent')
     })
 
+    test('completeOutboxBatch records every send of a batch as completeOutbox does, applies a held report, and names the ids it has no row for', async () => {
+      const a = await recordNew({ at: T, channelId: 'sms' })
+      const b = await recordNew({ at: T + 1, channelId: 'sms' })
+      expect(await store.claimOutbox(T + 1, 10, MINUTE)).toHaveLength(2)
+      expect(await store.updateDeliveryStatus('sms', 'SM-b', 'delivered', T + SECOND)).toBe(false)
+      const missing = await store.completeOutboxBatch(
+        [
+          { id: a.outbound[0]!.outbox.id, providerId: 'SM-a' },
+          { id: 'outbox-nope', providerId: 'SM-nope' },
+          { id: b.outbound[0]!.outbox.id, providerId: 'SM-b' },
+        ],
+        T + 2 * SECOND,
+      )
+      expect(missing).toEqual(['outbox-nope'])
+      for (const [w, providerId, deliveryStatus] of [[a, 'SM-a', 'sent'], [b, 'SM-b', 'delivered']] as const) {
+        expect(await outboxRow(w.outbound[0]!.outbox.id)).toMatchObject({ status: 'sent', providerId, attempts: 1, updatedAt: T + 2 * SECOND })
+        expect(await messageOf(w.newCase.id, w.outbound[0]!.message.id)).toEqual({ ...w.outbound[0]!.message, deliveryStatus, externalId: providerId })
+      }
+      expect(await store.claimOutbox(T + HOUR, 10, MINUTE)).toEqual([])
+      expect(await store.completeOutboxBatch([], T + HOUR)).toEqual([])
+    })
+
     test('a rating closes a resolved case; findResolvedCaseBySender finds only resolved, unrated cases of that sender', async () => {
       const write = await recordNew({ at: T, channelId: 'sms', citizenId: '+8613900000001' })
       const id = write.newCase.id
@@ -758,9 +780,18 @@ export function testStore(name: string, makeStore: () => Promise<Store>, options
       // Another channel, another address: untouched.
       expect(await store.isOptedOut('whatsapp', '+8613800000001')).toBe(false)
       expect(await store.isOptedOut('sms', '+8613800000002')).toBe(false)
+      const addresses = [
+        { channelId: 'whatsapp', citizenId: '+8613800000001' },
+        { channelId: 'sms', citizenId: '+8613800000001' },
+        { channelId: 'sms', citizenId: '+8613800000002' },
+        { channelId: 'sms', citizenId: '+8613800000001' },
+      ]
+      expect(await store.areOptedOut(addresses), 'in the order asked, repeats too').toEqual([false, true, false, true])
+      expect(await store.areOptedOut([])).toEqual([])
       await store.setOptOut('sms', '+8613800000001', false, T + 2)
       await store.setOptOut('sms', '+8613800000001', false, T + 3)
       expect(await store.isOptedOut('sms', '+8613800000001')).toBe(false)
+      expect(await store.areOptedOut(addresses)).toEqual([false, false, false, false])
     })
 
     test('retention: closed cases past the cutoff are listed, erased of the citizen\'s data but not of their shape, and listed no more', async () => {

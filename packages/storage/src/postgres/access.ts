@@ -63,7 +63,7 @@ begin
 end $$;`
 
 /** The events as the chain function takes them: parsed (the default `data` filled, an unknown type refused) and `data` as the text to store. */
-function chainInput(inputs: readonly CaseEventInput[]): string {
+export function chainInput(inputs: readonly CaseEventInput[]): string {
   return JSON.stringify(
     inputs.map((input) => {
       // The id is always the chain's, so the append order cannot be forged.

@@ -54,6 +54,7 @@ import { queryCaseVolumes } from './case-volumes.ts'
 import { pseudonym } from '../sqlite/pseudonym.ts'
 import { escalatedCondition, extensionPendingCondition } from '../sqlite/supervision-conditions.ts'
 import { inlineParameters } from './simple-protocol.ts'
+import { inOneCall, RECORD_INBOUND_FUNCTION, recordInboundCallParams, recordInOneCall } from './record-inbound-function.ts'
 import { tryHoldAdvisoryLease } from './lease.ts'
 
 export { COMPONENT } from './errors.ts'
@@ -201,6 +202,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           await client.query(CASE_STATS_TRIGGERS)
           await client.query(START_WEBHOOK_CURSOR_SQL)
           await client.query(CASE_CHAIN_FUNCTION)
+          await client.query(RECORD_INBOUND_FUNCTION)
           // Cases from before the stats rows existed get theirs from their events.
           const { rows } = await client.query<{ missing: boolean }>('select (select count(*) from cases) <> (select count(*) from case_stats) as missing')
           if (rows[0]!.missing) {
@@ -262,7 +264,9 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
 
     async recordInbound(inbound) {
       const { pool } = open()
-      const params = recordInboundParams(inbound)
+      // The common writes in one round trip (record-inbound-function.ts); the rest in a transaction.
+      const oneCall = inOneCall(inbound)
+      const params = oneCall ? recordInboundCallParams(inbound) : recordInboundParams(inbound)
       for (let attempt = 1; ; attempt++) {
         try {
           const query = { name: 'intake_record_inbound', text: RECORD_INBOUND_SQL, values: params }
@@ -275,7 +279,7 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
           // A follow-up's case patch and a timer plan that cancels are applied after the statement too.
           const later = splitInbound(inbound).later
           // The events go on the audit chain after the statement, in the same transaction.
-          const { rows } = await onOneConnection(async (client, tx, chain) => {
+          const { rows } = oneCall ? await recordInOneCall(pool, params) : await onOneConnection(async (client, tx, chain) => {
             const written = await client.query<{ claimed: number; touched: number }>(query)
             if (written.rows[0]!.claimed === 1) {
               if (later.patch && inbound.touchCase) {
@@ -535,22 +539,12 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     },
 
     async completeOutbox(id, providerId, now) {
-      // Once per delivered message, so two round trips instead of a transaction of seven: BEGIN
-      // with the report lock, then the completion with COMMIT. The lock is a statement of its
-      // own: the next one then sees a report a racing updateDeliveryStatus committed before it
-      // (see lockReportsOf).
-      const client = await open().pool.connect()
-      let broken: Error | undefined
-      try {
-        const [, locked] = (await client.query(`begin; ${inlineParameters(client, LOCK_REPORTS_OF_OUTBOX_SQL, [id, providerId])}`)) as unknown as pg.QueryResult[]
-        if (locked!.rowCount === 0) throw outboxNotFound(id)
-        await client.query(`${inlineParameters(client, COMPLETE_OUTBOX_SQL, [id, providerId, now])}; commit`)
-      } catch (error) {
-        await client.query('rollback').catch((e: Error) => (broken = e))
-        throw error
-      } finally {
-        client.release(broken)
-      }
+      const [missing] = await completeSent(open().pool, [{ id, providerId }], now)
+      if (missing) throw outboxNotFound(missing)
+    },
+
+    async completeOutboxBatch(deliveries, now) {
+      return completeSent(open().pool, deliveries, now)
     },
 
     async failOutbox(id, failure, now) {
@@ -710,6 +704,14 @@ export function postgresStore({ url, poolSize = 10, applicationName = 'intake' }
     async isOptedOut(channelId, citizenId) {
       const rows = await prepared().optedOut.execute({ channelId, citizenId })
       return rows.length > 0
+    },
+
+    async areOptedOut(addresses) {
+      if (addresses.length === 0) return []
+      const list = JSON.stringify(addresses.map(({ channelId, citizenId }, i) => ({ i, channel_id: channelId, citizen_id: citizenId })))
+      const { rows } = await open().pool.query<{ i: number }>({ name: 'intake_opted_out_among', text: OPTED_OUT_AMONG_SQL, values: [list] })
+      const stopped = new Set(rows.map((r) => r.i))
+      return addresses.map((_, i) => stopped.has(i))
     },
 
     async caseStats(selection) {
@@ -911,26 +913,54 @@ async function insertOutbound(tx: Tx, outbound: OutboundWrite[]): Promise<void> 
   await insertOutboxRows(tx, outbound)
 }
 
-const LOCK_REPORTS_OF_OUTBOX_SQL = `select pg_advisory_xact_lock(hashtext(channel_id), hashtext($2::text)) from outbox where id = $1`
-
 /**
- * Whatever state the row is in, the provider has accepted the message: it is recorded as sent, so
- * that no later retry of a stale lease sends it twice; the message carries the provider id, and a
- * report the provider made before we recorded the send (held) is applied if it is later than sent.
+ * Deliveries the providers accepted, in one round trip: a simple-protocol query of two statements,
+ * which PostgreSQL runs as one transaction (no BEGIN or COMMIT to send). The first takes each
+ * delivery's report lock (see lockReportsOf), in one order so two batches never wait on each
+ * other crosswise; the second, a new statement with a new snapshot, then sees any report a racing
+ * updateDeliveryStatus committed before the lock was granted. Whatever state a row is in, the
+ * provider has accepted the message: it is recorded as sent, so that no later retry of a stale
+ * lease sends it twice; the message carries the provider id, and a report held for it (made
+ * before we recorded the send) is applied if it is later than sent. Returns the ids with no row.
  */
-const COMPLETE_OUTBOX_SQL = `
-with sent as (
-  update outbox set status = 'sent', provider_id = $2::text, lease_until = null, updated_at = $3::bigint where id = $1
-  returning message_id, channel_id
+async function completeSent(pool: pg.Pool, deliveries: ReadonlyArray<{ id: string; providerId: string }>, now: number): Promise<string[]> {
+  if (deliveries.length === 0) return []
+  const list = JSON.stringify(deliveries.map(({ id, providerId }) => ({ id, provider_id: providerId })))
+  const client = await pool.connect()
+  try {
+    const [locked] = (await client.query(inlineParameters(client, COMPLETE_SENT_SQL, [list, now]))) as unknown as pg.QueryResult<{ id: string }>[]
+    const found = new Set(locked!.rows.map((r) => r.id))
+    return deliveries.filter((d) => !found.has(d.id)).map((d) => d.id)
+  } finally {
+    client.release()
+  }
+}
+
+const COMPLETE_SENT_SQL = `
+select id, pg_advisory_xact_lock(hashtext(channel_id), hashtext(provider_id)) from (
+  select o.id, o.channel_id, d.provider_id from outbox o join json_to_recordset($1::json) as d(id text, provider_id text) on o.id = d.id
+  order by o.channel_id, d.provider_id, o.id
+) deliveries;
+with d as (select * from json_to_recordset($1::json) as d(id text, provider_id text)),
+sent as (
+  update outbox o set status = 'sent', provider_id = d.provider_id, lease_until = null, updated_at = $2::bigint
+  from d where o.id = d.id
+  returning o.message_id, o.channel_id, o.provider_id
 ),
 held as (
   delete from held_delivery_reports h using sent
-  where h.channel_id = sent.channel_id and h.provider_id = $2::text
-  returning h.status
+  where h.channel_id = sent.channel_id and h.provider_id = sent.provider_id
+  returning h.channel_id, h.provider_id, h.status
 )
-update messages m set external_id = $2::text,
-  delivery_status = coalesce((select status from held where status in ('delivered', 'failed')), 'sent')
+update messages m set external_id = sent.provider_id,
+  delivery_status = coalesce((select held.status from held where held.channel_id = sent.channel_id and held.provider_id = sent.provider_id
+    and held.status in ('delivered', 'failed')), 'sent')
 from sent where m.id = sent.message_id`
+
+/** Which of a list of addresses (`[{i, channel_id, citizen_id}]`) opted out, by their place in it. */
+const OPTED_OUT_AMONG_SQL = `
+select d.i from json_to_recordset($1::json) as d(i int, channel_id text, citizen_id text)
+join opt_outs o on o.channel_id = d.channel_id and o.citizen_id = d.citizen_id`
 
 /**
  * Serialises, within a transaction, the delivery report and the send verdict about one provider

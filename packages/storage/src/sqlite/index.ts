@@ -126,6 +126,27 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     return (o.hot ??= prepareHotStatements(o.db, o.client))
   }
 
+  /**
+   * Record one accepted delivery, inside a write; false when there is no such row. Whatever state
+   * the row is in, the provider has accepted the message: it is recorded as sent so that no later
+   * retry of a stale lease sends it twice.
+   */
+  function completeSent(id: string, providerId: string, now: number): boolean {
+    const q = hot()
+    const row = q.completeOutbox.get({ id, providerId, now })
+    if (!row) return false
+    q.markMessageSent.run({ id: row.messageId, providerId })
+    // The provider may have reported on the message before we recorded that it took it.
+    const held = q.heldReport.get({ channelId: row.channelId, providerId })
+    if (held) {
+      if (DELIVERY_STAGES.indexOf(held.status as DeliveryStage) > DELIVERY_STAGES.indexOf('sent')) {
+        q.setMessageDeliveryStatus.run({ id: row.messageId, status: held.status })
+      }
+      q.dropHeldReport.run({ channelId: row.channelId, providerId })
+    }
+    return true
+  }
+
   function open(): NonNullable<typeof opened> {
     if (closed) throw Object.assign(new Error(`${COMPONENT} store is closed`), { code: 'store_closed' })
     if (!opened) {
@@ -709,22 +730,13 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     },
 
     async completeOutbox(id, providerId, now) {
-      const q = hot()
       await write(() => {
-        // Whatever state the row is in, the provider has accepted the message: record it as sent so
-        // that no later retry of a stale lease sends it twice.
-        const row = q.completeOutbox.get({ id, providerId, now })
-        if (!row) throw outboxNotFound(id)
-        q.markMessageSent.run({ id: row.messageId, providerId })
-        // The provider may have reported on the message before we recorded that it took it.
-        const held = q.heldReport.get({ channelId: row.channelId, providerId })
-        if (held) {
-          if (DELIVERY_STAGES.indexOf(held.status as DeliveryStage) > DELIVERY_STAGES.indexOf('sent')) {
-            q.setMessageDeliveryStatus.run({ id: row.messageId, status: held.status })
-          }
-          q.dropHeldReport.run({ channelId: row.channelId, providerId })
-        }
+        if (!completeSent(id, providerId, now)) throw outboxNotFound(id)
       })
+    },
+
+    async completeOutboxBatch(deliveries, now) {
+      return write(() => deliveries.filter(({ id, providerId }) => !completeSent(id, providerId, now)).map(({ id }) => id))
     },
 
     async failOutbox(id, failure, now) {
@@ -859,6 +871,11 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
 
     async isOptedOut(channelId, citizenId) {
       return hot().optedOut.get({ channelId, citizenId }) !== undefined
+    },
+
+    async areOptedOut(addresses) {
+      const q = hot()
+      return addresses.map(({ channelId, citizenId }) => q.optedOut.get({ channelId, citizenId }) !== undefined)
     },
 
     async listCasesToErase(before, limit) {

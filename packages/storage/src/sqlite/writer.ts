@@ -25,6 +25,7 @@ export const WRITE_METHODS = [
   'linkCluster',
   'claimOutbox',
   'completeOutbox',
+  'completeOutboxBatch',
   'failOutbox',
   'retryOutbox',
   'updateDeliveryStatus',
