@@ -6,6 +6,7 @@
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads'
 import { sqliteStore } from './index.ts'
 import {
+  argsOf,
   errorToWire,
   writerChannel,
   type WriterCall,
@@ -25,8 +26,9 @@ function runner(post: (replies: WriterReply[]) => void) {
     if (replies.push(reply) === 1) setImmediate(() => post(replies.splice(0)))
   }
   return (calls: WriterCall[]) => {
-    for (const { id, method, args } of calls) {
-      const run = (store[method] as (...a: unknown[]) => Promise<unknown>).apply(store, args)
+    for (const call of calls) {
+      const { id, method } = call
+      const run = (store[method] as (...a: unknown[]) => Promise<unknown>).apply(store, argsOf(call))
       run.then(
         (value) => send({ id, ok: true, value }),
         (error: unknown) => send({ id, ok: false, error: errorToWire(error) }),

@@ -60,8 +60,21 @@ export type WriteMethod = (typeof WRITE_METHODS)[number] | 'close'
 export interface WriterCall {
   id: number
   method: WriteMethod
-  args: unknown[]
+  /** The arguments, or their JSON for the methods in JSON_ARGS. */
+  args: unknown[] | string
 }
+
+/**
+ * Methods whose arguments cross to the writer as JSON text rather than by structured clone: the
+ * intake write is a tree of a hundred small fields, which V8 writes and reads back faster as JSON
+ * (bench/intake: ~19 + 27 µs by structured clone, ~14 + 15 µs as JSON, per message, on the writer
+ * thread's critical path), and everything in it is stored as JSON or plain columns anyway
+ * (an undefined field means absent either way).
+ */
+const JSON_ARGS: ReadonlySet<WriteMethod> = new Set(['recordInbound'])
+
+/** The arguments of a call as the writer runs them. */
+export const argsOf = (call: WriterCall): unknown[] => (typeof call.args === 'string' ? (JSON.parse(call.args) as unknown[]) : call.args)
 
 /** An error as it crosses threads: structured clone keeps neither its class nor its extra fields. */
 export interface WireError {
@@ -124,9 +137,11 @@ function callQueue(send: (calls: WriterCall[]) => void) {
     pending,
     call(method: WriteMethod, args: unknown[]): Promise<unknown> {
       const call = new Promise((resolve, reject) => {
+        // Encoded first: arguments JSON cannot carry (a BigInt) reject this call and leave nothing pending.
+        const wire = JSON_ARGS.has(method) ? JSON.stringify(args) : args
         const id = nextId++
         pending.set(id, { resolve, reject })
-        if (outgoing.push({ id, method, args }) === 1) setImmediate(flush)
+        if (outgoing.push({ id, method, args: wire }) === 1) setImmediate(flush)
       })
       inFlight.add(call)
       const done = () => void inFlight.delete(call)
