@@ -1,4 +1,5 @@
 export * from './model/index.ts'
+export { caseEventToAppend } from './model/case-event-input.ts'
 export * from './contracts/channel.ts'
 export * from './contracts/routing.ts'
 export * from './contracts/store.ts'

@@ -9,7 +9,7 @@ import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
 import type pg from 'pg'
 import {
   AccountEvent,
-  CaseEvent,
+  caseEventToAppend,
   GENESIS,
   rowHash,
   StoreConflictError,
@@ -67,7 +67,7 @@ export function chainInput(inputs: readonly CaseEventInput[]): string {
   return JSON.stringify(
     inputs.map((input) => {
       // The id is always the chain's, so the append order cannot be forged.
-      const { id: _ignored, ...e } = CaseEvent.parse(input)
+      const e = caseEventToAppend(input)
       return { case_id: e.caseId, at: e.at, type: e.type, actor: e.actor, public: e.public, data: JSON.stringify(e.data) }
     }),
   )

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3'
 import { and, asc, eq, lt, lte, or, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import {
-  CaseEvent,
+  caseEventToAppend,
   GENESIS,
   rowHash,
   OPEN_STATUSES,
@@ -300,8 +300,8 @@ export function insertEvents(q: HotStatements, events: CaseEventInput[]): void {
   let id = head?.id ?? 0
   let prevHash = head?.hash ?? GENESIS
   for (const input of events) {
-    // Parsing fills the default `data` and rejects an unknown event type before it reaches the audit trail.
-    const { id: _ignored, ...event } = CaseEvent.parse(input)
+    // Checking fills the default `data` and rejects an unknown event type before it reaches the audit trail.
+    const event = caseEventToAppend(input)
     id++
     const row = { caseId: event.caseId, at: event.at, type: event.type, actor: event.actor, public: event.public ? 1 : 0, data: JSON.stringify(event.data) }
     const hash = rowHash(prevHash, id, caseEventFields(row))
