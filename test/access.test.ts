@@ -179,6 +179,27 @@ describe('the public surface', () => {
     expect(ok.status).toBe(200)
   })
 
+  it('web-form submissions are budgeted per client address: past it a 429 with Retry-After on the form page, nothing stored; another address is not held back', async () => {
+    const limited = await demoGateway({ submissions: { points: 2, durationMs: 60_000 }, lookups: { trustProxy: true } })
+    try {
+      const send = (address: string, text: string) => {
+        const form = new FormData()
+        for (const [k, v] of Object.entries({ submission: crypto.randomUUID(), lang: 'zh-CN', text, place: '伽师县巴仁镇', name: '', email: '', phone: '', website: '' })) form.set(k, v)
+        return limited.intake.app.request(`${BASE}/channels/web/submit`, { method: 'POST', body: form, headers: { 'x-forwarded-for': address } })
+      }
+      expect((await send('203.0.113.7', '巴仁镇的路灯坏了一个月了')).status).toBe(201)
+      expect((await send('203.0.113.7', '巴仁镇的水管漏水')).status).toBe(201)
+      const refused = await send('203.0.113.7', '巴仁镇的垃圾没人清理')
+      expect(refused.status).toBe(429)
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(await refused.text()).toContain('这个网络地址最近提交得太多了')
+      expect((await limited.intake.store.listCases({})).cases).toHaveLength(2)
+      expect((await send('198.51.100.20', '巴仁镇的垃圾没人清理')).status).toBe(201)
+    } finally {
+      await limited.close()
+    }
+  })
+
   it('every page carries the security headers', async () => {
     for (const path of ['/status', '/channels/web/', '/api/v1/docs', '/healthz']) {
       const res = await gw.intake.app.request(`${BASE}${path}`)

@@ -280,7 +280,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
   app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
   const records = createCaseRecords({ store, offices, auth })
-  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding, records })
+  const perAddress = { limiter: (resolved.lookups.backend ?? memoryLimiters)('form-submissions', resolved.submissions), trustProxy: resolved.lookups.trustProxy }
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding, records, perAddress })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))
