@@ -70,6 +70,27 @@ describe('office scope through the API', () => {
     expect(messages.filter((m) => m.author === 'jiashi.worker')).toEqual([])
   })
 
+  it("another office's cases are in no statistics and no export: the figures count the caller's subtree only", async () => {
+    await openJiashiCase()
+    type Report = { rows: Array<{ key: string; received: number }> }
+    const figures = async (who: string, query: string) => {
+      const res = await as(who, `/stats?${query}`)
+      expect(res.status, `${who} ${query}`).toBe(200)
+      return ((await res.json()) as Report).rows
+    }
+    expect((await figures('jiashi.worker', 'groupBy=office')).find((r) => r.key === 'jiashi')?.received).toBe(1)
+    expect(await figures('shule.worker', 'groupBy=office')).toEqual([])
+    expect((await figures('shule.worker', 'groupBy=none')).reduce((n, r) => n + r.received, 0)).toBe(0)
+    expect(await figures('integration', 'groupBy=channel')).toEqual([])
+    const csv = await as('shule.worker', '/stats?groupBy=office&format=csv')
+    expect(csv.status).toBe(200)
+    expect(await csv.text()).not.toContain('jiashi')
+    // Naming the other office is a 404, as its cases are.
+    expect((await as('shule.worker', '/stats?officeId=jiashi')).status).toBe(404)
+    expect((await as('bairen.worker', '/stats?officeId=jiashi')).status).toBe(404)
+    expect((await figures('jiashi.worker', 'officeId=jiashi&groupBy=none'))[0]?.received).toBe(1)
+  })
+
   it('the actor is the token, not the body; a role without the action gets 403 and nothing changes', async () => {
     const kase = await openJiashiCase()
     const reply = await as('jiashi.worker', `/cases/${kase.id}/replies`, { method: 'POST', body: { text: '已安排人员核查。', author: 'the-mayor' } })

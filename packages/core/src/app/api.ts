@@ -221,7 +221,9 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const { format, ...query } = q.data
     let report
     try {
-      report = await statsReport({ store, offices, calendar: deps.calendar, utcOffsetMs: utcOffset(deps.calendar.timeZone, now()) }, query, now())
+      // Counted inside the caller's subtree only: another office's cases are in no count or export.
+      const visible = scope(c)?.officeIds
+      report = await statsReport({ store, offices, calendar: deps.calendar, utcOffsetMs: utcOffset(deps.calendar.timeZone, now()) }, { ...query, ...(visible ? { scope: visible } : {}) }, now())
     } catch (err) {
       if (err instanceof StatsQueryError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'unknown_office' ? 404 : 400)
       throw err
