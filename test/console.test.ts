@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { imageFacts, pngImage } from '@intake/channels/kit'
 import { BASE } from './support/gateway.ts'
-import { consoleGateway, type ConsoleGateway } from './support/console.ts'
+import { consoleGateway, STAFF_PASSWORD, type ConsoleGateway } from './support/console.ts'
 
 const CITIZEN = '+8613812341234'
 let gw: ConsoleGateway
@@ -199,6 +199,28 @@ describe('the console, in-process', () => {
       body: new URLSearchParams({ _csrf: csrf, login: 'shule.worker', password: 'demo-password-2026' }),
     })
     expect(right.status).toBe(429)
+  })
+
+  it('sign-in is throttled per client address on failures only: a whole office signing in from one address is not locked out, guessing across accounts is', async () => {
+    gw = await consoleGateway({ signInLimits: { perAddress: { points: 3, durationMs: 60_000, blockMs: 60_000 } } }, { now })
+    // Five people of one office sign in from the same address (app.request has no socket: one address for all).
+    for (const login of ['jiashi.worker', 'jiashi.lead', 'bairen.worker', 'shule.worker', 'kashgar.supervisor']) await gw.signIn(login)
+    const first = await gw.intake.app.request(`${BASE}/console/sign-in`)
+    const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
+    const attempt = (login: string, password: string) =>
+      gw.intake.app.request(`${BASE}/console/sign-in`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, login, password }),
+      })
+    // One wrong password per account (each account's own budget untouched), four accounts: the address is blocked.
+    const statuses: number[] = []
+    for (const login of ['jiashi.worker', 'jiashi.lead', 'bairen.worker', 'shule.worker', 'kashgar.supervisor']) statuses.push((await attempt(login, 'guess-2026')).status)
+    expect(statuses).toEqual([401, 401, 401, 401, 429])
+    const blocked = await attempt('jiashi.worker', STAFF_PASSWORD)
+    expect(blocked.status).toBe(429)
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
   it('attachments are served through the case, only inside the scope; pages carry the security headers', async () => {

@@ -274,6 +274,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     wakeOutbox: () => deliveries.wake(),
     lifecycle,
     providerHealth,
+    trustProxy: resolved.lookups.trustProxy,
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []

@@ -35,6 +35,8 @@ export interface ConsoleContext {
   lifecycle: Pick<Lifecycle, 'transition' | 'requestExtension' | 'decideExtension' | 'supervise'>
   /** Each failover channel's providers: breaker state and counts, from the process that sends. */
   providerHealth: () => ChannelProviderHealth[]
+  /** Whether X-Forwarded-For names the client (config `lookups.trustProxy`: only behind a proxy you trust), for the sign-in budget per address. */
+  trustProxy?: boolean
 }
 
 /**
