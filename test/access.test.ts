@@ -5,7 +5,11 @@
  * handling office, and each view is an event. Plus the public surface: /docs only on its exact
  * path, /metrics behind a token, security headers everywhere.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { staffConsole } from '@intake/console'
 import { addUser, issueToken, setUserDisabled, type Case, type CaseEvent } from '@intake/core'
 import { API_KEY, BASE, demoGateway, type DemoGateway } from './support/gateway.ts'
 
@@ -218,6 +222,36 @@ describe('the public surface', () => {
       expect((await send('198.51.100.20', '巴仁镇的垃圾没人清理')).status).toBe(201)
     } finally {
       await limited.close()
+    }
+  })
+
+  it("every public and console page carries the agency's name, hotline, privacy notice and footer from the config, in the page's language; the favicon is the agency's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intake-brand-'))
+    const favicon = join(dir, 'favicon.svg')
+    writeFileSync(favicon, '<svg xmlns="http://www.w3.org/2000/svg"><circle r="9"/></svg>')
+    const branded = await demoGateway({
+      console: staffConsole(),
+      branding: {
+        agencyName: { 'zh-CN': '疏勒县12345热线', en: 'Shule County 12345 Hotline' },
+        hotline: '0998-6212345',
+        privacyNotice: { 'zh-CN': '我们只为办理您的诉求收集这些信息。', en: 'We collect this only to handle your request.' },
+        footer: { 'zh-CN': '疏勒县人民政府', en: 'Shule County Government' },
+        faviconFile: favicon,
+      },
+    })
+    try {
+      for (const [path, lang] of [['/status', 'zh'], ['/channels/web/', 'zh'], ['/console/sign-in', 'zh'], ['/status?lang=en', 'en'], ['/console/sign-in?lang=en', 'en']] as const) {
+        const html = await (await branded.intake.app.request(`${BASE}${path}`)).text()
+        const words = lang === 'zh' ? ['疏勒县12345热线', '我们只为办理您的诉求收集这些信息。', '疏勒县人民政府'] : ['Shule County 12345 Hotline', 'We collect this only to handle your request.', 'Shule County Government']
+        for (const w of [...words, 'href="tel:0998621234', '0998-6212345', 'rel="icon"']) expect(html, `${path}: ${w}`).toContain(w)
+        expect(html, path).not.toMatch(/<title>Intake/)
+      }
+      const icon = await branded.intake.app.request(`${BASE}/favicon.ico`)
+      expect(icon.headers.get('content-type')).toBe('image/svg+xml')
+      expect(await icon.text()).toContain('<circle r="9"/>')
+    } finally {
+      await branded.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 
