@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { staffConsole } from '@intake/console'
-import { addUser, issueToken, setUserDisabled, type Case, type CaseEvent } from '@intake/core'
+import { addUser, issueToken, memoryLimiters, setUserDisabled, type Case, type CaseEvent, type LimiterBackend } from '@intake/core'
 import { API_KEY, BASE, demoGateway, type DemoGateway } from './support/gateway.ts'
 
 let gw: DemoGateway
@@ -253,6 +253,17 @@ describe('the public surface', () => {
       await branded.close()
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it("every budget lives in the deployment's limiter backend (lookups.backend), so several processes share them", async () => {
+    const names: string[] = []
+    const backend: LimiterBackend = (name, policy) => {
+      names.push(name)
+      return memoryLimiters(name, policy)
+    }
+    const shared = await demoGateway({ console: staffConsole(), lookups: { backend } })
+    await shared.close()
+    expect(names).toEqual(expect.arrayContaining(['status-lookups', 'status-misses', 'api-per-token', 'form-submissions', 'console-sign-in-account', 'console-sign-in-address']))
   })
 
   it('every page carries the security headers', async () => {

@@ -20,9 +20,9 @@ import { currentSession, endSession, sameToken, sessionPolicy, signInCsrf, signI
 
 export interface StaffConsoleOptions {
   sessions?: SessionOptions
-  /** Sign-in attempts: per account and per client address. Default 5 and 20 per 15 minutes, then blocked 15 minutes. */
+  /** Sign-in attempts per account, and failed ones per client address. Default 5 and 20 per 15 minutes, then blocked 15 minutes. */
   signInLimits?: { perAccount?: LimitPolicy; perAddress?: LimitPolicy }
-  /** Shared counters for several processes (default: in memory). */
+  /** Shared counters for several processes (default: the gateway's `lookups.backend`, else in memory). */
   limiterBackend?: LimiterBackend
   /** Cases per page (default 50). */
   pageSize?: number
@@ -61,7 +61,7 @@ const DEFAULT_SIGN_IN_LIMITS = {
  */
 export function createConsoleApp(ctx: ConsoleContext, options: StaffConsoleOptions, routes: Array<(app: Hono<ConsoleEnv>, deps: ConsoleDeps) => void>): Hono<ConsoleEnv> {
   const policy = sessionPolicy(options.sessions ?? {}, ctx.publicUrl)
-  const backend = options.limiterBackend ?? memoryLimiters
+  const backend = options.limiterBackend ?? ctx.limiterBackend ?? memoryLimiters
   const perAccount = backend('console-sign-in-account', options.signInLimits?.perAccount ?? DEFAULT_SIGN_IN_LIMITS.perAccount)
   const perAddress = backend('console-sign-in-address', options.signInLimits?.perAddress ?? DEFAULT_SIGN_IN_LIMITS.perAddress)
   const app = new Hono<ConsoleEnv>()

@@ -253,7 +253,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   // Public on these exact paths only; everything else under /api/v1 needs a token.
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  const perToken = memoryLimiters('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
+  // In the deployment's limiter backend: with several processes (PostgreSQL) one budget per token, whichever process answers.
+  const perToken = (resolved.lookups.backend ?? memoryLimiters)('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
   app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle, webhooks }))
   mountFavicon(app, resolved.branding, resolved.locale)
   const consoleContext = {
@@ -275,6 +276,7 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     lifecycle,
     providerHealth,
     trustProxy: resolved.lookups.trustProxy,
+    ...(resolved.lookups.backend ? { limiterBackend: resolved.lookups.backend } : {}),
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []
