@@ -5,8 +5,12 @@
  * handling office, and each view is an event. Plus the public surface: /docs only on its exact
  * path, /metrics behind a token, security headers everywhere.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { addUser, issueToken, setUserDisabled, type Case, type CaseEvent } from '@intake/core'
+import { staffConsole } from '@intake/console'
+import { addUser, issueToken, memoryLimiters, setUserDisabled, type Case, type CaseEvent, type LimiterBackend } from '@intake/core'
 import { API_KEY, BASE, demoGateway, type DemoGateway } from './support/gateway.ts'
 
 let gw: DemoGateway
@@ -68,6 +72,27 @@ describe('office scope through the API', () => {
     expect((await as('jiashi.worker', `/cases/${kase.id}`)).status).toBe(200)
     const messages = await gw.intake.store.listMessages(kase.id)
     expect(messages.filter((m) => m.author === 'jiashi.worker')).toEqual([])
+  })
+
+  it("another office's cases are in no statistics and no export: the figures count the caller's subtree only", async () => {
+    await openJiashiCase()
+    type Report = { rows: Array<{ key: string; received: number }> }
+    const figures = async (who: string, query: string) => {
+      const res = await as(who, `/stats?${query}`)
+      expect(res.status, `${who} ${query}`).toBe(200)
+      return ((await res.json()) as Report).rows
+    }
+    expect((await figures('jiashi.worker', 'groupBy=office')).find((r) => r.key === 'jiashi')?.received).toBe(1)
+    expect(await figures('shule.worker', 'groupBy=office')).toEqual([])
+    expect((await figures('shule.worker', 'groupBy=none')).reduce((n, r) => n + r.received, 0)).toBe(0)
+    expect(await figures('integration', 'groupBy=channel')).toEqual([])
+    const csv = await as('shule.worker', '/stats?groupBy=office&format=csv')
+    expect(csv.status).toBe(200)
+    expect(await csv.text()).not.toContain('jiashi')
+    // Naming the other office is a 404, as its cases are.
+    expect((await as('shule.worker', '/stats?officeId=jiashi')).status).toBe(404)
+    expect((await as('bairen.worker', '/stats?officeId=jiashi')).status).toBe(404)
+    expect((await figures('jiashi.worker', 'officeId=jiashi&groupBy=none'))[0]?.received).toBe(1)
   })
 
   it('the actor is the token, not the body; a role without the action gets 403 and nothing changes', async () => {
@@ -177,6 +202,68 @@ describe('the public surface', () => {
     expect((await gw.intake.app.request(`${BASE}/metrics`, { headers: { authorization: `Bearer ${tokens['jiashi.worker']}` } })).status).toBe(403)
     const ok = await gw.intake.app.request(`${BASE}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })
     expect(ok.status).toBe(200)
+  })
+
+  it('web-form submissions are budgeted per client address: past it a 429 with Retry-After on the form page, nothing stored; another address is not held back', async () => {
+    const limited = await demoGateway({ submissions: { points: 2, durationMs: 60_000 }, lookups: { trustProxy: true } })
+    try {
+      const send = (address: string, text: string) => {
+        const form = new FormData()
+        for (const [k, v] of Object.entries({ submission: crypto.randomUUID(), lang: 'zh-CN', text, place: '伽师县巴仁镇', name: '', email: '', phone: '', website: '' })) form.set(k, v)
+        return limited.intake.app.request(`${BASE}/channels/web/submit`, { method: 'POST', body: form, headers: { 'x-forwarded-for': address } })
+      }
+      expect((await send('203.0.113.7', '巴仁镇的路灯坏了一个月了')).status).toBe(201)
+      expect((await send('203.0.113.7', '巴仁镇的水管漏水')).status).toBe(201)
+      const refused = await send('203.0.113.7', '巴仁镇的垃圾没人清理')
+      expect(refused.status).toBe(429)
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
+      expect(await refused.text()).toContain('这个网络地址最近提交得太多了')
+      expect((await limited.intake.store.listCases({})).cases).toHaveLength(2)
+      expect((await send('198.51.100.20', '巴仁镇的垃圾没人清理')).status).toBe(201)
+    } finally {
+      await limited.close()
+    }
+  })
+
+  it("every public and console page carries the agency's name, hotline, privacy notice and footer from the config, in the page's language; the favicon is the agency's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intake-brand-'))
+    const favicon = join(dir, 'favicon.svg')
+    writeFileSync(favicon, '<svg xmlns="http://www.w3.org/2000/svg"><circle r="9"/></svg>')
+    const branded = await demoGateway({
+      console: staffConsole(),
+      branding: {
+        agencyName: { 'zh-CN': '疏勒县12345热线', en: 'Shule County 12345 Hotline' },
+        hotline: '0998-6212345',
+        privacyNotice: { 'zh-CN': '我们只为办理您的诉求收集这些信息。', en: 'We collect this only to handle your request.' },
+        footer: { 'zh-CN': '疏勒县人民政府', en: 'Shule County Government' },
+        faviconFile: favicon,
+      },
+    })
+    try {
+      for (const [path, lang] of [['/status', 'zh'], ['/channels/web/', 'zh'], ['/console/sign-in', 'zh'], ['/status?lang=en', 'en'], ['/console/sign-in?lang=en', 'en']] as const) {
+        const html = await (await branded.intake.app.request(`${BASE}${path}`)).text()
+        const words = lang === 'zh' ? ['疏勒县12345热线', '我们只为办理您的诉求收集这些信息。', '疏勒县人民政府'] : ['Shule County 12345 Hotline', 'We collect this only to handle your request.', 'Shule County Government']
+        for (const w of [...words, 'href="tel:0998621234', '0998-6212345', 'rel="icon"']) expect(html, `${path}: ${w}`).toContain(w)
+        expect(html, path).not.toMatch(/<title>Intake/)
+      }
+      const icon = await branded.intake.app.request(`${BASE}/favicon.ico`)
+      expect(icon.headers.get('content-type')).toBe('image/svg+xml')
+      expect(await icon.text()).toContain('<circle r="9"/>')
+    } finally {
+      await branded.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("every budget lives in the deployment's limiter backend (lookups.backend), so several processes share them", async () => {
+    const names: string[] = []
+    const backend: LimiterBackend = (name, policy) => {
+      names.push(name)
+      return memoryLimiters(name, policy)
+    }
+    const shared = await demoGateway({ console: staffConsole(), lookups: { backend } })
+    await shared.close()
+    expect(names).toEqual(expect.arrayContaining(['status-lookups', 'status-misses', 'api-per-token', 'form-submissions', 'console-sign-in-account', 'console-sign-in-address']))
   })
 
   it('every page carries the security headers', async () => {

@@ -232,6 +232,39 @@ describe("an office's contacts, duty and deadlines, live", () => {
     expect((await gw.intake.store.listAccountEvents()).some((e) => e.type === 'office_changed')).toBe(false)
   })
 
+  it('an administrator puts a field changed live back to the offices file, in the console and the API; the next case meets the file again; the revert is an event', async () => {
+    const { gw, admin } = await setup()
+    const token = gw.tokens['jiashi.admin']!
+    const seed = gw.intake.offices.seed.find((o) => o.id === 'jiashi-labour')!
+    expect((await api('/offices/jiashi-labour', token, { method: 'PATCH', body: { staff: [{ id: 'jiashi-labour-new', name: '新值班员', onDuty: true }], contact: { dutyPhone: '0998-5710000' } } })).status).toBe(200)
+    let page = await (await admin.get('/console/offices/jiashi-labour')).text()
+    expect(page.match(/name="field" value="(\w+)"/g)).toEqual(['name="field" value="contact"', 'name="field" value="staff"'])
+
+    // The roster, from the console: back to the file's three, the duty of the file's people in force.
+    clock += 60_000
+    expect((await admin.post('/console/offices/jiashi-labour/revert', { _csrf: admin.csrf, field: 'staff' })).status).toBe(303)
+    expect(gw.intake.offices.get('jiashi-labour')!.staff).toEqual(seed.staff)
+    expect(gw.intake.offices.get('jiashi-labour')!.contact.dutyPhone).toBe('0998-5710000')
+    page = await (await admin.get('/console/offices/jiashi-labour')).text()
+    expect(page.match(/name="field" value="(\w+)"/g)).toEqual(['name="field" value="contact"'])
+    const event = (await gw.intake.store.listAccountEvents()).find((e) => e.type === 'office_changed' && e.at === clock)
+    expect(event).toMatchObject({ actor: 'jiashi.admin', subject: 'jiashi-labour', data: { fields: ['staff'], reverted: ['staff'], after: { staff: seed.staff } } })
+    expect((event!.data.before as { staff: Array<{ id: string }> }).staff.map((s) => s.id)).toEqual(['jiashi-labour-new'])
+    expect((await gw.sms(CITIZEN, '伽师县某工地拖欠农民工工资三个月了')).status).toBe(200)
+    expect((await gw.intake.store.listCases({})).cases[0]).toMatchObject({ officeId: 'jiashi-labour', assigneeId: seed.staff.find((s) => s.onDuty)!.id })
+
+    // The contacts, through the API: nothing live is left, the office is the file's again.
+    const res = await api('/offices/jiashi-labour', token, { method: 'PATCH', body: { contact: null } })
+    expect(res.status).toBe(200)
+    expect(gw.intake.offices.get('jiashi-labour')).toEqual(seed)
+    expect(((await (await api('/offices/jiashi-labour', token)).json()) as { live: object }).live).not.toHaveProperty('contact')
+    // Only the fields there are; a bad field is a 400 and changes nothing.
+    expect((await admin.post('/console/offices/jiashi-labour/revert', { _csrf: admin.csrf, field: 'parentId' })).status).toBe(400)
+    expect((await admin.post('/console/offices/jiashi-labour/revert', { field: 'contact' })).status).toBe(403)
+    expect((await api('/offices/jiashi-labour', token, { method: 'PATCH', body: { parentId: null } })).status).toBe(400)
+    expect(gw.intake.offices.get('jiashi-labour')).toEqual(seed)
+  })
+
   it('a change made live survives a restart: the offices file is the seed, the stored settings lie over it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'intake-offices-'))
     dirs.push(dir)

@@ -268,3 +268,58 @@ describe('the lifecycle on the console', () => {
   })
 })
 
+
+describe('the case list', () => {
+  it('filters by status, overdue, due soon, category and channel, pages by keyset keeping the filters, and refuses a forged cursor', async () => {
+    clock = Date.UTC(2026, 11, 1, 2, 0)
+    gw = await consoleGateway({ pageSize: 2 }, { now })
+    const ids: string[] = []
+    for (let i = 0; i < 5; i++) {
+      clock += 60_000
+      expect((await gw.sms(`+86138000000${i}0`, `伽师县第${i}条路灯不亮`)).status).toBe(200)
+      ids.push((await store().listCases({ limit: 1 })).cases[0]!.id)
+    }
+    clock += 60_000
+    expect((await gw.sms('+8613800000990', '伽师县城区道路坑洼很多')).status).toBe(200)
+    const sixth = (await store().listCases({ limit: 1 })).cases[0]!
+    expect(sixth.officeId).toBe('jiashi')
+    const HOUR = 3_600_000
+    // 0: overdue; 1: due in 2 hours; 2: accepted, water; 3: resolved and past its deadline (not overdue: closed work); 4: as it came.
+    const set = (id: string, patch: Record<string, unknown>) => store().applyCaseChange({ caseId: id, at: clock, patch, events: [] })
+    await set(ids[0]!, { deadlineAt: clock - HOUR })
+    await set(ids[1]!, { deadlineAt: clock + 2 * HOUR })
+    await set(ids[2]!, { status: 'accepted', category: 'water', deadlineAt: clock + 100 * HOUR })
+    await set(ids[3]!, { status: 'resolved', deadlineAt: clock - HOUR })
+    await set(ids[4]!, { deadlineAt: clock + 100 * HOUR })
+    await set(sixth.id, { deadlineAt: clock + 100 * HOUR })
+
+    const me = await gw.signIn('jiashi.worker')
+    /** Every case the list shows for `query`, following its "next" links; each page's own query kept. */
+    const listed = async (query: string) => {
+      const out: string[] = []
+      for (let path: string | undefined = `/console/cases?${query}`; path; ) {
+        const res = await me.get(path)
+        expect(res.status).toBe(200)
+        const html = await res.text()
+        const page = [...html.matchAll(/href="\/console\/cases\/([^"?/]+)"/g)].map((m) => m[1]!)
+        expect(page.length).toBeLessThanOrEqual(2)
+        out.push(...page)
+        const next = /href="(\/console\/cases\?[^"]*cursor=[^"]+)" rel="next"/.exec(html)?.[1]?.replaceAll('&amp;', '&')
+        if (next && query) expect(next).toContain(query)
+        path = next
+      }
+      return out
+    }
+    const all = await listed('')
+    expect(new Set(all).size).toBe(6)
+    expect(all).toEqual([sixth.id, ...[...ids].reverse()])
+    expect(await listed('status=accepted')).toEqual([ids[2]])
+    expect(await listed('due=overdue')).toEqual([ids[0]])
+    expect(await listed('due=soon')).toEqual([ids[1]])
+    expect(await listed('category=water')).toEqual([ids[2]])
+    // This gateway has one channel: SMS lists them all, another none.
+    expect(await listed('channel=sms')).toEqual(all)
+    expect(await listed('channel=web')).toEqual([])
+    expect((await me.get('/console/cases?cursor=not-a-cursor')).status).toBe(400)
+  })
+})

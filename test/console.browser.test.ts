@@ -212,6 +212,11 @@ describe.skipIf(!hasChromium && !browserRequired)(title, () => {
     await Promise.all([admin.waitForURL('**/console/offices/jiashi?done=1'), admin.locator('form[action$="/contact"] button').click()])
     expect(await admin.getByRole('status').textContent()).toContain('已保存')
     expect(gw.intake.offices.get('jiashi')?.contact.dutyPhone).toBe('0998-5710000')
+    // Changed live, the contacts get a button back to the offices file.
+    await expectAccessible(admin, 'office (changed live)')
+    await Promise.all([admin.waitForURL('**/console/offices/jiashi?done=1'), admin.getByRole('button', { name: '恢复为配置文件中的设置' }).click()])
+    expect(gw.intake.offices.get('jiashi')?.contact).toEqual(gw.intake.offices.seed.find((o) => o.id === 'jiashi')?.contact)
+    expect(await admin.getByRole('button', { name: '恢复为配置文件中的设置' }).count()).toBe(0)
     expect(cspViolations).toEqual([])
   })
 })

@@ -5,8 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { imageFacts, pngImage } from '@intake/channels/kit'
-import { BASE } from './support/gateway.ts'
-import { consoleGateway, type ConsoleGateway } from './support/console.ts'
+import { addUser } from '@intake/core'
+import { staffConsole } from '@intake/console'
+import { BASE, demoGateway } from './support/gateway.ts'
+import { consoleGateway, STAFF_PASSWORD, type ConsoleGateway } from './support/console.ts'
 
 const CITIZEN = '+8613812341234'
 let gw: ConsoleGateway
@@ -55,6 +57,54 @@ describe('the console, in-process', () => {
     expect(sent.at(-1)?.body).toContain('已安排养护队本周修复。')
     const replied = (await gw.intake.store.listEvents(kase.id)).find((e) => e.type === 'replied')
     expect(replied?.actor).toBe('jiashi.worker')
+  })
+
+  it("the case page masks the citizen's number; the handling office opens it (a contact_viewed event naming who), the supervisor above may not (403, no event)", async () => {
+    const kase = await setup()
+    const me = await gw.signIn('jiashi.worker')
+    const page = await (await me.get(`/console/cases/${kase.id}`)).text()
+    expect(page).toContain('+86138****1234')
+    expect(page).not.toContain(CITIZEN)
+    const opened = await me.post(`/console/cases/${kase.id}/contact`, { _csrf: me.csrf })
+    expect(opened.status).toBe(200)
+    expect(await opened.text()).toContain(CITIZEN)
+    const viewed = () => gw.intake.store.listEvents(kase.id).then((events) => events.filter((e) => e.type === 'contact_viewed'))
+    expect(await viewed()).toMatchObject([{ actor: 'jiashi.worker', public: false, data: { via: 'console' } }])
+    const above = await gw.signIn('kashgar.supervisor')
+    expect((await above.get(`/console/cases/${kase.id}`)).status).toBe(200)
+    const refused = await above.post(`/console/cases/${kase.id}/contact`, { _csrf: above.csrf })
+    expect(refused.status).toBe(403)
+    expect(await refused.text()).not.toContain(CITIZEN)
+    expect((await gw.signIn('shule.worker').then((other) => other.post(`/console/cases/${kase.id}/contact`, { _csrf: other.csrf }))).status).toBe(404)
+    expect(await viewed()).toHaveLength(1)
+  })
+
+  it('the session cookie is HttpOnly and SameSite; over https it is Secure and __Host-', async () => {
+    await setup()
+    const plain = (await gw.signIn('jiashi.worker')).cookie
+    expect(plain).toMatch(/^intake_console=/)
+    const secure = await demoGateway({ server: { publicUrl: 'https://hotline.example.gov.cn' }, console: staffConsole() })
+    try {
+      await addUser(secure.intake.store, secure.intake.offices, { login: 'tls.worker', name: 'TLS', officeId: 'jiashi', role: 'caseworker', password: STAFF_PASSWORD }, 'test', 1)
+      for (const [base, name, flags] of [
+        [BASE, 'intake_console', ['HttpOnly', 'SameSite=Lax']],
+        ['https://hotline.example.gov.cn', '__Host-intake_console', ['HttpOnly', 'SameSite=Lax', 'Secure', 'Path=/']],
+      ] as const) {
+        const app = base === BASE ? gw.intake.app : secure.intake.app
+        const login = base === BASE ? 'jiashi.worker' : 'tls.worker'
+        const first = await app.request(`${base}/console/sign-in`)
+        const pre = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
+        const res = await app.request(`${base}/console/sign-in`, { method: 'POST', headers: { cookie: pre, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, login, password: STAFF_PASSWORD }) })
+        expect(res.status).toBe(303)
+        const session = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`))
+        expect(session, base).toBeDefined()
+        for (const flag of flags) expect(session, `${base}: ${flag}`).toContain(flag)
+        if (base === BASE) expect(session).not.toContain('Secure')
+      }
+    } finally {
+      await secure.close()
+    }
   })
 
   it("the dashboard shows the three rates of the user's subtree, from the statistics; another county sees none of them", async () => {
@@ -199,6 +249,28 @@ describe('the console, in-process', () => {
       body: new URLSearchParams({ _csrf: csrf, login: 'shule.worker', password: 'demo-password-2026' }),
     })
     expect(right.status).toBe(429)
+  })
+
+  it('sign-in is throttled per client address on failures only: a whole office signing in from one address is not locked out, guessing across accounts is', async () => {
+    gw = await consoleGateway({ signInLimits: { perAddress: { points: 3, durationMs: 60_000, blockMs: 60_000 } } }, { now })
+    // Five people of one office sign in from the same address (app.request has no socket: one address for all).
+    for (const login of ['jiashi.worker', 'jiashi.lead', 'bairen.worker', 'shule.worker', 'kashgar.supervisor']) await gw.signIn(login)
+    const first = await gw.intake.app.request(`${BASE}/console/sign-in`)
+    const cookie = first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await first.text())![1]!
+    const attempt = (login: string, password: string) =>
+      gw.intake.app.request(`${BASE}/console/sign-in`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, login, password }),
+      })
+    // One wrong password per account (each account's own budget untouched), four accounts: the address is blocked.
+    const statuses: number[] = []
+    for (const login of ['jiashi.worker', 'jiashi.lead', 'bairen.worker', 'shule.worker', 'kashgar.supervisor']) statuses.push((await attempt(login, 'guess-2026')).status)
+    expect(statuses).toEqual([401, 401, 401, 401, 429])
+    const blocked = await attempt('jiashi.worker', STAFF_PASSWORD)
+    expect(blocked.status).toBe(429)
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
   })
 
   it('attachments are served through the case, only inside the scope; pages carry the security headers', async () => {

@@ -53,6 +53,8 @@ const zh = {
   categoryHint: '每行一条，例如：roads.urgent = 4h',
   save: '保存',
   fromFile: '来自配置文件',
+  revert: '恢复为配置文件中的设置',
+  revertHint: '此项已在线修改；恢复后以单位配置文件（offices.yaml）为准。',
   changedLive: (who: string) => `已在线修改（${who}）`,
   edit: '修改',
 }
@@ -110,6 +112,8 @@ const en: AdminDict = {
   categoryHint: 'One per line, e.g. roads.urgent = 4h',
   save: 'Save',
   fromFile: 'From the offices file',
+  revert: 'Back to the offices file',
+  revertHint: 'Changed live; going back makes the offices file (offices.yaml) the setting again.',
   changedLive: (who) => `Changed live (${who})`,
   edit: 'Change',
 }

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { getConnInfo } from '@hono/node-server/conninfo'
 import {
+  clientAddress,
   memoryLimiters,
   userIdentity,
   verifyPassword,
@@ -20,9 +20,9 @@ import { currentSession, endSession, sameToken, sessionPolicy, signInCsrf, signI
 
 export interface StaffConsoleOptions {
   sessions?: SessionOptions
-  /** Sign-in attempts: per account and per client address. Default 5 and 20 per 15 minutes, then blocked 15 minutes. */
+  /** Sign-in attempts per account, and failed ones per client address. Default 5 and 20 per 15 minutes, then blocked 15 minutes. */
   signInLimits?: { perAccount?: LimitPolicy; perAddress?: LimitPolicy }
-  /** Shared counters for several processes (default: in memory). */
+  /** Shared counters for several processes (default: the gateway's `lookups.backend`, else in memory). */
   limiterBackend?: LimiterBackend
   /** Cases per page (default 50). */
   pageSize?: number
@@ -50,15 +50,6 @@ export interface ConsoleDeps extends ConsoleContext {
   need(c: Context<ConsoleEnv>, permission: Permission): Response | Promise<Response> | undefined
 }
 
-/** The client's address, for throttling sign-in: the socket's peer (a proxy in front should be configured to pass it through). */
-export function clientAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
-
 const DEFAULT_SIGN_IN_LIMITS = {
   perAccount: { points: 5, durationMs: 15 * 60_000, blockMs: 15 * 60_000 },
   perAddress: { points: 20, durationMs: 15 * 60_000, blockMs: 15 * 60_000 },
@@ -70,7 +61,7 @@ const DEFAULT_SIGN_IN_LIMITS = {
  */
 export function createConsoleApp(ctx: ConsoleContext, options: StaffConsoleOptions, routes: Array<(app: Hono<ConsoleEnv>, deps: ConsoleDeps) => void>): Hono<ConsoleEnv> {
   const policy = sessionPolicy(options.sessions ?? {}, ctx.publicUrl)
-  const backend = options.limiterBackend ?? memoryLimiters
+  const backend = options.limiterBackend ?? ctx.limiterBackend ?? memoryLimiters
   const perAccount = backend('console-sign-in-account', options.signInLimits?.perAccount ?? DEFAULT_SIGN_IN_LIMITS.perAccount)
   const perAddress = backend('console-sign-in-address', options.signInLimits?.perAddress ?? DEFAULT_SIGN_IN_LIMITS.perAddress)
   const app = new Hono<ConsoleEnv>()
@@ -146,9 +137,11 @@ export function createConsoleApp(ctx: ConsoleContext, options: StaffConsoleOptio
     const password = typeof form.password === 'string' ? form.password.slice(0, 200) : ''
     const next = safeNext(form.next)
     const accountKey = `account:${login.toLowerCase()}`
-    const addressKey = `address:${clientAddress(c)}`
-    // Both budgets are spent by every attempt; a success clears the account's (not the address's).
-    const verdicts = await Promise.all([perAccount.consume(accountKey), perAddress.consume(addressKey)])
+    const addressKey = `address:${clientAddress(c, ctx.trustProxy)}`
+    // The account's budget is spent by every attempt and cleared by a success; the address's by
+    // failures only — a whole office signs in from one address (its NAT, the agency's proxy), and
+    // a morning's sign-ins must not lock it out.
+    const verdicts = await Promise.all([perAccount.consume(accountKey), perAddress.peek(addressKey)])
     const refused = verdicts.filter((v) => !v.allowed)
     if (refused.length) {
       const wait = Math.max(...refused.map((v) => (v.allowed ? 0 : v.retryAfterMs)))
@@ -160,6 +153,7 @@ export function createConsoleApp(ctx: ConsoleContext, options: StaffConsoleOptio
     // Verify against a throwaway hash when there is no such user, so timing does not tell accounts apart.
     const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH)
     if (!user || !ok) {
+      await perAddress.consume(addressKey)
       await ctx.store.recordAccountEvent({ at: ctx.now(), type: 'sign_in_failed', actor: 'anonymous', subject: login || '(empty)', data: { reason: 'credentials' } })
       return signInPage(c, 401, { error: t.badCredentials, login, next })
     }

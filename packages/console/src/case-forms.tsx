@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono'
 import { z } from 'zod'
-import { addDuration, CaseStatus, linkToCluster, RETURN_REASONS, unlinkFromCluster, type ActionResult, type Case, type LifecycleStep } from '@intake/core'
+import { addDuration, CaseStatus, linkToCluster, RETURN_REASONS, STEP_PERMISSIONS, unlinkFromCluster, type ActionResult, type Case, type LifecycleStep } from '@intake/core'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
-import { EXTENSION_DAYS, extendedDeadline, IN_PLACE_STEPS, MAX_NOTE, MAX_REPLY, STEP_PERMISSIONS } from './case-steps.tsx'
+import { EXTENSION_DAYS, extendedDeadline, IN_PLACE_STEPS, MAX_NOTE, MAX_REPLY } from './case-steps.tsx'
 import type { Dict } from './i18n.ts'
 import { fillReplyTemplate, templatesForCase, type ReplyTemplate } from './reply-templates.ts'
 
@@ -116,6 +116,7 @@ export function caseFormRoutes(
   // accept, start, resolve, close, reopen: one button each, through the lifecycle's state machine.
   const Step = z.object({ transition: z.enum(IN_PLACE_STEPS), note: z.string().trim().max(MAX_NOTE).optional() })
   post('step', 'status', Step, 'step-note', async (k, i, c) => {
+    // close and reopen need `approve`: the state machine's roles are the roles holding it (a 403 naming the step).
     const reason = i.transition === 'close' || i.transition === 'reopen' ? 'staff' : undefined
     return lifecycleOutcome(await deps.lifecycle.transition(k.id, i.transition, { actor: actorOf(c), ...(i.note ? { note: i.note } : {}), reason }))
   })

@@ -1,30 +1,10 @@
-import { addDuration, availableSteps, DECIDE_EXTENSION_PERMISSIONS, RETURN_REASONS, type Case, type CaseEvent, type ClusterView, type Identity, type LifecycleStep, type Office, type Permission, type StaffUser, type WorkCalendar } from '@intake/core'
+import { addDuration, availableSteps, RETURN_REASONS, type Case, type CaseEvent, type ClusterView, type Identity, type LifecycleStep, type Office, type StaffUser, type WorkCalendar } from '@intake/core'
 import type { Dict, Lang } from './i18n.ts'
 import { formatTime } from './format.ts'
 
 /** The longest reply and note the forms take (characters). */
 export const MAX_REPLY = 4000
 export const MAX_NOTE = 2000
-
-/**
- * The permission each step needs besides the state machine's leave (roles.ts): a step is offered,
- * and accepted, only when the role holds one of them and `availableSteps` allows it. The one table
- * the case page's buttons and its POST routes both read.
- */
-export const STEP_PERMISSIONS: Record<LifecycleStep, readonly Permission[]> = {
-  dispatch: ['dispatch'],
-  transfer: ['dispatch'],
-  return: ['dispatch'],
-  accept: ['status'],
-  start: ['status'],
-  answer: ['reply'],
-  resolve: ['status'],
-  close: ['status'],
-  reopen: ['status'],
-  request_extension: ['status'],
-  // An office lead approves (dispatch), a supervisor too (supervise); either from an office above.
-  decide_extension: DECIDE_EXTENSION_PERMISSIONS,
-}
 
 /** Status changes made in place, one button each. */
 export const IN_PLACE_STEPS = ['accept', 'start', 'resolve', 'close', 'reopen'] as const
@@ -33,10 +13,13 @@ export type InPlaceStep = (typeof IN_PLACE_STEPS)[number]
 /** Working days an extension may ask for, from the current deadline. */
 export const EXTENSION_DAYS = ['1', '2', '3', '5', '10', '15'] as const
 
-/** The steps this identity may take on the case now: the state machine's table, then the role's permissions. */
+/**
+ * The steps this identity may take on the case now: core's `availableSteps` with the identity's
+ * permissions — the table (`STEP_PERMISSIONS`) the case page's POST routes and the API check too.
+ */
 export function stepsFor(identity: Identity, kase: Case, deps: { offices: Parameters<typeof availableSteps>[2]['offices'] }, extensionPending: boolean): Set<LifecycleStep> {
   const actor = { id: identity.actor, role: identity.role ?? 'admin', officeId: identity.officeId }
-  return new Set(availableSteps(kase, actor, { offices: deps.offices, extensionPending }).filter((s) => STEP_PERMISSIONS[s].some((p) => identity.permissions.has(p))))
+  return new Set(availableSteps(kase, actor, { offices: deps.offices, extensionPending, permissions: identity.permissions }))
 }
 
 /** The office whose dispatch or transfer brought the case to its office: where a return sends it. */

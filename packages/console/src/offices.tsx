@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono'
-import { changeOffice, type Office, type OfficeSettingsChange } from '@intake/core'
+import { changeOffice, SETTINGS_FIELDS, type Office, type OfficeSettingsChange } from '@intake/core'
 import { ADMIN_DICTS } from './admin-i18n.ts'
 import type { ConsoleDeps, ConsoleEnv } from './app.tsx'
 import { formatTime, officeName } from './format.ts'
@@ -85,6 +85,16 @@ export function officeRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
     const own = office.deadlines ?? {}
     const invalid = (name: string) => (state.error?.field === name ? 'true' : undefined)
     const Csrf = () => <input type="hidden" name="_csrf" value={csrf} />
+    /** For a field changed live: one button back to what the offices file says. */
+    const Revert = ({ field }: { field: (typeof SETTINGS_FIELDS)[number] }) =>
+      live?.[field] !== undefined ? (
+        <form method="post" action={`/console/offices/${encodeURIComponent(id)}/revert`} class="revert">
+          <Csrf />
+          <input type="hidden" name="field" value={field} />
+          <p class="hint" id={`revert-${field}-hint`}>{a.revertHint}</p>
+          <button type="submit" class="secondary" aria-describedby={`revert-${field}-hint`}>{a.revert}</button>
+        </form>
+      ) : null
     return deps.page(c, {
       title: `${a.offices} · ${officeName(deps.offices, id, lang)}`,
       section: 'offices',
@@ -110,6 +120,7 @@ export function officeRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
               ))}
               <div><button type="submit">{a.save}</button></div>
             </form>
+            <Revert field="contact" />
           </section>
 
           <section class="panel" aria-labelledby="h-duty">
@@ -140,6 +151,7 @@ export function officeRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
               </fieldset>
               <div><button type="submit">{a.save}</button></div>
             </form>
+            <Revert field="staff" />
           </section>
 
           <section class="panel" aria-labelledby="h-deadlines">
@@ -160,6 +172,7 @@ export function officeRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
               <textarea id="deadline-categories" name="categories" aria-describedby="categories-hint" aria-invalid={invalid('deadline-categories')}>{categoryLines(own.categories)}</textarea>
               <div><button type="submit">{a.save}</button></div>
             </form>
+            <Revert field="deadlines" />
           </section>
         </>
       ),
@@ -191,6 +204,12 @@ export function officeRoutes(app: Hono<ConsoleEnv>, deps: ConsoleDeps): void {
       }
       return c.redirect(`/console/offices/${encodeURIComponent(id)}?done=1`, 303)
     })
+
+  // Back to the offices file: the live value of one field goes (an office_changed event naming it in `reverted`).
+  save('revert', (form) => {
+    const field = SETTINGS_FIELDS.find((f) => f === form.field)
+    return field ? { ok: true, change: { [field]: null } } : { ok: false, field: 'h-contact', code: 'invalid' }
+  })
 
   save('contact', (form) => {
     const contact = Object.fromEntries(CONTACT_FIELDS.map((f) => [f, text(form, f)]).filter(([, v]) => v))

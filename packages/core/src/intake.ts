@@ -253,7 +253,8 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
   // Public on these exact paths only; everything else under /api/v1 needs a token.
   app.get('/api/v1/openapi.json', (c) => c.json(doc))
   app.get('/api/v1/docs', (c) => c.html(openApiReference(doc)))
-  const perToken = memoryLimiters('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
+  // In the deployment's limiter backend: with several processes (PostgreSQL) one budget per token, whichever process answers.
+  const perToken = (resolved.lookups.backend ?? memoryLimiters)('api-per-token', { points: resolved.apiLimits.perMinute, durationMs: 60_000 })
   app.route('/api/v1', createApi({ store, offices, pipeline, actions, auth, perToken, now, ids, wakeOutbox: () => deliveries.wake(), calendar: resolved.calendar, lifecycle, webhooks }))
   mountFavicon(app, resolved.branding, resolved.locale)
   const consoleContext = {
@@ -274,13 +275,16 @@ export function createIntake(config: IntakeConfig, options: IntakeOptions = {}):
     wakeOutbox: () => deliveries.wake(),
     lifecycle,
     providerHealth,
+    trustProxy: resolved.lookups.trustProxy,
+    ...(resolved.lookups.backend ? { limiterBackend: resolved.lookups.backend } : {}),
   }
   resolved.console?.mount(app, consoleContext)
   const notices: string[] = []
   app.route('/', createStatusPages({ store, offices, locale: resolved.locale, timeZone: resolved.calendar.timeZone, branding: resolved.branding, throttle: lookups, trustProxy: resolved.lookups.trustProxy, ratingForm }))
   app.route('/', createRatingPage(lifecycle, resolved.locale, { throttle: lookups, trustProxy: resolved.lookups.trustProxy }))
   const records = createCaseRecords({ store, offices, auth })
-  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding, records })
+  const perAddress = { limiter: (resolved.lookups.backend ?? memoryLimiters)('form-submissions', resolved.submissions), trustProxy: resolved.lookups.trustProxy }
+  mountChannels(app, { channels: resolved.channels, pipeline, store, blobs, publicUrl, log, now, metrics, branding: resolved.branding, records, perAddress })
   const form = Object.entries(resolved.channels).find(([, a]) => a.kind === 'web-form')
   app.get('/', (c) => c.redirect(form ? `/channels/${form[0]}/` : '/status', 302))
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404))

@@ -97,6 +97,7 @@ const ERRORS = {
     body_too_large: (mb: string) => `提交的内容太大了（照片加起来不能超过 ${mb} MB）。`,
     invalid_message: '提交的内容无法受理，请检查后重新提交。',
     busy: '现在提交的人很多，请稍等片刻后重新提交。您填写的内容没有保存。',
+    rate_limited: '这个网络地址最近提交得太多了，请过一段时间再提交。您填写的内容没有保存；紧急情况请直接拨打热线电话。',
   },
   en: {
     unsupported_media_type: 'Please send the form from this page.',
@@ -115,6 +116,7 @@ const ERRORS = {
     body_too_large: (mb: string) => `What you sent is too large (all photos together must stay under ${mb} MB).`,
     invalid_message: 'We could not accept what you sent. Please check it and send it again.',
     busy: 'Many people are sending the form right now. Please wait a moment and send it again; nothing you wrote was kept.',
+    rate_limited: 'Too many forms were sent from this network address recently. Please try again later; nothing you wrote was kept. If it is urgent, call the hotline.',
   },
 } satisfies Record<PageLanguage, unknown>
 
@@ -358,8 +360,8 @@ export function webForm({
         ? ERRORS[lang].body_too_large(megabytes(maxBodyBytes))
         : error.code === 'invalid_message'
           ? ERRORS[lang].invalid_message
-          : error.code === 'busy'
-            ? ERRORS[lang].busy
+          : error.code === 'busy' || error.code === 'rate_limited'
+            ? ERRORS[lang][error.code]
             : error.message
     const body = state
       ? formBody({
@@ -421,6 +423,8 @@ export function webForm({
         path: '/submit',
         maxBodyBytes,
         maxConcurrent: maxConcurrentUploads,
+        // No provider signature: anyone may post, so each client address has a budget (config `submissions`).
+        perAddress: true,
         // Read as it arrives: photos go to files, and a form over a limit is refused before it has all arrived.
         streamsBody: true,
         parse: parseSubmission,

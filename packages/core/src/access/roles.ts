@@ -19,6 +19,8 @@ export const Permission = z.enum([
   'status',
   /** 派单, 转办, 退回, and assignment inside the office. */
   'dispatch',
+  /** The office lead's approval: close (结案) and reopen (重办) a case. */
+  'approve',
   /** Supervision notes on overdue and escalated cases (督办). */
   'supervise',
   /** Retry dead-lettered deliveries. */
@@ -38,14 +40,14 @@ export type Permission = z.infer<typeof Permission>
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   caseworker: ['read', 'reply', 'note', 'status'],
-  lead: ['read', 'reply', 'note', 'status', 'dispatch', 'outbox'],
+  lead: ['read', 'reply', 'note', 'status', 'dispatch', 'approve', 'outbox'],
   supervisor: ['read', 'note', 'supervise', 'audit'],
   admin: Permission.options,
 }
 
 /**
  * What an integration token may be given: `read`, `reply` (and notes), `dispatch` (dispatch,
- * transfer, return, assign and status changes).
+ * transfer, return, assign and status changes, close and reopen included).
  */
 export const IntegrationScope = z.enum(['read', 'reply', 'dispatch'])
 export type IntegrationScope = z.infer<typeof IntegrationScope>
@@ -55,7 +57,7 @@ export function scopePermissions(scopes: readonly IntegrationScope[]): Permissio
   for (const s of scopes) {
     out.add('read')
     if (s === 'reply') out.add('reply').add('note')
-    if (s === 'dispatch') out.add('dispatch').add('status')
+    if (s === 'dispatch') out.add('dispatch').add('status').add('approve')
   }
   return [...out]
 }

@@ -25,6 +25,7 @@ import type { WorkCalendar } from '../deadlines/index.ts'
 import { figuresCsv, StatsQuery } from '../stats/figures.ts'
 import { statsReport, StatsQueryError } from '../stats/report.ts'
 import { mountLifecycleRoutes } from '../lifecycle/api.ts'
+import { STEP_PERMISSIONS } from '../lifecycle/available-steps.ts'
 import type { Lifecycle } from '../lifecycle/service.ts'
 import { narrowerRole, ROLES, type Role as LifecycleRole } from '../lifecycle/state-machine.ts'
 import { mountWebhookRoutes } from '../webhooks/api.ts'
@@ -220,7 +221,9 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     const { format, ...query } = q.data
     let report
     try {
-      report = await statsReport({ store, offices, calendar: deps.calendar, utcOffsetMs: utcOffset(deps.calendar.timeZone, now()) }, query, now())
+      // Counted inside the caller's subtree only: another office's cases are in no count or export.
+      const visible = scope(c)?.officeIds
+      report = await statsReport({ store, offices, calendar: deps.calendar, utcOffsetMs: utcOffset(deps.calendar.timeZone, now()) }, { ...query, ...(visible ? { scope: visible } : {}) }, now())
     } catch (err) {
       if (err instanceof StatsQueryError) return c.json({ error: { code: err.code, message: err.message } }, err.code === 'unknown_office' ? 404 : 400)
       throw err
@@ -312,13 +315,13 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   })
 
   /** One route per case action: validate, act, answer the updated case or the action's 4xx. */
-  const action = <S extends z.ZodType>(path: string, schema: S, act: (caseId: string, input: z.infer<S>, actor: string, role: LifecycleRole) => Promise<ActionResult>) =>
+  const action = <S extends z.ZodType>(path: string, schema: S, permission: readonly Permission[], act: (caseId: string, input: z.infer<S>, actor: string, role: LifecycleRole) => Promise<ActionResult>) =>
     api.post(`/cases/:id/${path}`, async (c) => {
       const body = await jsonBody(c)
       if (!body.ok) return body.response
       const input = schema.safeParse(body.value)
       if (!input.success) return invalid(c, input.error)
-      const denied = forbidden(c, 'dispatch')
+      const denied = forbidden(c, permission)
       if (denied) return denied
       // Outside the caller's subtree the case does not exist for them.
       if (!(await store.getCase(c.req.param('id'), scope(c)))) return notFound(c, 'case')
@@ -327,10 +330,10 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       if (!result.ok) return c.json({ error: { code: result.code, message: result.message, ...(result.allowed ? { allowed: result.allowed } : {}) } }, result.status)
       return c.json(shown(result.case) satisfies Case)
     })
-  action('dispatch', Dispatch, (id, { officeId, note }, actor, role) => deps.actions.dispatch(id, { officeId, note, actor, role }))
-  action('transfer', Transfer, (id, { officeId, reason }, actor, role) => deps.actions.transfer(id, { officeId, reason, actor, role }))
-  action('return', ReturnCase, (id, { reason, note }, actor, role) => deps.actions.returnCase(id, { reason, note, actor, role }))
-  action('assign', Assign, (id, { staffId }, actor) => deps.actions.assign(id, { staffId, actor }))
+  action('dispatch', Dispatch, STEP_PERMISSIONS.dispatch, (id, { officeId, note }, actor, role) => deps.actions.dispatch(id, { officeId, note, actor, role }))
+  action('transfer', Transfer, STEP_PERMISSIONS.transfer, (id, { officeId, reason }, actor, role) => deps.actions.transfer(id, { officeId, reason, actor, role }))
+  action('return', ReturnCase, STEP_PERMISSIONS.return, (id, { reason, note }, actor, role) => deps.actions.returnCase(id, { reason, note, actor, role }))
+  action('assign', Assign, ['dispatch'], (id, { staffId }, actor) => deps.actions.assign(id, { staffId, actor }))
 
   mountClusterRoutes(api, { store, pipeline, ids: deps.ids, now, wakeOutbox: deps.wakeOutbox, lifecycle: deps.lifecycle.context, jsonBody, invalid })
 

@@ -17,6 +17,8 @@ import type { Logger } from '../log/index.ts'
 import { InboundValidationError, type Pipeline } from '../pipeline/index.ts'
 import { readBodyLimited, streamBodyLimited, BodyTooLargeError, ClientGoneError, type StreamedBody } from './body.ts'
 import { turns, type Turns } from './turns.ts'
+import { clientAddress } from './client-address.ts'
+import type { LimiterStore } from '../throttle/limiter-store.ts'
 import type { Metrics } from './metrics.ts'
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -34,6 +36,8 @@ export interface ChannelMountDeps {
   metrics: Metrics
   branding?: Branding
   records?: CaseRecords
+  /** The budget of routes marked `perAddress`, per client address (X-Forwarded-For only when `trustProxy`). */
+  perAddress?: { limiter: LimiterStore; trustProxy: boolean }
 }
 
 export function routeContext(
@@ -95,7 +99,14 @@ export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
         throw new Error(`[config] channels.${channelId}: route ${route.method} ${route.path} streams its body and cannot also verify a signature over it`)
       }
       const limit = route.maxConcurrent !== undefined ? turns(route.maxConcurrent) : undefined
-      app.on(route.method, base + route.path, (c) => (limit ? handleInTurn(c, limit, route, channelId, adapter, ctx, deps) : handleInbound(c, route, channelId, adapter, ctx, deps)))
+      const budget = route.perAddress ? deps.perAddress : undefined
+      app.on(route.method, base + route.path, async (c) => {
+        if (budget) {
+          const verdict = await budget.limiter.consume(`${channelId}:${clientAddress(c, budget.trustProxy)}`)
+          if (!verdict.allowed) return refuse(c, route, ctx, deps, channelId, { status: 429, code: 'rate_limited', message: 'too many submissions from this address; try again after Retry-After seconds', retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) })
+        }
+        return limit ? handleInTurn(c, limit, route, channelId, adapter, ctx, deps) : handleInbound(c, route, channelId, adapter, ctx, deps)
+      })
     }
   }
   app.all('/channels/:channelId/*', (c) => {
@@ -105,6 +116,13 @@ export function mountChannels(app: Hono, deps: ChannelMountDeps): void {
     }
     return c.json({ error: { code: 'unknown_route', message: `channel "${channelId}" has no route ${c.req.method} ${c.req.path}` } }, 404)
   })
+}
+
+/** Refused before the body is read (busy, over the address's budget): counted, answered through the route's `reject`, with Retry-After. */
+function refuse(c: Context, route: InboundRoute, ctx: RouteContext, deps: ChannelMountDeps, channelId: string, error: ChannelError): Response {
+  deps.metrics.count('inbound_rejected', { channelId, code: error.code })
+  const raw: RawRequest = { method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body: new Uint8Array(), text: () => '' }
+  return withRetryAfter(route.reject ? route.reject(error, raw, ctx) : jsonError(c, error), error)
 }
 
 /** Wait for a turn before the body is read; no turn within TURN_WAIT_MS is a 503 the client can retry. */
@@ -119,11 +137,8 @@ async function handleInTurn(
 ): Promise<Response> {
   const done = await limit.take(TURN_WAIT_MS)
   if (!done) {
-    deps.metrics.count('inbound_rejected', { channelId, code: 'busy' })
     ctx.log.warn('inbound request refused: the route is at its limit of requests at once', { active: limit.active, waiting: limit.waiting })
-    const error: ChannelError = { status: 503, code: 'busy', message: 'too many requests are being handled at once; try again shortly', retryAfterSeconds: 5 }
-    const raw: RawRequest = { method: c.req.method, url: new URL(c.req.url), headers: c.req.raw.headers, body: new Uint8Array(), text: () => '' }
-    return withRetryAfter(route.reject ? route.reject(error, raw, ctx) : jsonError(c, error), error)
+    return refuse(c, route, ctx, deps, channelId, { status: 503, code: 'busy', message: 'too many requests are being handled at once; try again shortly', retryAfterSeconds: 5 })
   }
   try {
     return await handleInbound(c, route, channelId, adapter, ctx, deps)

@@ -332,7 +332,7 @@ export function openApiDocument(publicUrl: string) {
         },
         patch: {
           summary:
-            "Change an office's contacts, duty roster or deadline policy, live: each field given replaces that field whole (deadlines: {} drops the office's own), kept over the offices file across restarts; an office_changed account event records before and after",
+            "Change an office's contacts, duty roster or deadline policy, live: each field given replaces that field whole (deadlines: {} drops the office's own; null puts the field back to what the offices file says), kept over the offices file across restarts; an office_changed account event records before and after",
           parameters: [idParam],
           requestBody: { required: true, ...json(ref('OfficeSettingsChange')) },
           responses: {

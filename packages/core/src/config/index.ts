@@ -76,6 +76,11 @@ export interface IntakeConfig {
    * a proxy you trust).
    */
   lookups?: LookupThrottleOptions & { trustProxy?: boolean }
+  /**
+   * Public form submissions (a web form's POST) per client address: default 20 per 10 minutes;
+   * past it, 429 with Retry-After on the form's own page. Kept in the `lookups` backend.
+   */
+  submissions?: { points: number; durationMs: number; blockMs?: number }
   /** Staff API requests per token and minute (default 600); past it, 429 with Retry-After. */
   apiLimits?: { perMinute?: number }
   /** The agency's name, logo, hotline, privacy notice, footer and favicon on every page. */
@@ -227,6 +232,10 @@ const ConfigSchema = z.object({
   retention: z.object({ closedCasesAfter: duration }).strict().optional(),
   branding: Branding.default({ agencyName: 'Intake' }),
   apiLimits: z.object({ perMinute: z.number().int().min(1).default(600) }).strict().default({ perMinute: 600 }),
+  submissions: z
+    .object({ points: z.number().int().min(1), durationMs: z.number().int().min(1000), blockMs: z.number().int().min(1000).optional() })
+    .strict()
+    .default({ points: 20, durationMs: 600_000 }),
   console: z.object({ name: z.string(), mount: fn('a staff console (staffConsole())') }, { error: 'expected a staff console, e.g. staffConsole()' }).optional(),
   webhooks: z
     .object({
@@ -288,6 +297,7 @@ export interface ResolvedConfig {
   branding: Branding
   console?: StaffConsole
   apiLimits: { perMinute: number }
+  submissions: { points: number; durationMs: number; blockMs?: number }
   /** Subscriptions from the config (checked against the offices and the gateway's address at start) and the delivery settings. */
   webhooks: WebhooksOptions & { subscriptions: z.output<typeof ConfigWebhookSubscription>[] }
 }
@@ -375,6 +385,7 @@ export function resolveConfig(input: IntakeConfig, env: Record<string, string | 
     branding: c.branding,
     console: input.console,
     apiLimits: c.apiLimits,
+    submissions: c.submissions,
     webhooks: {
       // Retries as the outbox's unless the webhooks set their own.
       ...pick(c.outbox, ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'leaseMs']),

@@ -148,8 +148,8 @@ export interface RawRequest {
 }
 
 export interface ChannelError {
-  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 503
-  /** Seconds after which the client may try again (sent as Retry-After), for a 503. */
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503
+  /** Seconds after which the client may try again (sent as Retry-After), for a 429 or 503. */
   retryAfterSeconds?: number
   /** snake_case, e.g. `bad_signature`, `malformed_json`, `missing_field`. */
   code: string
@@ -217,6 +217,12 @@ export interface InboundRoute {
    * take large bodies (uploads), so the memory they hold stays under `maxConcurrent × maxBodyBytes`.
    */
   readonly maxConcurrent?: number
+  /**
+   * A public route anyone may post to without a provider's signature (a web form): its requests are
+   * budgeted per client address (config `submissions`, default 20 per 10 minutes); past it, 429
+   * with Retry-After through `reject`, before the body is read.
+   */
+  readonly perAddress?: boolean
   /**
    * Hand the body to `parse` unread, as `req.stream`, instead of reading it whole first (uploads):
    * the adapter applies its own limits as the bytes arrive and may refuse before the client has

@@ -11,6 +11,7 @@ import type { Logger } from '../log/index.ts'
 import type { LiveOfficeDirectory } from '../offices/live-directory.ts'
 import type { Pipeline } from '../pipeline/index.ts'
 import type { ChannelProviderHealth } from '../failover/health.ts'
+import type { LimiterBackend } from '../throttle/limiter-store.ts'
 
 /** What the gateway hands a staff console when it mounts it. */
 export interface ConsoleContext {
@@ -35,6 +36,10 @@ export interface ConsoleContext {
   lifecycle: Pick<Lifecycle, 'transition' | 'requestExtension' | 'decideExtension' | 'supervise'>
   /** Each failover channel's providers: breaker state and counts, from the process that sends. */
   providerHealth: () => ChannelProviderHealth[]
+  /** Whether X-Forwarded-For names the client (config `lookups.trustProxy`: only behind a proxy you trust), for the sign-in budget per address. */
+  trustProxy?: boolean
+  /** The deployment's limiter backend (config `lookups.backend`), so sign-in budgets are shared by every process as the others are. */
+  limiterBackend?: LimiterBackend
 }
 
 /**

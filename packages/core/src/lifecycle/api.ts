@@ -2,7 +2,7 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { parseDuration, addDuration } from '../deadlines/index.ts'
 import type { Permission } from '../access/roles.ts'
-import { DECIDE_EXTENSION_PERMISSIONS } from './extension.ts'
+import { STEP_PERMISSIONS } from './available-steps.ts'
 import type { Lifecycle, LifecycleResult } from './service.ts'
 import { ROLES, type Actor, type Role } from './state-machine.ts'
 
@@ -77,15 +77,14 @@ export function mountLifecycleRoutes(api: Hono<any>, lifecycle: Lifecycle, helpe
     })
 
   for (const t of ['accept', 'start', 'resolve', 'close', 'reopen'] as const) {
-    post(t, TransitionBody, 'status', (id, b, who) => lifecycle.transition(id, t, { actor: who, ...(b.note ? { note: b.note } : {}), reason: t === 'close' || t === 'reopen' ? 'staff' : undefined }))
+    post(t, TransitionBody, STEP_PERMISSIONS[t], (id, b, who) => lifecycle.transition(id, t, { actor: who, ...(b.note ? { note: b.note } : {}), reason: t === 'close' || t === 'reopen' ? 'staff' : undefined }))
   }
-  post('extension', ExtensionRequest, 'status', async (id, b, who) => {
+  post('extension', ExtensionRequest, STEP_PERMISSIONS.request_extension, async (id, b, who) => {
     const deadlineAt = b.deadlineAt ?? addDuration((await store.getCase(id))?.deadlineAt ?? now(), b.within!, policy.calendar)
     return lifecycle.requestExtension(id, { actor: who, reason: b.reason, deadlineAt })
   })
-  // The console's rule (a lead dispatches, a supervisor supervises; neither is a caseworker's): a
-  // supervisor has no `status` and must still be able to decide.
-  post('extension/decision', ExtensionDecision, DECIDE_EXTENSION_PERMISSIONS, (id, b, who) =>
+  // A lead (dispatch) or a supervisor (supervise, without `status`) of an office above decides.
+  post('extension/decision', ExtensionDecision, STEP_PERMISSIONS.decide_extension, (id, b, who) =>
     lifecycle.decideExtension(id, { actor: who, approved: b.approved, ...(b.note ? { note: b.note } : {}), ...(b.deadlineAt !== undefined ? { deadlineAt: b.deadlineAt } : {}) }),
   )
   post('supervision', SupervisionNote, 'supervise', (id, b, who) => {

@@ -3,7 +3,7 @@ import type { CaseChange } from '../contracts/store.ts'
 import type { Case, CaseEvent } from '../model/index.ts'
 import type { LifecycleContext, LifecycleRefusal } from './context.ts'
 import { officeAlert, showTime } from './office-alert.ts'
-import type { Actor, Role } from './state-machine.ts'
+import { rolesHolding, type Actor, type Role } from './state-machine.ts'
 import { deadlineMoved } from './timer-plan.ts'
 import { deadlineSet } from './transitions.ts'
 
@@ -13,11 +13,15 @@ import { deadlineSet } from './transitions.ts'
  * request at a time; only an open case can be extended.
  */
 const OPEN: readonly Case['status'][] = ['received', 'dispatched', 'accepted', 'in_progress', 'replied']
-export const MAY_REQUEST_EXTENSION: readonly Role[] = ['caseworker', 'lead', 'admin']
-/** Decided by a lead or supervisor of an office above the handling one (its parent, or higher). */
-export const MAY_DECIDE_EXTENSION: readonly Role[] = ['lead', 'supervisor', 'admin']
-/** The staff permissions of those roles that decide one (any of them): the API's and the console's check. */
+/** Asked for by whoever works the case (the `status` permission: a caseworker, a lead). */
+export const REQUEST_EXTENSION_PERMISSIONS: readonly Permission[] = ['status']
+/**
+ * Decided by a lead (dispatch) or supervisor (supervise) of an office above the handling one (its
+ * parent, or higher): any one of these permissions, the API's and the console's check.
+ */
 export const DECIDE_EXTENSION_PERMISSIONS: readonly Permission[] = ['dispatch', 'supervise']
+export const MAY_REQUEST_EXTENSION: readonly Role[] = rolesHolding(REQUEST_EXTENSION_PERMISSIONS)
+export const MAY_DECIDE_EXTENSION: readonly Role[] = rolesHolding(DECIDE_EXTENSION_PERMISSIONS)
 const MAY_REQUEST = MAY_REQUEST_EXTENSION
 const MAY_DECIDE = MAY_DECIDE_EXTENSION
 

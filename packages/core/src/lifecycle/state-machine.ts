@@ -1,8 +1,10 @@
+import { ROLE_PERMISSIONS, type Permission } from '../access/roles.ts'
 import type { CaseStatus } from '../model/index.ts'
 
 /**
  * The case's states in one place (LIFECYCLE-CONTRACT.md): which transition leads from which status
- * to which, and who may make it. Every change of status goes through `checkTransition`, and every
+ * to which, and who may make it — the staff roles holding the transition's permission (access/roles.ts:
+ * one rule, read by the API's routes, the console's buttons and this check alike). Every change of status goes through `checkTransition`, and every
  * one is recorded as a `status_changed` event `{ from, to, transition, reason? }`.
  *
  *   received ─dispatch→ dispatched ─accept→ accepted ─start→ in_progress ─answer→ replied ─resolve→ resolved ─close→ closed
@@ -41,31 +43,48 @@ export interface Actor {
 interface Rule {
   from: readonly CaseStatus[]
   to: CaseStatus
+  /** What a person needs to make it (any one of these): the API's routes and the console check it. */
+  permissions: readonly Permission[]
+  /** The roles that may: the staff roles holding one of `permissions`, and `system` where Intake makes it itself. */
   roles: readonly Role[]
   /** What it does to the deadlines (documentation, and the timer planner's switch). */
   deadlines: 'recount' | 'accepted' | 'none' | 'stop' | 'survey' | 'cancel' | 'renew'
 }
 
 const WORKING: readonly CaseStatus[] = ['received', 'dispatched', 'accepted', 'in_progress', 'replied']
-const STAFF: readonly Role[] = ['caseworker', 'lead', 'supervisor', 'admin']
+const STAFF = ['caseworker', 'lead', 'supervisor', 'admin'] as const
+
+/** The staff roles holding one of `permissions` (roles.ts), and Intake itself when `system`. */
+export function rolesHolding(permissions: readonly Permission[], system = false): Role[] {
+  return [...STAFF.filter((r) => ROLE_PERMISSIONS[r].some((p) => permissions.includes(p))), ...(system ? (['system'] as const) : [])]
+}
+
+const rule = (from: readonly CaseStatus[], to: CaseStatus, permissions: readonly Permission[], deadlines: Rule['deadlines'], system = false): Rule => ({
+  from,
+  to,
+  permissions,
+  roles: rolesHolding(permissions, system),
+  deadlines,
+})
 
 export const RULES: Record<Transition, Rule> = {
   // 派单 / 转办: a new office, a new acceptance deadline; the case's deadline by that office's policy.
-  dispatch: { from: WORKING, to: 'dispatched', roles: ['lead', 'supervisor', 'admin', 'system'], deadlines: 'recount' },
-  transfer: { from: WORKING, to: 'dispatched', roles: ['lead', 'supervisor', 'admin'], deadlines: 'recount' },
-  // 退回: back to whoever sent it, who must dispatch it again.
-  return: { from: WORKING, to: 'received', roles: STAFF, deadlines: 'recount' },
+  // An office lead's (and a routing rule's); 退回: back to whoever sent it, who must dispatch it again.
+  dispatch: rule(WORKING, 'dispatched', ['dispatch'], 'recount', true),
+  transfer: rule(WORKING, 'dispatched', ['dispatch'], 'recount'),
+  return: rule(WORKING, 'received', ['dispatch'], 'recount'),
   // 接单: the acceptance deadline is met.
-  accept: { from: ['received', 'dispatched'], to: 'accepted', roles: ['caseworker', 'lead', 'admin'], deadlines: 'accepted' },
-  start: { from: ['received', 'dispatched', 'accepted', 'replied'], to: 'in_progress', roles: ['caseworker', 'lead', 'admin'], deadlines: 'accepted' },
+  accept: rule(['received', 'dispatched'], 'accepted', ['status'], 'accepted'),
+  start: rule(['received', 'dispatched', 'accepted', 'replied'], 'in_progress', ['status'], 'accepted'),
   // 答复: a staff reply to the citizen.
-  answer: { from: WORKING, to: 'replied', roles: ['caseworker', 'lead', 'admin'], deadlines: 'accepted' },
+  answer: rule(WORKING, 'replied', ['reply'], 'accepted'),
   // 办结: reminders and escalation stop; the survey is planned.
-  resolve: { from: WORKING, to: 'resolved', roles: ['caseworker', 'lead', 'admin'], deadlines: 'survey' },
-  // Closed by staff, by a good rating, or by no answer to the survey.
-  close: { from: ['resolved'], to: 'closed', roles: ['lead', 'supervisor', 'admin', 'system'], deadlines: 'cancel' },
+  resolve: rule(WORKING, 'resolved', ['status'], 'survey'),
+  // 结案 and 重办 are the office lead's approval; Intake closes on a good rating or no answer to the
+  // survey, and reopens on a bad rating.
+  close: rule(['resolved'], 'closed', ['approve'], 'cancel', true),
   // 重办: back to the same office, accepted, with a new deadline.
-  reopen: { from: ['resolved', 'closed'], to: 'accepted', roles: ['lead', 'supervisor', 'admin', 'system'], deadlines: 'renew' },
+  reopen: rule(['resolved', 'closed'], 'accepted', ['approve'], 'renew', true),
 }
 
 export type TransitionCheck =

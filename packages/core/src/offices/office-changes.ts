@@ -30,8 +30,9 @@ export function deadlineProblems(deadlines: Office['deadlines']): string[] {
 /**
  * An administrator changes an office's contacts, duty roster or deadline policy, live: one store
  * write holds the new settings and an `office_changed` account event with the actor and each
- * changed field's value before and after; then the directory this process runs on takes it, so the
- * next case reaching the office meets it. Other processes read it at their next refresh.
+ * changed field's value before and after (a field put back to the offices file is named in
+ * `reverted`); then the directory this process runs on takes it, so the next case reaching the
+ * office meets it. Other processes read it at their next refresh.
  */
 export async function changeOffice(
   deps: { store: Store; offices: LiveOfficeDirectory },
@@ -42,7 +43,7 @@ export async function changeOffice(
 ): Promise<OfficeChangeResult> {
   const office = deps.offices.get(officeId)
   if (!office) return { ok: false, code: 'unknown_office', message: `no office "${officeId}"` }
-  const problems = deadlineProblems(change.deadlines)
+  const problems = deadlineProblems(change.deadlines ?? undefined)
   if (problems.length) return { ok: false, code: 'invalid_deadline', message: problems.join('; ') }
   if (change.staff) {
     const ids = change.staff.map((s) => s.id)
@@ -52,22 +53,25 @@ export async function changeOffice(
   const fields = SETTINGS_FIELDS.filter((f) => change[f] !== undefined)
   if (fields.length === 0) return { ok: false, code: 'nothing_to_change', message: 'give contact, staff or deadlines' }
 
+  // null: back to the offices file — the live value goes, the seed's is in force again.
+  const reverted = fields.filter((f) => change[f] === null)
+  const seed = deps.offices.seed.find((o) => o.id === officeId)
   const previous = deps.offices.settings(officeId)
+  const kept = SETTINGS_FIELDS.filter((f) => previous?.[f] !== undefined && !fields.includes(f))
   const settings: OfficeSettings = {
     officeId,
-    ...(previous?.contact ? { contact: previous.contact } : {}),
-    ...(previous?.staff ? { staff: previous.staff } : {}),
-    ...(previous?.deadlines ? { deadlines: previous.deadlines } : {}),
-    ...Object.fromEntries(fields.map((f) => [f, change[f]])),
+    ...Object.fromEntries(kept.map((f) => [f, previous![f]])),
+    ...Object.fromEntries(fields.filter((f) => change[f] !== null).map((f) => [f, change[f]])),
     updatedAt: at,
     updatedBy: actor,
   }
   const before = Object.fromEntries(fields.map((f) => [f, office[f] ?? null]))
-  const after = Object.fromEntries(fields.map((f) => [f, change[f]]))
+  const after = Object.fromEntries(fields.map((f) => [f, change[f] === null ? (seed?.[f] ?? null) : change[f]]))
+  const staffNow = change.staff === null ? (seed?.staff ?? []) : change.staff
   await deps.store.saveOfficeSettings({
     settings,
-    event: { at, type: 'office_changed', actor, subject: officeId, data: { fields, before, after } },
-    ...(change.staff ? { resetDuty: [...new Set([...office.staff, ...change.staff].map((s) => s.id))] } : {}),
+    event: { at, type: 'office_changed', actor, subject: officeId, data: { fields, before, after, ...(reverted.length ? { reverted } : {}) } },
+    ...(staffNow ? { resetDuty: [...new Set([...office.staff, ...staffNow].map((s) => s.id))] } : {}),
   })
   await refreshOffices(deps)
   return { ok: true, office: deps.offices.get(officeId)!, settings }

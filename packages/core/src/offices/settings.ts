@@ -26,8 +26,21 @@ export const OfficeSettings = z
   .strict()
 export type OfficeSettings = z.infer<typeof OfficeSettings>
 
-/** The fields an administrator changes; each one given replaces that field whole. */
-export const OfficeSettingsChange = OfficeSettings.pick({ contact: true, staff: true, deadlines: true })
+/**
+ * The fields an administrator changes; each one given replaces that field whole, and `null` puts it
+ * back to what the offices file says (the live value is dropped).
+ *
+ * @example
+ * { contact: { phone: '0998-5712345' } }   // live
+ * { contact: null }                         // as offices.yaml says again
+ */
+export const OfficeSettingsChange = z
+  .object({
+    contact: OfficeSettings.shape.contact.unwrap().nullable().optional(),
+    staff: OfficeSettings.shape.staff.unwrap().nullable().optional(),
+    deadlines: OfficeSettings.shape.deadlines.unwrap().nullable().optional(),
+  })
+  .strict()
 export type OfficeSettingsChange = z.infer<typeof OfficeSettingsChange>
 
 export const SETTINGS_FIELDS = ['contact', 'staff', 'deadlines'] as const

@@ -28,23 +28,26 @@ export class StatsQueryError extends Error {
  * The figures for a selection of cases. An office means the office and its subtree; grouped by
  * office, each row is one office of that subtree with the figures of its own subtree (a county's
  * row counts its townships' cases too), so a parent's row is never less than a child's.
- * Default period: the year up to now.
+ * Default period: the year up to now. With `scope` (the caller's office subtree) nothing outside it
+ * is counted, and an office outside it is unknown, as another office's case is.
  */
 export async function statsReport(
   deps: { store: Store; offices: OfficeDirectory; calendar: WorkCalendar; utcOffsetMs?: number },
   query: Omit<StatsQuery, 'format'> & {
     /** `false`: no median handling time (null in every row), so no span per resolved case is read (the dashboard's rates). */
     median?: boolean
+    /** The offices the caller may see (undefined: all). */
+    scope?: readonly string[]
   },
   now: number,
 ): Promise<StatsReport> {
   const to = query.to ?? now
   const from = query.from ?? to - YEAR
   if (from >= to) throw new StatsQueryError('invalid_period', `from (${from}) must be before to (${to})`)
-  let officeIds: string[] | undefined
+  let officeIds: string[] | undefined = query.scope ? [...query.scope] : undefined
   if (query.officeId !== undefined) {
-    if (!deps.offices.get(query.officeId)) throw new StatsQueryError('unknown_office', `no office "${query.officeId}"`)
-    officeIds = deps.offices.all.filter((o) => deps.offices.covers(query.officeId!, o.id)).map((o) => o.id)
+    if (!deps.offices.get(query.officeId) || (query.scope && !query.scope.includes(query.officeId))) throw new StatsQueryError('unknown_office', `no office "${query.officeId}"`)
+    officeIds = deps.offices.all.filter((o) => deps.offices.covers(query.officeId!, o.id) && (!query.scope || query.scope.includes(o.id))).map((o) => o.id)
   }
   const selection = {
     from,

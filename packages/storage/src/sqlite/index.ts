@@ -577,7 +577,10 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       }
       let rows
       const subtree = filter.officeIds
-      if (subtree && filter.officeId === undefined && subtree.length > 1 && subtree.length <= MERGE_OFFICES_UP_TO) {
+      // Supervision's filters match few cases, found from their events' partial indexes: one query
+      // over the subtree reads them once (per office, each query would read them all again).
+      const sparse = filter.escalated || filter.extensionPending
+      if (subtree && !sparse && filter.officeId === undefined && subtree.length > 1 && subtree.length <= MERGE_OFFICES_UP_TO) {
         // office_id IN (...) ORDER BY created_at sorts every case of the subtree in a temp B-tree (25 ms
         // at 100,000 cases); one query per office reads its newest rows from cases_office_created_idx in
         // order, and the newest of those are the page.

@@ -170,7 +170,14 @@ export const caseEvents = sqliteTable(
     prevHash: text('prev_hash'),
     hash: text('hash'),
   },
-  (t) => [index('case_events_case_idx').on(t.caseId)],
+  (t) => [
+    index('case_events_case_idx').on(t.caseId),
+    // Supervision's case filters (escalated, extension pending: supervision-conditions.ts) read
+    // these few rows instead of every open case's events.
+    index('case_events_escalated_idx').on(t.caseId).where(sql`${t.type} = 'escalated'`),
+    index('case_events_extension_requested_idx').on(t.caseId, t.id).where(sql`${t.type} = 'extension_requested'`),
+    index('case_events_extension_decided_idx').on(t.caseId, t.id).where(sql`${t.type} = 'extension_decided'`),
+  ],
 )
 
 export const inbox = sqliteTable(

@@ -1,0 +1,3 @@
+CREATE INDEX "case_events_escalated_idx" ON "case_events" USING btree ("case_id") WHERE "case_events"."type" = 'escalated';--> statement-breakpoint
+CREATE INDEX "case_events_extension_requested_idx" ON "case_events" USING btree ("case_id","id") WHERE "case_events"."type" = 'extension_requested';--> statement-breakpoint
+CREATE INDEX "case_events_extension_decided_idx" ON "case_events" USING btree ("case_id","id") WHERE "case_events"."type" = 'extension_decided';
