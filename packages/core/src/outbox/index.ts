@@ -98,31 +98,38 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
   }
 
   /**
-   * A batch's verdicts: the sends in one write (completeOutboxBatch), each failure on its own. A
-   * forwarded case's id in the other system is kept before its row is done: a crash in between
-   * re-sends with the same idempotency key, and the link is written again.
+   * A batch's verdicts: the sends in one write (completeOutboxBatch), each failure on its own. They
+   * are queued before this returns — before the loop claims its next batch — so a store that groups
+   * writes commits them ahead of that claim: a row whose lease ran out during its send (a slow
+   * provider, a clock that moved) is done before the claim could take it again. A forwarded case's
+   * id in the other system is kept before its row is done: a crash in between re-sends with the same
+   * idempotency key, and the link is written again.
    */
-  async function recordBatch(batch: OutboxItem[], results: SendResult[], at: number): Promise<void> {
+  function recordBatch(batch: OutboxItem[], results: SendResult[], at: number): Promise<unknown> {
     const sent = batch.flatMap((item, i) => {
       const result = results[i]!
       return result.ok ? [{ item, providerId: result.providerId }] : []
     })
-    const linked = await Promise.all(
-      sent.map(async ({ item, providerId }) => {
-        if (item.payload.kind !== 'forward') return true
-        return store.linkExternal({ caseId: item.caseId, channelId: item.channelId, externalId: providerId, at }).then(
-          () => true,
-          (error) => (recordFailed(item, error), false),
-        )
-      }),
-    )
-    const done = sent.filter((_, i) => linked[i])
-    // In one turn, so a store that groups writes commits the failures and the sends together.
     const failures = batch.map((item, i) => {
       const result = results[i]!
       return result.ok ? undefined : recordFailure(item, result.error, at).catch((error) => recordFailed(item, error))
     })
-    const completed = done.length === 0 ? Promise.resolve() : store.completeOutboxBatch(done.map(({ item, providerId }) => ({ id: item.id, providerId })), at).then(
+    const plain = sent.filter(({ item }) => item.payload.kind !== 'forward')
+    const forwards = sent.filter(({ item }) => item.payload.kind === 'forward')
+    const linkedThenDone = forwards.length === 0 ? undefined : Promise.all(
+      forwards.map(({ item, providerId }) =>
+        store.linkExternal({ caseId: item.caseId, channelId: item.channelId, externalId: providerId, at }).then(
+          () => true,
+          (error) => (recordFailed(item, error), false),
+        ),
+      ),
+    ).then((linked) => complete(forwards.filter((_, i) => linked[i]), at))
+    return Promise.all([...failures, complete(plain, at), linkedThenDone])
+  }
+
+  function complete(done: Array<{ item: OutboxItem; providerId: string }>, at: number): Promise<void> {
+    if (done.length === 0) return Promise.resolve()
+    return store.completeOutboxBatch(done.map(({ item, providerId }) => ({ id: item.id, providerId })), at).then(
       (missing) => {
         for (const { item } of done) {
           if (missing.includes(item.id)) recordFailed(item, Object.assign(new Error(`[outbox] no outbox row ${item.id}`), { code: 'outbox_not_found' }))
@@ -133,7 +140,6 @@ export function createOutboxWorker(deps: OutboxWorkerDeps, options: OutboxOption
         for (const { item } of done) recordFailed(item, error)
       },
     )
-    await Promise.all([...failures, completed])
   }
 
   function recordFailed(item: OutboxItem, error: unknown): void {
