@@ -3,10 +3,10 @@ import { OPEN_STATUSES } from '@intake/core'
 const OPEN = OPEN_STATUSES.map((s) => `'${s}'`).join(', ')
 
 /**
- * cluster_keys carries a copy of its case's open-ness and cluster, so the candidate query at intake
- * reads one covering index instead of joining a case row per candidate: the gateway's reading
- * connection starts cold after every commit of the writer thread (SQLite resets a connection's page
- * cache when another one has written), and twenty case lookups were most of that query's page reads.
+ * cluster_keys carries a copy of its case's open-ness and cluster, so the candidate query reads its
+ * own rows instead of joining a case row per candidate: the gateway's reading connection starts cold
+ * after every commit of the writer thread (SQLite resets a connection's page cache when another one
+ * has written), and twenty case lookups were most of that query's page reads.
  * These triggers keep the copy in step whatever changes a case — the lifecycle, the console, a
  * cluster link — in the same transaction.
  */

@@ -119,10 +119,12 @@ export const clusterKeys = sqliteTable(
     clusterId: text('cluster_id'),
   },
   (t) => [
-    // Candidates at intake: same category and place, open, newest first, within the window — every
-    // column the query reads is in the index, so a page of it holds a place's recent candidates together.
-    index('cluster_keys_open_place_idx')
-      .on(t.category, t.placeKey, t.open, t.createdAt, t.caseId, t.clusterId, t.lat, t.lon, t.text)
+    // Candidates at intake: same category and place, open, newest first, within the window. The
+    // gateway keeps each place's answer in memory (candidate-cache.ts) and reads it again only every
+    // few seconds, so the index carries the keys alone: every new case writes one entry, and a copy
+    // of its words in the index cost each intake more than the occasional read of twenty rows saves.
+    index('cluster_keys_place_idx')
+      .on(t.category, t.placeKey, t.open, t.createdAt, t.caseId)
       .where(sql`${t.placeKey} is not null`),
     // Candidates by point: same category, open, latitude in a band (longitude filtered on the rows found).
     index('cluster_keys_open_point_idx').on(t.category, t.open, t.lat).where(sql`${t.lat} is not null`),

@@ -107,8 +107,8 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
       `insert into cluster_keys (case_id, category, place_key, lat, lon, created_at, text, open, cluster_id)
        values (@caseId, @category, @placeKey, @lat, @lon, @createdAt, @text, @open, @clusterId)`,
     ),
-    // Once per new case with a category and a place: cluster_keys_open_place_idx alone (it covers
-    // every column read), or cluster_keys_open_point_idx then the rows in the latitude band.
+    // When a place's answer is not in memory (candidate-cache.ts): cluster_keys_place_idx, then the
+    // rows of the newest candidates; or cluster_keys_open_point_idx then the rows in the latitude band.
     clusterCandidatesByPlace: client.prepare(
       `select case_id as caseId, cluster_id as clusterId, category, place_key as placeKey, lat, lon, created_at as createdAt, text
        from cluster_keys

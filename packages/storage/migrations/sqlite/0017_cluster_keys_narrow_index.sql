@@ -1,0 +1,2 @@
+DROP INDEX `cluster_keys_open_place_idx`;--> statement-breakpoint
+CREATE INDEX `cluster_keys_place_idx` ON `cluster_keys` (`category`,`place_key`,`open`,`created_at`,`case_id`) WHERE "cluster_keys"."place_key" is not null;
