@@ -18,7 +18,7 @@ describe('outbox leases', () => {
       id: 'sms',
       verify: async () => ({ ok: false, status: 401 }),
       parse: async () => [],
-      send: async (msg) => {
+      send: async (msg: { id: string }) => {
         sends.push(msg.id)
         // The provider answers after the lease has run out.
         clock += 2 * LEASE
