@@ -205,8 +205,12 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
     return updated ? toCase(updated) : undefined
   }
 
-  /** Cluster membership changes inside a write; refusals are values, and leave nothing written. */
-  function link(l: ClusterLink): ClusterLinkResult {
+  /**
+   * Cluster membership changes inside a write; refusals are values, and leave nothing written.
+   * `insertedAsMember`: the case was written in this write already carrying its cluster (intake's
+   * join, decided before the insert), so joining records the membership without changing the row.
+   */
+  function link(l: ClusterLink, { insertedAsMember = false } = {}): ClusterLinkResult {
     const q = hot()
     const kase = q.caseById.get({ id: l.caseId })
     if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
@@ -248,9 +252,9 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         event(l.withCaseId, 'clustered', target, { withCaseId: l.caseId })
       }
     }
-    if (kase.clusterId === target) return { ok: true, clusterId: target, changed: false }
-    if (kase.clusterId) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
-    setCluster(l.caseId, target)
+    if (kase.clusterId === target && !insertedAsMember) return { ok: true, clusterId: target, changed: false }
+    if (kase.clusterId && kase.clusterId !== target) return { ok: false, code: 'already_clustered', caseId: l.caseId, clusterId: kase.clusterId }
+    if (!insertedAsMember) setCluster(l.caseId, target)
     touchCluster(target)
     event(l.caseId, 'clustered', target)
     return { ok: true, clusterId: target, changed: true }
@@ -456,11 +460,8 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         }
         if (inbound.newCase && inbound.joinCluster) {
           const { withCaseId, newClusterId, data } = inbound.joinCluster
-          const at = inbound.newCase.createdAt
-          if (joins) {
-            q.touchCluster.run({ id: joins, updatedAt: at })
-            insertEvents(q, [{ caseId: inbound.newCase.id, at, type: 'clustered', actor: 'system', public: false, data: { clusterId: joins, ...data } }])
-          } else link({ op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at, actor: 'system', ...(data ? { data } : {}) })
+          const pair = { op: 'pair', caseId: inbound.newCase.id, withCaseId, newClusterId, at: inbound.newCase.createdAt, actor: 'system', ...(data ? { data } : {}) } as const
+          link(pair, { insertedAsMember: joins !== undefined })
         }
         return { duplicate: false as const }
       })
