@@ -63,8 +63,7 @@ async function round(r: number) {
   const used = process.cpuUsage(cpu)
   const seconds = (performance.now() - started) / 1000
   await intake.stop()
-  if (process.env.KEEP_DB) console.log(`kept ${dir}`)
-  else rmSync(dir, { recursive: true, force: true })
+  rmSync(dir, { recursive: true, force: true })
   const us = (used.user + used.system) / N
   console.log(`round ${r}: ${Math.round(us)} µs CPU per message (user ${Math.round(used.user / N)}, system ${Math.round(used.system / N)}), ${Math.round(N / seconds)} messages/s, ${failed} not 201`)
   return us

@@ -18,7 +18,7 @@ import { WRITE_METHODS } from './writer.ts'
  *   follow-up, a timer firing, an erasure, an external update…) empties the cache, when it is sent
  *   and again when it has committed (a read in between could have seen the state before it);
  * - writes that touch no case (outbox, sessions, users, webhooks, timers planned…) leave it alone;
- * - an answer is re-read from the database after `ttlMs` whatever happened, so a write this process
+ * - an answer is re-read from the database after TTL_MS whatever happened, so a write this process
  *   did not make (another process on the same file, a hand edit) shows within that time.
  *
  * Only place-key queries are kept (a point's box is asked of the database), per (category, place,
@@ -26,10 +26,8 @@ import { WRITE_METHODS } from './writer.ts'
  * SQLite deployments run one gateway process (`intake start --workers` is refused on SQLite), so its
  * own writes are every case write there is but the ones the time-to-live covers.
  */
-export interface CandidateCacheOptions {
-  ttlMs?: number
-  now?: () => number
-}
+/** How long an answer is kept whatever happened: a write this process did not make shows within it. */
+const TTL_MS = 2_000
 
 /** Writes that change no case's open-ness, cluster or candidate row. */
 const LEAVES_CANDIDATES = new Set<string>([
@@ -68,7 +66,7 @@ interface Answer {
 /** More places than this in memory, and the cache starts again (answers are cheap to read again). */
 const MAX_PLACES = 10_000
 
-export function withCandidateCache(store: Store, { ttlMs = 2_000, now = () => performance.now() }: CandidateCacheOptions = {}): Store {
+export function withCandidateCache(store: Store): Store {
   /** By category and place, then by limit. */
   const places = new Map<string, Map<number, Answer>>()
   /** Moves on every change to the cache: an answer read while it moved may predate a write, and is not kept. */
@@ -125,9 +123,9 @@ export function withCandidateCache(store: Store, { ttlMs = 2_000, now = () => pe
     const { category, placeKey, since, limit, box } = query
     if (placeKey === undefined || box !== undefined) return store.findClusterCandidates(query)
     const place = placeOf(category, placeKey)
-    const t = now()
+    const t = performance.now()
     let answer = places.get(place)?.get(limit)
-    if (!answer || since < answer.since || t - answer.readAt >= ttlMs) {
+    if (!answer || since < answer.since || t - answer.readAt >= TTL_MS) {
       const before = generation
       const rows = await store.findClusterCandidates(query)
       answer = { since, readAt: t, rows: rows.map((r) => Object.freeze(r)) }
