@@ -1,31 +1,6 @@
 import { OPEN_STATUSES, type ClusterCandidate, type ClusterCandidateQuery, type InboundWrite, type Store } from '@intake/core'
 import { WRITE_METHODS } from './writer.ts'
 
-/**
- * Duplicate-cluster candidates kept in memory between intakes at the same place.
- *
- * Every new case asks for the open cases of its category at its place (`findClusterCandidates`),
- * and the answer changes only when a case is written: the gateway's reading connection, though,
- * starts cold after each commit of the writer (SQLite resets a connection's page cache when another
- * connection has written), so the same few index pages were read again for every message — about a
- * tenth of the CPU of a message at intake. This cache answers a place's query from memory and keeps
- * the answer exact by following the store's own writes:
- *
- * - a new case recorded at intake is added to its place's answer, with the cluster it joined, once
- *   its write has committed (a new case that starts a cluster with its duplicate drops its place's
- *   answer: which of the writes in flight named the cluster is the database's to say);
- * - any other write that can change a case's open-ness or cluster (a case change, a cluster link, a
- *   follow-up, a timer firing, an erasure, an external update…) empties the cache, when it is sent
- *   and again when it has committed (a read in between could have seen the state before it);
- * - writes that touch no case (outbox, sessions, users, webhooks, timers planned…) leave it alone;
- * - an answer is re-read from the database after TTL_MS whatever happened, so a write this process
- *   did not make (another process on the same file, a hand edit) shows within that time.
- *
- * Only place-key queries are kept (a point's box is asked of the database), per (category, place,
- * limit); a query reaching further back than the one that filled an answer reads the database.
- * SQLite deployments run one gateway process (`intake start --workers` is refused on SQLite), so its
- * own writes are every case write there is but the ones the time-to-live covers.
- */
 /** How long an answer is kept whatever happened: a write this process did not make shows within it. */
 const TTL_MS = 2_000
 
@@ -66,6 +41,31 @@ interface Answer {
 /** More places than this in memory, and the cache starts again (answers are cheap to read again). */
 const MAX_PLACES = 10_000
 
+/**
+ * Duplicate-cluster candidates kept in memory between intakes at the same place.
+ *
+ * Every new case asks for the open cases of its category at its place (`findClusterCandidates`),
+ * and the answer changes only when a case is written: the gateway's reading connection, though,
+ * starts cold after each commit of the writer (SQLite resets a connection's page cache when another
+ * connection has written), so the same few index pages were read again for every message — about a
+ * tenth of the CPU of a message at intake. This cache answers a place's query from memory and keeps
+ * the answer exact by following the store's own writes:
+ *
+ * - a new case recorded at intake is added to its place's answer, with the cluster it joined, once
+ *   its write has committed (a new case that starts a cluster with its duplicate drops its place's
+ *   answer: which of the writes in flight named the cluster is the database's to say);
+ * - any other write that can change a case's open-ness or cluster (a case change, a cluster link, a
+ *   follow-up, a timer firing, an erasure, an external update…) empties the cache, when it is sent
+ *   and again when it has committed (a read in between could have seen the state before it);
+ * - writes that touch no case (outbox, sessions, users, webhooks, timers planned…) leave it alone;
+ * - an answer is re-read from the database after TTL_MS whatever happened, so a write this process
+ *   did not make (another process on the same file, a hand edit) shows within that time.
+ *
+ * Only place-key queries are kept (a point's box is asked of the database), per (category, place,
+ * limit); a query reaching further back than the one that filled an answer reads the database.
+ * SQLite deployments run one gateway process (`intake start --workers` is refused on SQLite), so its
+ * own writes are every case write there is but the ones the time-to-live covers.
+ */
 export function withCandidateCache(store: Store): Store {
   /** By category and place, then by limit. */
   const places = new Map<string, Map<number, Answer>>()
