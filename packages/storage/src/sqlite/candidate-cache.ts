@@ -1,13 +1,14 @@
 import { OPEN_STATUSES, type ClusterCandidate, type ClusterCandidateQuery, type InboundWrite, type Store } from '@intake/core'
-import { WRITE_METHODS } from './writer.ts'
+import { WRITE_METHODS, type WriteMethod } from './writer.ts'
 
 /** How long an answer is kept whatever happened: a write this process did not make shows within it. */
 const TTL_MS = 2_000
 
 /** Writes that change no case's open-ness, cluster or candidate row. */
-const LEAVES_CANDIDATES = new Set<string>([
+const LEAVES_CANDIDATES: ReadonlySet<WriteMethod> = new Set<WriteMethod>([
   'claimOutbox',
   'completeOutbox',
+  'completeOutboxBatch',
   'failOutbox',
   'retryOutbox',
   'updateDeliveryStatus',
