@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { ClusterCandidate, ClusterKeys, Store } from '@intake/core'
 import { FIXTURE_TIME, fixtureId, makeInboundWrite } from '../kit/index.ts'
+import { withCandidateCache } from './candidate-cache.ts'
 import { sqliteStore } from './index.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'intake-candidates-'))
@@ -110,5 +111,49 @@ describe('cluster candidates kept in memory', () => {
       await other.close()
       await gateway.close()
     }
+  })
+})
+
+describe('cluster candidates kept in memory, under load', () => {
+  it('forget only the answers a join changed, so a join at a place not in memory does not make every place read again', async () => {
+    // The database as a map of answers, and a count of the reads that reach it.
+    const rows: Record<string, ClusterCandidate[]> = {
+      [PLACES[0]!]: [{ caseId: 'a1', clusterId: 'c1', category: 'streetlights', placeKey: PLACES[0]!, lat: null, lon: null, text: 'lamp', createdAt: T }],
+      [PLACES[1]!]: [{ caseId: 'b1', clusterId: null, category: 'streetlights', placeKey: PLACES[1]!, lat: null, lon: null, text: 'lamp', createdAt: T }],
+      [PLACES[2]!]: [],
+    }
+    let reads = 0
+    const database = {
+      async findClusterCandidates(q: { placeKey?: string }) {
+        reads++
+        return rows[q.placeKey!]!.map((r) => ({ ...r }))
+      },
+      async recordInbound() {
+        return { duplicate: false }
+      },
+    } as unknown as Store
+    const store = withCandidateCache(database)
+    const ask = (place: string) => store.findClusterCandidates({ category: 'streetlights', placeKey: place, since: T - DAY, limit: LIMIT })
+    const newCaseAt = (place: string, joinWith: string) => {
+      const write = makeInboundWrite({ citizenId: fixtureId('+1555'), at: T + 1 })
+      const keys: ClusterKeys = { category: 'streetlights', placeKey: place, lat: null, lon: null, text: 'lamp' }
+      return store.recordInbound({ ...write, clusterKeys: keys, joinCluster: { withCaseId: joinWith, newClusterId: 'k2' } })
+    }
+
+    await ask(PLACES[0]!)
+    await ask(PLACES[1]!)
+    expect(reads).toBe(2)
+    // A case at a third place (not in memory) joins a1's cluster: nothing in memory changed.
+    await newCaseAt(PLACES[2]!, 'a1')
+    expect(pairs(await ask(PLACES[0]!))).toEqual([['a1', 'c1']])
+    await ask(PLACES[1]!)
+    expect(reads).toBe(2)
+    // One joins b1, which had no cluster: the write gave it one, so b1's place is read again, a1's is not.
+    rows[PLACES[1]!]![0]!.clusterId = 'k2'
+    await newCaseAt(PLACES[2]!, 'b1')
+    expect(pairs(await ask(PLACES[1]!))).toEqual([['b1', 'k2']])
+    expect(reads).toBe(3)
+    await ask(PLACES[0]!)
+    expect(reads).toBe(3)
   })
 })

@@ -53,8 +53,8 @@ const MAX_PLACES = 10_000
  * the answer exact by following the store's own writes:
  *
  * - a new case recorded at intake is added to its place's answer, with the cluster it joined, once
- *   its write has committed (a new case that starts a cluster with its duplicate drops its place's
- *   answer: which of the writes in flight named the cluster is the database's to say);
+ *   its write has committed (a new case that starts a cluster with its duplicate drops the answers
+ *   holding either: which of the writes in flight named the cluster is the database's to say);
  * - any other write that can change a case's open-ness or cluster (a case change, a cluster link, a
  *   follow-up, a timer firing, an erasure, an external update…) empties the cache, when it is sent
  *   and again when it has committed (a read in between could have seen the state before it);
@@ -78,38 +78,56 @@ export function withCandidateCache(store: Store): Store {
     places.clear()
   }
 
-  /** A new case is in the database now: put it in its place's answers, and give its duplicate their shared cluster. */
+  /** Forgets every answer that holds this case (a case is kept only at its own category and place). */
+  const forgetAnswersHolding = (caseId: string) => {
+    for (const [place, byLimit] of places) {
+      for (const answer of byLimit.values()) {
+        if (answer.rows.some((r) => r.caseId === caseId)) {
+          places.delete(place)
+          break
+        }
+      }
+    }
+  }
+
+  /** The cluster of a case as an answer in memory holds it: the given place's first, then any. */
+  const clusterInMemory = (caseId: string, first: Map<number, Answer> | undefined): string | null | undefined => {
+    for (const byLimit of first ? [first, ...places.values()] : places.values()) {
+      for (const answer of byLimit.values()) {
+        const row = answer.rows.find((r) => r.caseId === caseId)
+        if (row) return row.clusterId
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * A new case is in the database now: put it in its place's answers, with the cluster it joined.
+   * A join whose partner has no cluster in memory made a new cluster, whose id the write decided
+   * among those in flight (or the partner is not in memory at all): the answers holding the partner
+   * and the new case's own place are read again. Nothing else changed, so nothing else is forgotten
+   * — emptying everything here made every answer miss under load, each miss making the next.
+   */
   const recorded = (write: InboundWrite) => {
     const kase = write.newCase
     const keys = write.clusterKeys
     if (!kase || !keys) return
     generation++
-    if (keys.placeKey === null || !OPEN_STATUSES.includes(kase.status)) {
-      if (write.joinCluster) forgetAll()
-      return
-    }
-    const place = placeOf(keys.category, keys.placeKey)
-    const byLimit = places.get(place)
-    if (!byLimit) {
-      if (write.joinCluster) forgetAll()
-      return
-    }
-    for (const [limit, answer] of byLimit) {
-      let clusterId = kase.clusterId ?? null
-      if (write.joinCluster) {
-        const partner = answer.rows.find((r) => r.caseId === write.joinCluster!.withCaseId)
-        // The partner is at another place (a point match) or no longer among the newest: read the database next time.
-        if (!partner) {
-          forgetAll()
-          return
-        }
-        // The two make a new cluster, whose id the write decided among those in flight: read this place again.
-        if (!partner.clusterId) {
-          places.delete(place)
-          return
-        }
-        clusterId = partner.clusterId
+    const keptHere = keys.placeKey !== null && OPEN_STATUSES.includes(kase.status)
+    const place = keptHere ? placeOf(keys.category, keys.placeKey!) : undefined
+    const byLimit = place === undefined ? undefined : places.get(place)
+    let clusterId = kase.clusterId ?? null
+    if (write.joinCluster) {
+      const partnerCluster = clusterInMemory(write.joinCluster.withCaseId, byLimit)
+      if (!partnerCluster) {
+        forgetAnswersHolding(write.joinCluster.withCaseId)
+        if (place !== undefined) places.delete(place)
+        return
       }
+      clusterId = partnerCluster
+    }
+    if (!byLimit) return
+    for (const [limit, answer] of byLimit) {
       const row: ClusterCandidate = Object.freeze({ ...keys, caseId: kase.id, clusterId, createdAt: kase.createdAt })
       const rows = answer.rows.filter((r) => r.caseId !== kase.id)
       let at = rows.findIndex((r) => r.createdAt < row.createdAt || (r.createdAt === row.createdAt && r.caseId < row.caseId))
