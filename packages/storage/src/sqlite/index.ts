@@ -27,7 +27,7 @@ import { joinWriterThread, startWriterThread, WRITE_METHODS, type WriterThread }
 import { CASE_STATS_TRIGGERS, queryCaseStats, rebuildCaseStats } from './case-stats.ts'
 import { queryCaseVolumes } from './case-volumes.ts'
 import { CLUSTER_KEYS_TRIGGERS, SYNC_CLUSTER_KEYS } from './cluster-keys.ts'
-import { applyTimerPlan, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
+import { applyTimerPlan, fromRawOutboxRow, insertCase, insertEvents, insertMessage, insertOutbound, prepareHotStatements, type HotStatements } from './statements.ts'
 import { accessMethods, chainUnhashedRows } from './access.ts'
 import { escalatedCondition, extensionPendingCondition } from './supervision-conditions.ts'
 import { erasedWebhookPayload, startWebhookCursor, webhookMethods } from './webhooks.ts'
@@ -212,7 +212,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
    */
   function link(l: ClusterLink, { insertedAsMember = false } = {}): ClusterLinkResult {
     const q = hot()
-    const kase = q.caseById.get({ id: l.caseId })
+    const kase = q.caseClusterById.get({ id: l.caseId })
     if (!kase) return { ok: false, code: 'case_not_found', caseId: l.caseId }
     const event = (caseId: string, type: 'clustered' | 'unclustered', clusterId: string, data = l.data) =>
       insertEvents(q, [{ caseId, at: l.at, type, actor: l.actor, public: false, data: { clusterId, ...data } }])
@@ -240,7 +240,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       target = l.clusterId
     } else {
       if (l.withCaseId === l.caseId) return { ok: false, code: 'same_case', caseId: l.caseId }
-      const other = q.caseById.get({ id: l.withCaseId })
+      const other = q.caseClusterById.get({ id: l.withCaseId })
       if (!other) return { ok: false, code: 'case_not_found', caseId: l.withCaseId }
       if (other.clusterId) target = other.clusterId
       else {
@@ -436,7 +436,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
         }
 
         // A new case joining its duplicate's cluster is inserted as a member, not inserted and then updated.
-        const partner = inbound.newCase && inbound.joinCluster && !inbound.newCase.clusterId ? q.caseById.get({ id: inbound.joinCluster.withCaseId }) : undefined
+        const partner = inbound.newCase && inbound.joinCluster && !inbound.newCase.clusterId ? q.caseClusterById.get({ id: inbound.joinCluster.withCaseId }) : undefined
         const joins = partner?.clusterId ?? undefined
         if (inbound.newCase) insertCase(q, joins ? { ...inbound.newCase, clusterId: joins } : inbound.newCase)
         if (inbound.touchCase) {
@@ -728,7 +728,7 @@ function inlineStore(file: string, synchronous: 'normal' | 'full', busyTimeoutMs
       return write(() =>
         q.dueOutbox.all({ now, limit }).flatMap(({ id }) => {
           const row = q.leaseOutbox.get({ id, leaseUntil: now + leaseMs, now })
-          return row ? [toOutboxItem(row)] : []
+          return row ? [toOutboxItem(fromRawOutboxRow(row))] : []
         }),
       )
     },
