@@ -78,25 +78,21 @@ export function withCandidateCache(store: Store): Store {
     places.clear()
   }
 
-  /** Forgets every answer that holds this case (a case is kept only at its own category and place). */
-  const forgetAnswersHolding = (caseId: string) => {
-    for (const [place, byLimit] of places) {
-      for (const answer of byLimit.values()) {
-        if (answer.rows.some((r) => r.caseId === caseId)) {
-          places.delete(place)
-          break
-        }
-      }
-    }
-  }
-
-  /** The cluster of a case as an answer in memory holds it: the given place's first, then any. */
-  const clusterInMemory = (caseId: string, first: Map<number, Answer> | undefined): string | null | undefined => {
-    for (const byLimit of first ? [first, ...places.values()] : places.values()) {
+  /** Where a case's row is kept in memory: the given place's answers first, then any (a case is kept only at its own category and place). */
+  const rowInMemory = (caseId: string, first: string | undefined): { place: string; row: ClusterCandidate } | undefined => {
+    const at = (place: string, byLimit: Map<number, Answer>) => {
       for (const answer of byLimit.values()) {
         const row = answer.rows.find((r) => r.caseId === caseId)
-        if (row) return row.clusterId
+        if (row) return { place, row }
       }
+      return undefined
+    }
+    const here = first === undefined ? undefined : places.get(first)
+    const found = here && at(first!, here)
+    if (found) return found
+    for (const [place, byLimit] of places) {
+      const elsewhere = byLimit !== here ? at(place, byLimit) : undefined
+      if (elsewhere) return elsewhere
     }
     return undefined
   }
@@ -118,13 +114,13 @@ export function withCandidateCache(store: Store): Store {
     const byLimit = place === undefined ? undefined : places.get(place)
     let clusterId = kase.clusterId ?? null
     if (write.joinCluster) {
-      const partnerCluster = clusterInMemory(write.joinCluster.withCaseId, byLimit)
-      if (!partnerCluster) {
-        forgetAnswersHolding(write.joinCluster.withCaseId)
+      const partner = rowInMemory(write.joinCluster.withCaseId, place)
+      if (!partner?.row.clusterId) {
+        if (partner) places.delete(partner.place)
         if (place !== undefined) places.delete(place)
         return
       }
-      clusterId = partnerCluster
+      clusterId = partner.row.clusterId
     }
     if (!byLimit) return
     for (const [limit, answer] of byLimit) {

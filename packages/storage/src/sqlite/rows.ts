@@ -7,7 +7,7 @@ export const COMPONENT = '[store/sqlite]'
 type CaseRow = typeof cases.$inferSelect
 type MessageRow = typeof messages.$inferSelect
 type EventRow = typeof caseEvents.$inferSelect
-type OutboxRow = typeof outbox.$inferSelect
+export type OutboxRow = typeof outbox.$inferSelect
 
 export function toCase(row: CaseRow): Case {
   return {

@@ -14,7 +14,7 @@ import {
   type OutboundWrite,
   type TimerPlan,
 } from '@intake/core'
-import { COMPONENT } from './rows.ts'
+import { COMPONENT, type OutboxRow } from './rows.ts'
 import { foldStatsEvents, prepareStatsStatements } from './case-stats.ts'
 import { attachments, cases, heldDeliveryReports, inbox, messages, outbox } from './schema.ts'
 
@@ -24,8 +24,8 @@ const p = (name: string) => sql.placeholder(name)
 const OUTBOX_COLUMNS = `id, message_id as messageId, case_id as caseId, channel_id as channelId, status, attempts,
   next_attempt_at as nextAttemptAt, last_error as lastError, provider_id as providerId, idempotency_key as idempotencyKey,
   payload, lease_until as leaseUntil, created_at as createdAt, updated_at as updatedAt`
-export type RawOutboxRow = Omit<typeof outbox.$inferSelect, 'payload'> & { payload: string }
-export const fromRawOutboxRow = (row: RawOutboxRow): typeof outbox.$inferSelect => ({ ...row, payload: JSON.parse(row.payload) })
+type RawOutboxRow = Omit<OutboxRow, 'payload'> & { payload: string }
+export const fromRawOutboxRow = (row: RawOutboxRow): OutboxRow => ({ ...row, payload: JSON.parse(row.payload) })
 
 /**
  * Drizzle builds and compiles a query's SQL on every call unless it is prepared; on the intake path
@@ -217,7 +217,6 @@ export function prepareHotStatements(db: BetterSQLite3Database, client: Database
   }
 }
 export type HotStatements = ReturnType<typeof prepareHotStatements>
-
 
 export function insertCase(q: HotStatements, c: Case): void {
   if (c.citizen.channelId !== c.channelId) {
