@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 
 /**
  * The audit trail is a hash chain: every row carries the hash of the row before it and a hash of
@@ -18,9 +18,16 @@ export interface ChainRow {
   hash: string | null
 }
 
+/**
+ * SHA-256 in one call where Node has it (20.12 and later): a new case chains five or six events on
+ * the writer's critical path, and a Hash object per event cost twice the hashing itself.
+ */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex')
+
 export function rowHash(prevHash: string, id: number, fields: ChainRow['fields']): string {
   // JSON of an array is unambiguous (no field can spill into the next), unlike a joined string.
-  return createHash('sha256').update(JSON.stringify([prevHash, id, ...fields])).digest('hex')
+  return sha256Hex(JSON.stringify([prevHash, id, ...fields]))
 }
 
 export type ChainVerdict =

@@ -51,7 +51,10 @@ export function clusterKeysOf(subject: ClusterSubject, names: PlaceNames): Clust
   // The place is matched on its own; left in the words, it would make every report from one street alike.
   let text = subject.text
   for (const m of mentions) text = text.replaceAll(m, ' ')
-  return { category: subject.category, placeKey: key, lat: point?.lat ?? null, lon: point?.lon ?? null, text: [...text.replace(/\s+/g, ' ').trim()].slice(0, MAX_TEXT).join('') }
+  text = text.replace(/\s+/g, ' ').trim()
+  // No more UTF-16 units than MAX_TEXT: no more characters either, and nothing to cut.
+  if (text.length > MAX_TEXT) text = [...text].slice(0, MAX_TEXT).join('')
+  return { category: subject.category, placeKey: key, lat: point?.lat ?? null, lon: point?.lon ?? null, text }
 }
 
 const HAN = /[\u3400-\u9fff]/
@@ -85,8 +88,8 @@ export function bestDuplicate(
   candidates: readonly ClusterCandidate[],
   options: ClusterOptions,
   shinglesOf: (candidate: ClusterCandidate) => Shingles = (c) => textShingles(c.text),
+  shingles: Shingles = textShingles(keys.text),
 ): { candidate: ClusterCandidate; score: number } | undefined {
-  const shingles = textShingles(keys.text)
   const groups = new Map<string, { total: number; count: number; best: { candidate: ClusterCandidate; score: number } }>()
   for (const candidate of candidates) {
     const score = keys.category === candidate.category && samePlace(keys, candidate, options) ? shingleSimilarity(shingles, shinglesOf(candidate)) : 0
@@ -113,20 +116,23 @@ export interface ClusterMatcher {
   match(subject: ClusterSubject, at: number): Promise<Pick<InboundWrite, 'clusterKeys' | 'joinCluster'>>
 }
 
-/** Shingle sets of recent candidates kept in memory: the same open cases are candidates for many new ones. */
+/**
+ * Shingle sets of recent cases' words kept in memory: the same open cases are candidates for many
+ * new ones. Keyed by the words themselves (what a candidate carries is exactly the text its keys were
+ * made of), so a new case's set, computed to match it, is already there when it becomes a candidate.
+ */
 const SHINGLE_CACHE_SIZE = 10_000
 
 export function createClusterMatcher(deps: { store: Store; names: PlaceNames; ids: IdGenerator }, input: ClusterOptionsInput = {}): ClusterMatcher {
   const options = ClusterOptions.parse(input)
   const cache = new Map<string, Shingles>()
+  const remember = (text: string, set: Shingles) => {
+    // Maps iterate in insertion order: the first key is the oldest.
+    if (cache.set(text, set).size > SHINGLE_CACHE_SIZE) cache.delete(cache.keys().next().value!)
+  }
   const shinglesOf = (candidate: ClusterCandidate) => {
-    let set = cache.get(candidate.caseId)
-    if (!set) {
-      set = textShingles(candidate.text)
-      cache.set(candidate.caseId, set)
-      // Maps iterate in insertion order: the first key is the oldest.
-      if (cache.size > SHINGLE_CACHE_SIZE) cache.delete(cache.keys().next().value!)
-    }
+    let set = cache.get(candidate.text)
+    if (!set) remember(candidate.text, (set = textShingles(candidate.text)))
     return set
   }
   return {
@@ -134,6 +140,10 @@ export function createClusterMatcher(deps: { store: Store; names: PlaceNames; id
       if (!options.enabled) return {}
       const keys = clusterKeysOf(subject, deps.names)
       if (!keys) return {}
+      // Computed for every new case (a repeated text is no cheaper than a new one), then kept for
+      // when this case is a candidate.
+      const shingles = textShingles(keys.text)
+      remember(keys.text, shingles)
       const candidates = await deps.store.findClusterCandidates({
         category: keys.category,
         since: at - options.windowMs,
@@ -141,7 +151,7 @@ export function createClusterMatcher(deps: { store: Store; names: PlaceNames; id
         ...(keys.placeKey !== null ? { placeKey: keys.placeKey } : {}),
         ...(keys.lat !== null && keys.lon !== null ? { box: boxAround({ lat: keys.lat, lon: keys.lon }, options.distanceMetres) } : {}),
       })
-      const best = bestDuplicate(keys, candidates, options, shinglesOf)
+      const best = bestDuplicate(keys, candidates, options, shinglesOf, shingles)
       if (!best) return { clusterKeys: keys }
       return {
         clusterKeys: keys,
