@@ -50,13 +50,15 @@ export interface StartChildOptions {
   ipc?: boolean
   /** When set, the child writes V8 CPU profiles there (`--cpu-prof`). */
   cpuProfileDir?: string
+  /** Node flags before the script (`--max-semi-space-size=64`). */
+  nodeFlags?: string[]
 }
 
 /** Starts `node --import tsx <script>` in the repository's root, its output appended to a log file. */
-export function startChild({ name, script, args = [], env = {}, logDir, ipc = false, cpuProfileDir }: StartChildOptions): ChildServer {
+export function startChild({ name, script, args = [], env = {}, logDir, ipc = false, cpuProfileDir, nodeFlags = [] }: StartChildOptions): ChildServer {
   const logFile = join(logDir, `${name}.log`)
   const out = openSync(logFile, 'a')
-  const nodeArgs = ['--import', 'tsx']
+  const nodeArgs = [...nodeFlags, '--import', 'tsx']
   if (cpuProfileDir) {
     // Node writes a profile per thread (tsx's loader hooks run on their own thread), named
     // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; the server's is the largest.
@@ -73,10 +75,27 @@ export function startChild({ name, script, args = [], env = {}, logDir, ipc = fa
   return { proc, logFile }
 }
 
+/**
+ * The Node flags `pnpm start` gives the gateway (package.json's start script, between `tsx` and
+ * the script): a bench runs the gateway as it is deployed.
+ */
+export function gatewayNodeFlags(): string[] {
+  const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+  const words = scripts.start!.split(/\s+/)
+  const after = words.slice(words.indexOf('tsx') + 1)
+  return after.slice(0, after.findIndex((word) => !word.startsWith('--')))
+}
+
 /** Starts the gateway (`intake start --config <config>`) quietly: log level warn, no banner. */
 export function startGateway(options: { name: string; config: string; env: Record<string, string | undefined>; logDir: string; cpuProfileDir?: string }): ChildServer {
   const { config, env, ...rest } = options
-  return startChild({ ...rest, script: GATEWAY_CLI, args: ['start', '--config', config], env: { ...env, INTAKE_LOG_LEVEL: 'warn', INTAKE_BANNER: '0' } })
+  return startChild({
+    ...rest,
+    script: GATEWAY_CLI,
+    args: ['start', '--config', config],
+    nodeFlags: gatewayNodeFlags(),
+    env: { ...env, INTAKE_LOG_LEVEL: 'warn', INTAKE_BANNER: '0' },
+  })
 }
 
 /** The last 3,000 characters of a child's log, for error messages. */

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env -S npx tsx --max-semi-space-size=32
 import { parseArgs } from 'node:util'
 import { serve } from '@hono/node-server'
 import { configDirOf } from '../config/index.ts'

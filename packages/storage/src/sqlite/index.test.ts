@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
@@ -178,6 +181,27 @@ describe('sqliteStore', () => {
     thread.postMessage('go')
     expect(await reported).toEqual({ error: 'store_closed' })
     await thread.terminate()
+  })
+
+  it('starts its writer thread in a process run with V8 flags (a worker refuses them; `intake start` sets the heap\'s young generation)', async () => {
+    const file = nextFile()
+    const script = [
+      `const { sqliteStore } = await import(${JSON.stringify(new URL('./index.ts', import.meta.url).href)})`,
+      `const { makeInboundWrite } = await import(${JSON.stringify(new URL('../kit/index.ts', import.meta.url).href)})`,
+      `const store = sqliteStore({ file: ${JSON.stringify(file)}, writer: 'thread' })`,
+      'await store.migrate()',
+      'console.log(JSON.stringify(await store.recordInbound(makeInboundWrite())))',
+      'await store.close()',
+    ].join('\n')
+    const run = promisify(execFile)
+    const { stdout } = await run(process.execPath, ['--max-semi-space-size=32', '--max-old-space-size=2048', '--stack-size=2000', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: dirname(fileURLToPath(import.meta.url)) })
+    expect(JSON.parse(stdout.trim())).toEqual({ duplicate: false })
+    const raw = new Database(file, { readonly: true })
+    try {
+      expect(raw.prepare('select count(*) from cases').pluck().get()).toBe(1)
+    } finally {
+      raw.close()
+    }
   })
 
   describe.each(['inline', 'thread'] as const)('writing %s', (writer) => {
