@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { DELIVERY_THREAD_DATA } from '../config/intake-thread.ts'
+import { workerWithProcessFlags } from '../threads/worker-with-process-flags.ts'
 import type { DeliveryRunner } from '../intake.ts'
 import type { Logger } from '../log/index.ts'
 import type { ChannelProviderHealth } from '../failover/health.ts'
@@ -26,7 +27,7 @@ export function threadedDeliveries(configPath: string, log: () => Logger): Threa
 
   const spawn = () =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./delivery-thread.mjs', import.meta.url), { workerData: { configPath, ...DELIVERY_THREAD_DATA } })
+      const w = workerWithProcessFlags(new URL('./delivery-thread.mjs', import.meta.url), { workerData: { configPath, ...DELIVERY_THREAD_DATA } })
       worker = w
       w.on('message', (m: unknown) => {
         if (m === 'ready') {

@@ -11,8 +11,8 @@
  * read sees the latest commit).
  */
 import { resolve } from 'node:path'
-import { BroadcastChannel, getEnvironmentData, setEnvironmentData, Worker, type WorkerOptions } from 'node:worker_threads'
-import { StoreConflictError, type Store } from '@intake/core'
+import { BroadcastChannel, getEnvironmentData, setEnvironmentData, type Worker } from 'node:worker_threads'
+import { StoreConflictError, workerWithProcessFlags, type Store } from '@intake/core'
 import { COMPONENT } from './rows.ts'
 
 /** The Store methods that write; the writer thread runs them. Everything else reads. */
@@ -174,26 +174,6 @@ function callQueue(send: (calls: WriterCall[]) => void) {
 }
 
 const writerGone = (reason: string) => Object.assign(new Error(`${COMPONENT} writer thread ${reason}`), { code: 'writer_failed' })
-
-/** Flags a worker's execArgv may not carry that Node does not name when it refuses them. */
-const MAIN_SCRIPT_FLAG = /^--input-type(=|$)/
-
-/**
- * A worker on `url` with this process's flags (a loader, --cpu-prof), but not those a worker refuses
- * (ERR_WORKER_INVALID_EXEC_ARGV): a main script's (`node --input-type=module -e …`) and V8's
- * (`intake start` runs with --max-semi-space-size; --trace-gc…), which hold for every thread anyway.
- */
-export function workerWithProcessFlags(url: URL, options: Omit<WorkerOptions, 'execArgv'>, execArgv: readonly string[] = process.execArgv): Worker {
-  const flags = execArgv.filter((arg) => !MAIN_SCRIPT_FLAG.test(arg))
-  try {
-    return new Worker(url, { ...options, execArgv: flags })
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error
-    // Node names the refused flags in its message: "… invalid execArgv flags: --a, --b=1".
-    const refused = new Set((error as Error).message.split('flags: ')[1]?.split(', ') ?? [])
-    return new Worker(url, { ...options, execArgv: flags.filter((arg) => !refused.has(arg)) })
-  }
-}
 
 /**
  * The main thread's side: starts the file's writer thread on the first write (a config loaded only
